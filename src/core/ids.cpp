@@ -14,16 +14,19 @@ std::string new_id() {
                                                 .count());
   const uint64_t r1 = rng(), r2 = rng();
   std::array<uint8_t, 16> b{};
-  for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  for (int i = 0; i < 6; ++i)
+    b[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
   b[6] = static_cast<uint8_t>(0x70 | ((r1 >> 8) & 0x0f));  // version 7
   b[7] = static_cast<uint8_t>(r1);
   b[8] = static_cast<uint8_t>(0x80 | ((r2 >> 56) & 0x3f));  // variant 10
-  for (int i = 9; i < 16; ++i) b[i] = static_cast<uint8_t>(r2 >> (8 * (15 - i)));
+  for (int i = 9; i < 16; ++i)
+    b[i] = static_cast<uint8_t>(r2 >> (8 * (15 - i)));
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(36);
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out.push_back('-');
     out.push_back(kHex[b[i] >> 4]);
     out.push_back(kHex[b[i] & 0x0f]);
   }

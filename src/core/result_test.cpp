@@ -5,7 +5,8 @@
 namespace ris {
 namespace {
 Result<int> parse_positive(int x) {
-  if (x <= 0) return fail(Errc::invalid_argument, "must be positive");
+  if (x <= 0)
+    return fail(Errc::invalid_argument, "must be positive");
   return x;
 }
 Result<int> doubled(int x) {

@@ -1,7 +1,7 @@
 #include "ris/core/time.hpp"
 
-#include <ctime>
 #include <fmt/format.h>
+#include <ctime>
 
 namespace ris {
 std::string to_rfc3339(SystemTime t) {

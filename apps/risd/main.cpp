@@ -1,0 +1,148 @@
+// risd: the RIS control server. Wires configuration, credentials, store, bus, metrics and the
+// route table into one TLS server, then waits for SIGTERM/SIGINT and drains.
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <cstdio>
+#include <filesystem>
+
+#include "ris/api/api.hpp"
+#include "ris/bus/bus.hpp"
+#include "ris/core/config.hpp"
+#include "ris/core/log.hpp"
+#include "ris/core/worker_pool.hpp"
+#include "ris/metrics/metrics.hpp"
+#include "ris/metrics/process_metrics.hpp"
+#include "ris/net/server.hpp"
+#include "ris/security/ca.hpp"
+#include "ris/store/store.hpp"
+
+namespace {
+
+int die(const std::string& message) {
+  ris::log::error("startup_failed", {{"error", message}});
+  ris::log::flush();
+  std::fprintf(stderr, "risd: %s\n", message.c_str());
+  return 1;
+}
+
+// Every agent is a socket: use all the descriptors the hard limit allows.
+std::pair<rlim_t, rlim_t> raise_open_files_limit() {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit wanted = rl;
+    wanted.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &wanted) == 0)
+      rl = wanted;
+  }
+  return {rl.rlim_cur, rl.rlim_max};
+}
+
+std::string url_host(const std::string& host) {
+  if (host == "0.0.0.0" || host == "::")
+    return "127.0.0.1";
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Signals are taken synchronously by the main thread (sigwait); block them before any thread
+  // starts so no other thread is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto loaded = ris::load_server_config(std::vector<std::string>(argv + 1, argv + argc),
+                                        ris::environment_map());
+  if (!loaded) {
+    std::fprintf(stderr, "risd: %s\n", loaded.error().message.c_str());
+    return 2;
+  }
+  if (loaded->action == ris::ConfigAction::help) {
+    std::fputs(ris::server_config_help().c_str(), stdout);
+    return 0;
+  }
+  if (loaded->action == ris::ConfigAction::version) {
+    std::printf("risd %s\n", std::string(ris::api::kVersion).c_str());
+    return 0;
+  }
+  const ris::ServerConfig config = loaded->config;
+  ris::log::Level level = ris::log::Level::info;
+  ris::log::parse_level(config.log_level, level);
+  ris::log::init(level);
+
+  const auto [fd_soft, fd_hard] = raise_open_files_limit();
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec)
+    return die(
+        fmt::format("cannot create data directory {}: {}", config.data_dir.string(), ec.message()));
+  std::filesystem::permissions(config.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+
+  auto creds =
+      config.tls_cert_file.empty()
+          ? ris::security::ensure_server_credentials(config.data_dir / "tls", config.server_names)
+          : ris::security::load_operator_credentials(config.tls_cert_file, config.tls_key_file);
+  if (!creds)
+    return die(creds.error().message);
+  if (creds->created_ca)
+    ris::log::info("ca_created", {{"dir", (config.data_dir / "tls").string()}});
+
+  auto store = ris::store::open_store(config.database_url, config.data_dir);
+  if (!store)
+    return die(store.error().message);
+  auto bus = ris::bus::open_bus(config.bus_url);
+  if (!bus)
+    return die(bus.error().message);
+
+  ris::metrics::Registry registry;
+  ris::metrics::register_process_metrics(registry);
+  ris::WorkerPool blocking(4);
+  ris::api::ApiContext ctx{config, **store, **bus, registry, blocking, creds->ca_sha256};
+  registry.callback_gauge("ris_clients_connected", "Agents connected to this server",
+                          [&ctx] { return static_cast<double>(ctx.agents_connected()); });
+  ris::net::Router router;
+  ris::api::register_routes(router, ctx);
+
+  ris::net::Server server(config, {creds->cert_chain_pem, creds->key_pem}, router, registry);
+  if (auto r = server.start(); !r)
+    return die(r.error().message);
+
+  const std::string url = fmt::format("https://{}:{}", url_host(config.listen_host), server.port());
+  ris::log::info("server_started", {{"url", url},
+                                    {"threads", config.threads},
+                                    {"data_dir", config.data_dir.string()},
+                                    {"database", (*store)->backend()},
+                                    {"bus", (*bus)->backend()},
+                                    {"ca_sha256", creds->ca_sha256},
+                                    {"open_files_soft", static_cast<uint64_t>(fd_soft)},
+                                    {"open_files_hard", static_cast<uint64_t>(fd_hard)}});
+  std::printf("risd %s listening on %s\nCA certificate: %s (sha256 pin: %s)\n",
+              std::string(ris::api::kVersion).c_str(), url.c_str(),
+              (config.tls_cert_file.empty() ? (config.data_dir / "tls" / "ca.crt").string()
+                                            : config.tls_cert_file.string())
+                  .c_str(),
+              creds->ca_sha256.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  ris::log::info("shutdown_started", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                      {"grace_ms", config.shutdown_timeout.count()}});
+  server.shutdown(config.shutdown_timeout);
+  blocking.stop();
+  if (auto r = (*store)->close(); !r)
+    ris::log::error("store_close_failed", {{"error", r.error().message}});
+  ris::log::info("shutdown_complete");
+  ris::log::flush();
+  return 0;
+}

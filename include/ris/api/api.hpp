@@ -1,0 +1,35 @@
+// The HTTP and WebSocket surface of risd. Handlers are thin: they parse, ask the modules, and
+// answer; blocking work goes to the worker pool. This header is all apps/risd needs.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "ris/bus/bus.hpp"
+#include "ris/core/config.hpp"
+#include "ris/core/worker_pool.hpp"
+#include "ris/metrics/metrics.hpp"
+#include "ris/net/router.hpp"
+#include "ris/store/store.hpp"
+
+namespace ris::api {
+
+inline constexpr std::string_view kVersion = "0.1.0";
+
+struct ApiContext {
+  const ServerConfig& config;
+  store::Store& store;
+  bus::Bus& bus;
+  metrics::Registry& metrics;
+  WorkerPool& blocking;
+  std::string ca_sha256;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Connected and known agents; the fleet module provides these (0 until it exists).
+  std::function<int64_t()> agents_connected = [] { return int64_t{0}; };
+  std::function<int64_t()> agents_known = [] { return int64_t{0}; };
+};
+
+// Registers every route; `ctx` must outlive the router's use.
+void register_routes(net::Router& router, ApiContext& ctx);
+
+}  // namespace ris::api

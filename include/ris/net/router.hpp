@@ -1,0 +1,38 @@
+// The route table: method + path pattern ("/api/v1/agents/{id}") → handler, and WebSocket
+// paths → handler factories. A module declares its whole API in one place with add().
+#pragma once
+#include <string>
+#include <vector>
+
+#include "ris/net/http.hpp"
+#include "ris/net/websocket.hpp"
+
+namespace ris::net {
+
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler);
+  void add_websocket(std::string path, WsHandlerFactory factory);
+
+  struct Match {
+    const Handler* handler = nullptr;  // null: see status
+    std::string route;                 // the pattern, for metrics labels ("unmatched" if none)
+    int status = 200;                  // 404 or 405 when handler is null
+    std::string allow;                 // for 405: the methods the path does accept
+  };
+  // Fills request.params on a match.
+  Match match(Request& request) const;
+  const WsHandlerFactory* websocket(std::string_view path) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+  std::vector<std::pair<std::string, WsHandlerFactory>> websockets_;
+};
+
+}  // namespace ris::net

@@ -1,0 +1,54 @@
+#include "events_protocol.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace ris::api {
+
+Result<ClientMessage> parse_client_message(std::string_view text) {
+  boost::json::error_code ec;
+  // Depth-limited: a frame of nested brackets must not cost stack.
+  boost::json::parse_options opt;
+  opt.max_depth = 16;
+  auto v = boost::json::parse(text, ec, {}, opt);
+  if (ec)
+    return fail(Errc::invalid_argument, "frame is not valid JSON: " + ec.message());
+  const auto* obj = v.if_object();
+  if (!obj)
+    return fail(Errc::invalid_argument, "frame must be a JSON object");
+  ClientMessage m;
+  if (auto* id = obj->if_contains("id")) {
+    if (!id->is_string())
+      return fail(Errc::invalid_argument, "\"id\" must be a string");
+    if (id->as_string().size() > 128)
+      return fail(Errc::invalid_argument, "\"id\" is longer than 128 characters");
+    m.id = std::string(id->as_string());
+  }
+  const auto* type = obj->if_contains("type");
+  if (!type || !type->is_string())
+    return fail(Errc::invalid_argument, "frame needs a string \"type\"");
+  m.type = std::string(type->as_string());
+  return m;
+}
+
+std::string hello_frame(std::string_view version) {
+  return boost::json::serialize(
+      boost::json::object{{"type", "hello"}, {"protocol", "events/v1"}, {"version", version}});
+}
+
+std::string pong_frame(std::string_view id) {
+  boost::json::object o{{"type", "pong"}};
+  if (!id.empty())
+    o["id"] = id;
+  return boost::json::serialize(o);
+}
+
+std::string error_frame(std::string_view code, std::string_view message, std::string_view id) {
+  boost::json::object o{{"type", "error"}, {"code", code}, {"message", message}};
+  if (!id.empty())
+    o["id"] = id;
+  return boost::json::serialize(o);
+}
+
+}  // namespace ris::api

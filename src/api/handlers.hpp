@@ -1,0 +1,11 @@
+// Private to src/api: the handler functions that routes.cpp puts in the route table.
+#pragma once
+#include "ris/api/api.hpp"
+
+namespace ris::api {
+void handle_health(ApiContext& ctx, net::Request& req, net::Reply reply);
+void handle_metrics(ApiContext& ctx, net::Request& req, net::Reply reply);
+void handle_openapi(ApiContext& ctx, net::Request& req, net::Reply reply);
+std::unique_ptr<net::WsHandler> make_events_handler(ApiContext& ctx, net::WsConnection& conn,
+                                                    const net::Request& upgrade);
+}  // namespace ris::api

@@ -1,0 +1,18 @@
+// The route table of risd: the whole HTTP surface on one screen.
+#include "handlers.hpp"
+
+namespace ris::api {
+
+void register_routes(net::Router& router, ApiContext& ctx) {
+  auto bind = [&ctx](void (*fn)(ApiContext&, net::Request&, net::Reply)) {
+    return [&ctx, fn](net::Request& req, net::Reply reply) { fn(ctx, req, std::move(reply)); };
+  };
+  router.add("GET", "/health", bind(handle_health));
+  router.add("GET", "/metrics", bind(handle_metrics));
+  router.add("GET", "/api/v1/openapi.json", bind(handle_openapi));
+  router.add_websocket("/events/v1", [&ctx](net::WsConnection& conn, const net::Request& upgrade) {
+    return make_events_handler(ctx, conn, upgrade);
+  });
+}
+
+}  // namespace ris::api

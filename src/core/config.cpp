@@ -1,0 +1,382 @@
+#include "ris/core/config.hpp"
+
+#include <fmt/format.h>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+extern char** environ;
+
+namespace ris {
+namespace {
+
+struct Setting {
+  std::string_view name;  // flag (--name), file key (name = value)
+  std::string_view env;   // environment variable
+  std::string_view value_hint;
+  std::string_view help;
+  std::function<Result<void>(ServerConfig&, std::string_view)> apply;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+Result<uint64_t> parse_u64(std::string_view s) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || s.empty())
+    return fail(Errc::invalid_argument, fmt::format("'{}' is not a whole number", s));
+  return v;
+}
+
+template <typename Field>
+auto set_duration(Field field) {
+  return [field](ServerConfig& c, std::string_view v) -> Result<void> {
+    RIS_TRY(auto d, parse_duration(v));
+    if (d.count() <= 0)
+      return fail(Errc::invalid_argument, "must be greater than zero");
+    c.*field = d;
+    return {};
+  };
+}
+template <typename Field>
+auto set_size(Field field) {
+  return [field](ServerConfig& c, std::string_view v) -> Result<void> {
+    RIS_TRY(auto n, parse_size(v));
+    if (n == 0)
+      return fail(Errc::invalid_argument, "must be greater than zero");
+    c.*field = n;
+    return {};
+  };
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = {
+      {"config", "RIS_CONFIG", "FILE",
+       "read settings from FILE (lines of `name = value`, # comments)",
+       [](ServerConfig&, std::string_view) -> Result<void> { return {}; }},
+      {"listen", "RIS_LISTEN", "HOST:PORT",
+       "TLS address for HTTPS, WebSocket and agents (127.0.0.1:8057)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         RIS_TRY(auto hp, parse_host_port(v));
+         c.listen_host = hp.first;
+         c.listen_port = hp.second;
+         return {};
+       }},
+      {"data-dir", "RIS_DATA_DIR", "DIR", "where the database, CA and keys live (./data)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         if (v.empty())
+           return fail(Errc::invalid_argument, "must not be empty");
+         c.data_dir = std::string(v);
+         return {};
+       }},
+      {"database-url", "RIS_DATABASE_URL", "URL", "sqlite:PATH (default: DATA_DIR/ris.db)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         c.database_url = std::string(v);
+         return {};
+       }},
+      {"bus-url", "RIS_BUS_URL", "URL", "event bus; empty for the in-process bus (default)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         c.bus_url = std::string(v);
+         return {};
+       }},
+      {"log-level", "RIS_LOG_LEVEL", "LEVEL", "debug, info, warn or error (info)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         if (v != "debug" && v != "info" && v != "warn" && v != "error")
+           return fail(Errc::invalid_argument, "must be debug, info, warn or error");
+         c.log_level = std::string(v);
+         return {};
+       }},
+      {"threads", "RIS_THREADS", "N", "I/O threads; 0 means one per core (0)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         RIS_TRY(auto n, parse_u64(v));
+         if (n > 256)
+           return fail(Errc::invalid_argument, "must be at most 256");
+         c.threads = static_cast<unsigned>(n);
+         return {};
+       }},
+      {"tls-cert-file", "RIS_TLS_CERT_FILE", "FILE",
+       "operator-supplied certificate chain (PEM); needs --tls-key-file",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         c.tls_cert_file = std::string(v);
+         return {};
+       }},
+      {"tls-key-file", "RIS_TLS_KEY_FILE", "FILE",
+       "operator-supplied private key (PEM); needs --tls-cert-file",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         c.tls_key_file = std::string(v);
+         return {};
+       }},
+      {"tls-min-version", "RIS_TLS_MIN_VERSION", "1.3|1.2", "lowest TLS version accepted (1.3)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         if (v != "1.3" && v != "1.2")
+           return fail(Errc::invalid_argument, "must be 1.3 or 1.2");
+         c.tls_min_version = std::string(v);
+         return {};
+       }},
+      {"server-names", "RIS_SERVER_NAMES", "NAME,...",
+       "extra DNS names / IPs for the generated server certificate",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         c.server_names.clear();
+         while (!v.empty()) {
+           auto comma = v.find(',');
+           auto item = trim(v.substr(0, comma));
+           if (!item.empty())
+             c.server_names.emplace_back(item);
+           if (comma == std::string_view::npos)
+             break;
+           v.remove_prefix(comma + 1);
+         }
+         return {};
+       }},
+      {"handshake-timeout", "RIS_HANDSHAKE_TIMEOUT", "DURATION",
+       "TLS and WebSocket handshake limit (10s)", set_duration(&ServerConfig::handshake_timeout)},
+      {"header-timeout", "RIS_HEADER_TIMEOUT", "DURATION",
+       "time to receive a request's headers (10s)", set_duration(&ServerConfig::header_timeout)},
+      {"body-timeout", "RIS_BODY_TIMEOUT", "DURATION", "time to receive a request's body (30s)",
+       set_duration(&ServerConfig::body_timeout)},
+      {"keepalive-timeout", "RIS_KEEPALIVE_TIMEOUT", "DURATION",
+       "idle HTTP keep-alive connection limit (60s)",
+       set_duration(&ServerConfig::keepalive_timeout)},
+      {"ws-idle-timeout", "RIS_WS_IDLE_TIMEOUT", "DURATION",
+       "WebSocket closed after this long without traffic; pinged at half (60s)",
+       set_duration(&ServerConfig::ws_idle_timeout)},
+      {"shutdown-timeout", "RIS_SHUTDOWN_TIMEOUT", "DURATION",
+       "how long SIGTERM waits for in-flight work (10s)",
+       set_duration(&ServerConfig::shutdown_timeout)},
+      {"max-header-bytes", "RIS_MAX_HEADER_BYTES", "SIZE",
+       "request header limit, answered 431 (16KiB)", set_size(&ServerConfig::max_header_bytes)},
+      {"max-body-bytes", "RIS_MAX_BODY_BYTES", "SIZE", "request body limit, answered 413 (1MiB)",
+       set_size(&ServerConfig::max_body_bytes)},
+      {"max-ws-message-bytes", "RIS_MAX_WS_MESSAGE_BYTES", "SIZE",
+       "WebSocket message limit, closed with 1009 (64KiB)",
+       set_size(&ServerConfig::max_ws_message_bytes)},
+      {"ws-write-queue-bytes", "RIS_WS_WRITE_QUEUE_BYTES", "SIZE",
+       "per-connection send queue; a slower reader is cut off (4MiB)",
+       set_size(&ServerConfig::ws_write_queue_bytes)},
+  };
+  return table;
+}
+
+const Setting* find_setting(std::string_view name) {
+  for (const auto& s : settings())
+    if (s.name == name)
+      return &s;
+  return nullptr;
+}
+
+Result<void> apply(ServerConfig& c, const Setting& s, std::string_view value,
+                   std::string_view source) {
+  auto r = s.apply(c, trim(value));
+  if (!r)
+    return fail(Errc::invalid_argument, fmt::format("invalid setting {} = '{}' (from {}): {}",
+                                                    s.name, value, source, r.error().message));
+  return {};
+}
+
+Result<void> apply_file(ServerConfig& c, const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in)
+    return fail(Errc::invalid_argument, fmt::format("cannot read config file {}", path.string()));
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    std::string_view l = trim(line);
+    if (l.empty() || l.front() == '#')
+      continue;
+    auto eq = l.find('=');
+    if (eq == std::string_view::npos)
+      return fail(Errc::invalid_argument,
+                  fmt::format("{}:{}: expected `name = value`", path.string(), lineno));
+    auto name = trim(l.substr(0, eq));
+    auto value = trim(l.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    const Setting* s = find_setting(name);
+    if (!s || s->name == "config")
+      return fail(Errc::invalid_argument,
+                  fmt::format("{}:{}: unknown setting '{}' (see risd --help)", path.string(),
+                              lineno, name));
+    RIS_TRY_VOID(apply(c, *s, value, fmt::format("{}:{}", path.string(), lineno)));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  std::string_view t = trim(text);
+  size_t i = 0;
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9')
+    ++i;
+  if (i == 0)
+    return fail(Errc::invalid_argument,
+                fmt::format("'{}' is not a duration like 500ms, 30s, 5m, 1h", text));
+  RIS_TRY(uint64_t n, parse_u64(t.substr(0, i)));
+  std::string_view unit = t.substr(i);
+  uint64_t mult = 0;
+  if (unit == "ms")
+    mult = 1;
+  else if (unit == "s")
+    mult = 1000;
+  else if (unit == "m")
+    mult = 60'000;
+  else if (unit == "h")
+    mult = 3'600'000;
+  else
+    return fail(Errc::invalid_argument, fmt::format("'{}' needs a unit: ms, s, m or h", text));
+  if (n > (uint64_t{1} << 40) / mult)
+    return fail(Errc::invalid_argument, fmt::format("'{}' is too long", text));
+  return std::chrono::milliseconds(static_cast<int64_t>(n * mult));
+}
+
+Result<uint64_t> parse_size(std::string_view text) {
+  std::string_view t = trim(text);
+  size_t i = 0;
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9')
+    ++i;
+  if (i == 0)
+    return fail(Errc::invalid_argument,
+                fmt::format("'{}' is not a size like 512, 16KiB, 4MiB", text));
+  RIS_TRY(uint64_t n, parse_u64(t.substr(0, i)));
+  std::string_view unit = t.substr(i);
+  uint64_t mult = 0;
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KiB")
+    mult = uint64_t{1} << 10;
+  else if (unit == "MiB")
+    mult = uint64_t{1} << 20;
+  else if (unit == "GiB")
+    mult = uint64_t{1} << 30;
+  else
+    return fail(Errc::invalid_argument, fmt::format("'{}': unit must be B, KiB, MiB or GiB", text));
+  if (n > (uint64_t{1} << 50) / mult)
+    return fail(Errc::invalid_argument, fmt::format("'{}' is too large", text));
+  return n * mult;
+}
+
+Result<std::pair<std::string, uint16_t>> parse_host_port(std::string_view text) {
+  std::string_view host, port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return fail(Errc::invalid_argument, "expected [IPv6]:PORT");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+      return fail(Errc::invalid_argument, "expected HOST:PORT");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos)
+      return fail(Errc::invalid_argument, "an IPv6 address needs brackets: [::1]:8057");
+  }
+  auto p = parse_u64(port);
+  if (!p || *p > 65535)
+    return fail(Errc::invalid_argument, fmt::format("'{}' is not a port number", port));
+  return std::pair<std::string, uint16_t>{host.empty() ? "0.0.0.0" : std::string(host),
+                                          static_cast<uint16_t>(*p)};
+}
+
+std::map<std::string, std::string> environment_map() {
+  std::map<std::string, std::string> m;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (!kv.starts_with("RIS_"))
+      continue;
+    auto eq = kv.find('=');
+    if (eq != std::string_view::npos)
+      m.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return m;
+}
+
+std::string server_config_help() {
+  std::string out =
+      "risd — the RIS control server.\n\n"
+      "Usage: risd [--SETTING VALUE]... \n\n"
+      "Every setting can also come from the environment or a config file; flags win over the\n"
+      "environment, which wins over the file. Durations: 500ms, 30s, 5m, 1h. Sizes: 512, 16KiB, "
+      "4MiB.\n\n"
+      "Settings:\n";
+  for (const auto& s : settings()) {
+    out += fmt::format("  --{} {}\n      {}  [env {}]\n", s.name, s.value_hint, s.help, s.env);
+  }
+  out += "  --help      show this text\n  --version   print the version\n";
+  return out;
+}
+
+Result<LoadedConfig> load_server_config(const std::vector<std::string>& args,
+                                        const std::map<std::string, std::string>& env) {
+  LoadedConfig out;
+  // Flags first into a list, so the file (named by flag or env) can be applied before them.
+  std::vector<std::pair<const Setting*, std::string>> flags;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "--help" || a == "-h") {
+      out.action = ConfigAction::help;
+      return out;
+    }
+    if (a == "--version") {
+      out.action = ConfigAction::version;
+      return out;
+    }
+    if (!a.starts_with("--"))
+      return fail(Errc::invalid_argument,
+                  fmt::format("unexpected argument '{}' (see risd --help)", a));
+    a.remove_prefix(2);
+    std::string value;
+    auto eq = a.find('=');
+    std::string_view name = a.substr(0, eq);
+    const Setting* s = find_setting(name);
+    if (!s)
+      return fail(Errc::invalid_argument, fmt::format("unknown flag --{} (see risd --help)", name));
+    if (eq != std::string_view::npos) {
+      value = std::string(a.substr(eq + 1));
+    } else {
+      if (i + 1 >= args.size())
+        return fail(Errc::invalid_argument, fmt::format("--{} needs a value", name));
+      value = args[++i];
+    }
+    flags.emplace_back(s, std::move(value));
+  }
+
+  std::string config_file;
+  if (auto it = env.find("RIS_CONFIG"); it != env.end())
+    config_file = it->second;
+  for (auto& [s, v] : flags)
+    if (s->name == "config")
+      config_file = v;
+  if (!config_file.empty())
+    RIS_TRY_VOID(apply_file(out.config, config_file));
+
+  for (const auto& s : settings()) {
+    if (s.name == "config")
+      continue;
+    if (auto it = env.find(std::string(s.env)); it != env.end())
+      RIS_TRY_VOID(apply(out.config, s, it->second, s.env));
+  }
+  for (auto& [s, v] : flags) {
+    if (s->name == "config")
+      continue;
+    RIS_TRY_VOID(apply(out.config, *s, v, fmt::format("--{}", s->name)));
+  }
+
+  auto& c = out.config;
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty())
+    return fail(Errc::invalid_argument, "tls-cert-file and tls-key-file must be given together");
+  if (c.threads == 0)
+    c.threads = std::max(1u, std::thread::hardware_concurrency());
+  return out;
+}
+
+}  // namespace ris

@@ -1,0 +1,85 @@
+#include "ris/net/router.hpp"
+
+namespace ris::net {
+namespace {
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto slash = path.find('/');
+    out.emplace_back(path.substr(0, slash));
+    if (slash == std::string_view::npos)
+      break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+bool is_param(const std::string& seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  auto segments = split_path(pattern);
+  routes_.push_back(
+      {std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
+}
+
+void Router::add_websocket(std::string path, WsHandlerFactory factory) {
+  websockets_.emplace_back(std::move(path), std::move(factory));
+}
+
+Router::Match Router::match(Request& request) const {
+  Match m;
+  m.route = "unmatched";
+  m.status = 404;
+  auto segments = split_path(request.path);
+  // A trailing slash is a different resource; keep it strict so URLs have one spelling.
+  if (request.path.size() > 1 && request.path.back() == '/')
+    return m;
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segments.size())
+      continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (size_t i = 0; i < segments.size() && ok; ++i) {
+      if (is_param(r.segments[i])) {
+        if (segments[i].empty())
+          ok = false;
+        else
+          params[r.segments[i].substr(1, r.segments[i].size() - 2)] = segments[i];
+      } else {
+        ok = r.segments[i] == segments[i];
+      }
+    }
+    if (!ok)
+      continue;
+    if (r.method == request.method || (request.method == "HEAD" && r.method == "GET")) {
+      m.handler = &r.handler;
+      m.route = r.pattern;
+      m.status = 200;
+      request.params = std::move(params);
+      return m;
+    }
+    m.route = r.pattern;
+    m.status = 405;
+    if (m.allow.find(r.method) == std::string::npos) {
+      if (!m.allow.empty())
+        m.allow += ", ";
+      m.allow += r.method;
+    }
+  }
+  return m;
+}
+
+const WsHandlerFactory* Router::websocket(std::string_view path) const {
+  for (const auto& [p, f] : websockets_)
+    if (p == path)
+      return &f;
+  return nullptr;
+}
+
+}  // namespace ris::net

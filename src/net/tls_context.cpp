@@ -1,0 +1,47 @@
+// TLS settings for the server: TLS 1.3 only unless the operator opts into 1.2, and then only
+// forward-secret AEAD suites. Buffers released when idle (many mostly idle agent connections).
+#include <openssl/ssl.h>
+
+#include <fmt/format.h>
+#include <boost/asio/buffer.hpp>
+
+#include "server_state.hpp"
+
+namespace ris::net {
+
+namespace ssl = boost::asio::ssl;
+
+Result<ssl::context> make_tls_context(const std::string& cert_chain_pem, const std::string& key_pem,
+                                      const std::string& min_version) {
+  ssl::context ctx(ssl::context::tls_server);
+  SSL_CTX* native = ctx.native_handle();
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::single_dh_use);
+  const int min = min_version == "1.2" ? TLS1_2_VERSION : TLS1_3_VERSION;
+  if (SSL_CTX_set_min_proto_version(native, min) != 1)
+    return fail(Errc::internal, "cannot set the minimum TLS version");
+  SSL_CTX_set_ciphersuites(
+      native, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256");
+  SSL_CTX_set_cipher_list(native,
+                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256");
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_SERVER);
+  SSL_CTX_set_session_id_context(native, reinterpret_cast<const unsigned char*>("risd"), 4);
+
+  boost::system::error_code ec;
+  ctx.use_certificate_chain(boost::asio::buffer(cert_chain_pem), ec);
+  if (ec)
+    return fail(Errc::invalid_argument,
+                fmt::format("TLS certificate chain rejected: {}", ec.message()));
+  ctx.use_private_key(boost::asio::buffer(key_pem), ssl::context::pem, ec);
+  if (ec)
+    return fail(Errc::invalid_argument, fmt::format("TLS private key rejected: {}", ec.message()));
+  if (SSL_CTX_check_private_key(native) != 1)
+    return fail(Errc::invalid_argument, "TLS private key does not match the certificate");
+  return ctx;
+}
+
+}  // namespace ris::net
