@@ -66,7 +66,7 @@ class WsSession : public Session,
   void close(uint16_t code, std::string reason) override {
     boost::asio::dispatch(ws_.get_executor(),
                           [self = shared_from_this(), code, reason = std::move(reason)] {
-                            self->start_close(websocket::close_reason(code, reason));
+                            self->start_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason));
                           });
   }
   const std::string& remote_address() const override { return request_.remote_address; }

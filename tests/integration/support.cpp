@@ -251,12 +251,11 @@ struct WsClient::Impl {
   websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws;
   beast::flat_buffer buf;
   int close_code = 0;
-  Impl(uint16_t port, const std::filesystem::path& ca)
-      : ctx(client_context(ca, false)), ws(ioc, ctx) {}
+  explicit Impl(const std::filesystem::path& ca) : ctx(client_context(ca, false)), ws(ioc, ctx) {}
 };
 
 WsClient::WsClient(uint16_t port, const std::filesystem::path& ca_file, const std::string& target)
-    : impl_(std::make_unique<Impl>(port, ca_file)) {
+    : impl_(std::make_unique<Impl>(ca_file)) {
   auto& ws = impl_->ws;
   connect_tls(ws.next_layer(), port);
   beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(60));
