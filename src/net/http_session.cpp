@@ -52,9 +52,9 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
 
   void begin_shutdown() override {
     shutting_down_ = true;
-    // Waiting for a next request that may never come: stop waiting. A request in progress
-    // finishes and is answered with Connection: close.
-    if (idle_)
+    // A request being handled finishes and is answered with Connection: close. A connection
+    // waiting for (the rest of) a request's headers has nothing in flight: stop waiting.
+    if (!handling_)
       beast::get_lowest_layer(stream_).cancel();
   }
 
@@ -74,11 +74,9 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
       return close();
     if (buffer_.size() > 0 || first_request_)
       return read_header();
-    idle_ = true;
     beast::get_lowest_layer(stream_).expires_after(state_->config.keepalive_timeout);
     stream_.async_read_some(buffer_.prepare(512),
                             [self = shared_from_this()](beast::error_code ec, size_t n) {
-                              self->idle_ = false;
                               if (ec)
                                 return self->close();
                               self->buffer_.commit(n);
@@ -89,6 +87,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   void read_header() {
     first_request_ = false;
     started_ = Clock::now();
+    request_id_ = new_id();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(state_->config.max_header_bytes));
     parser_->body_limit(state_->config.max_body_bytes);
@@ -101,6 +100,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   void on_header(beast::error_code ec) {
     if (ec)
       return on_read_error(ec);
+    handling_ = true;
     auto& req = parser_->get();
     if (beast::websocket::is_upgrade(req))
       return upgrade();
@@ -112,7 +112,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   }
 
   void on_read_error(beast::error_code ec) {
-    if (ec == http::error::header_limit) {
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       state_->metrics.rejected.with({"header_too_large"}).inc();
       return reply_and_close(problem(431, "header-too-large", "Request header fields too large",
                                      "the request's headers exceed max-header-bytes"));
@@ -148,7 +148,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     req.remote_address = remote_;
-    req.request_id = new_id();
+    req.request_id = request_id_;
     for (const auto& f : msg) {
       std::string name(f.name_string());
       for (auto& c : name)
@@ -157,7 +157,6 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     }
     req.body = std::move(msg.body());
     method_ = req.method;
-    request_id_ = req.request_id;
     target_ = req.target;
 
     auto parsed = parse_target(req.target);
@@ -193,7 +192,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     r.method = "GET";
     r.target = std::string(req.target());
     r.remote_address = remote_;
-    r.request_id = new_id();
+    r.request_id = request_id_;
     for (const auto& f : req) {
       std::string name(f.name_string());
       for (auto& c : name)
@@ -204,7 +203,6 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     const WsHandlerFactory* factory = parsed ? state_->router.websocket(parsed->path) : nullptr;
     method_ = "GET";
     target_ = r.target;
-    request_id_ = r.request_id;
     keep_alive_ = false;
     version_ = req.version();
     if (!factory) {
@@ -261,6 +259,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   }
 
   void on_written(beast::error_code ec) {
+    handling_ = false;
     const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
     const std::string status = std::to_string(status_);
     state_->metrics.requests.with({route_, method_, status}).inc();
@@ -296,15 +295,15 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   Worker& worker_;
   std::shared_ptr<ServerState> state_;
   TlsStream stream_;
-  beast::flat_buffer buffer_{8192};
+  beast::flat_buffer buffer_;  // bounded by the parser's header and body limits
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_, method_, route_, target_, request_id_;
   Clock::time_point started_ = Clock::now();
   uint64_t id_ = 0;
   int status_ = 0;
   unsigned version_ = 11;
-  bool keep_alive_ = true, head_ = false, idle_ = false, first_request_ = true;
-  bool shutting_down_ = false, closing_ = false;
+  bool keep_alive_ = true, head_ = false, first_request_ = true;
+  bool shutting_down_ = false, closing_ = false, handling_ = false;
 };
 
 }  // namespace

@@ -48,7 +48,7 @@ class WsSession : public Session,
         [](websocket::response_type& res) { res.set(http::field::server, "risd"); }));
     ws_.read_message_max(c.max_ws_message_bytes);
     ws_.auto_fragment(false);
-    handler_ = factory(*this, request_);
+    factory_ = &factory;
     ws_.async_accept(upgrade,
                      [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
   }
@@ -64,10 +64,10 @@ class WsSession : public Session,
     return true;
   }
   void close(uint16_t code, std::string reason) override {
-    boost::asio::dispatch(ws_.get_executor(),
-                          [self = shared_from_this(), code, reason = std::move(reason)] {
-                            self->start_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason));
-                          });
+    boost::asio::dispatch(ws_.get_executor(), [self = shared_from_this(), code,
+                                               reason = std::move(reason)] {
+      self->start_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason));
+    });
   }
   const std::string& remote_address() const override { return request_.remote_address; }
   std::weak_ptr<WsConnection> weak() override {
@@ -82,6 +82,7 @@ class WsSession : public Session,
   void on_accept(beast::error_code ec) {
     if (ec)
       return finish();
+    handler_ = (*factory_)(*this, request_);  // after the handshake: it may send at once
     read();
   }
 
@@ -183,6 +184,7 @@ class WsSession : public Session,
   std::shared_ptr<ServerState> state_;
   websocket::stream<TlsStream> ws_;
   Request request_;
+  const WsHandlerFactory* factory_ = nullptr;  // owned by the Router, which outlives sessions
   std::unique_ptr<WsHandler> handler_;
   beast::flat_buffer buffer_;
   std::deque<std::shared_ptr<const std::string>> queue_;

@@ -193,7 +193,7 @@ TEST_F(Risd, holds_many_idle_websockets_while_requests_still_answer) {
 }
 
 TEST(RisdLifecycle, sigterm_closes_websockets_with_1001_and_exits_0) {
-  RisdProcess risd;
+  RisdProcess risd({"--log-level", "info"});
   risd.start();
   WsClient ws(risd.port(), risd.ca_file(), "/events/v1");
   ASSERT_TRUE(ws.receive());

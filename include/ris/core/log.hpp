@@ -18,9 +18,17 @@ void init(Level level);
 void flush();
 
 void write(Level level, std::string_view event, boost::json::object fields = {});
-inline void debug(std::string_view e, boost::json::object f = {}) { write(Level::debug, e, std::move(f)); }
-inline void info(std::string_view e, boost::json::object f = {}) { write(Level::info, e, std::move(f)); }
-inline void warn(std::string_view e, boost::json::object f = {}) { write(Level::warn, e, std::move(f)); }
-inline void error(std::string_view e, boost::json::object f = {}) { write(Level::error, e, std::move(f)); }
+inline void debug(std::string_view e, boost::json::object f = {}) {
+  write(Level::debug, e, std::move(f));
+}
+inline void info(std::string_view e, boost::json::object f = {}) {
+  write(Level::info, e, std::move(f));
+}
+inline void warn(std::string_view e, boost::json::object f = {}) {
+  write(Level::warn, e, std::move(f));
+}
+inline void error(std::string_view e, boost::json::object f = {}) {
+  write(Level::error, e, std::move(f));
+}
 bool enabled(Level level);
 }  // namespace ris::log

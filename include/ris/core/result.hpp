@@ -14,15 +14,15 @@ namespace ris {
 
 // Stable error kinds; the API edge maps each to an HTTP status and a problem `type`.
 enum class Errc {
-  invalid_argument,   // bad input from the caller (400)
-  unauthenticated,    // no or bad credentials (401)
-  forbidden,          // authenticated but not allowed (403)
-  not_found,          // no such resource, or not visible to the caller (404)
-  conflict,           // state does not allow it (409)
-  too_large,          // over a size limit (413)
-  rate_limited,       // slow down (429)
-  unavailable,        // a dependency is down (503)
-  internal,           // a bug or an unexpected system failure (500)
+  invalid_argument,  // bad input from the caller (400)
+  unauthenticated,   // no or bad credentials (401)
+  forbidden,         // authenticated but not allowed (403)
+  not_found,         // no such resource, or not visible to the caller (404)
+  conflict,          // state does not allow it (409)
+  too_large,         // over a size limit (413)
+  rate_limited,      // slow down (429)
+  unavailable,       // a dependency is down (503)
+  internal,          // a bug or an unexpected system failure (500)
 };
 
 struct Error {
@@ -34,13 +34,17 @@ struct Error {
 struct Failure {
   Error error;
 };
-inline Failure fail(Errc code, std::string message) { return Failure{{code, std::move(message)}}; }
-inline Failure fail(Error e) { return Failure{std::move(e)}; }
+inline Failure fail(Errc code, std::string message) {
+  return Failure{{code, std::move(message)}};
+}
+inline Failure fail(Error e) {
+  return Failure{std::move(e)};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Failure f) : v_(std::in_place_index<1>, std::move(f.error)) {}  // NOLINT: implicit
 
   bool has_value() const { return v_.index() == 0; }
@@ -86,13 +90,15 @@ class [[nodiscard]] Result<void> {
 #define RIS_CONCAT(a, b) RIS_CONCAT_INNER(a, b)
 #define RIS_TRY_IMPL(tmp, decl, expr) \
   auto tmp = (expr);                  \
-  if (!tmp) return ::ris::fail(tmp.error()); \
+  if (!tmp)                           \
+    return ::ris::fail(tmp.error());  \
   decl = std::move(*tmp)
 #define RIS_TRY(decl, expr) RIS_TRY_IMPL(RIS_CONCAT(ris_try_, __LINE__), decl, expr)
-#define RIS_TRY_VOID(expr)                                          \
-  do {                                                              \
-    auto ris_try_v = (expr);                                        \
-    if (!ris_try_v) return ::ris::fail(ris_try_v.error());          \
+#define RIS_TRY_VOID(expr)                   \
+  do {                                       \
+    auto ris_try_v = (expr);                 \
+    if (!ris_try_v)                          \
+      return ::ris::fail(ris_try_v.error()); \
   } while (0)
 
 std::string_view errc_name(Errc code);
