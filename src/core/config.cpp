@@ -211,56 +211,48 @@ Result<void> apply_file(ServerConfig& c, const std::filesystem::path& path) {
 
 }  // namespace
 
-Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
+namespace {
+struct Unit {
+  std::string_view name;
+  uint64_t multiplier;
+};
+
+// "<digits><unit>" → digits × the unit's multiplier, refusing results above `max`.
+Result<uint64_t> parse_with_unit(std::string_view text, std::initializer_list<Unit> units,
+                                 uint64_t max, std::string_view what) {
   std::string_view t = trim(text);
   size_t i = 0;
   while (i < t.size() && t[i] >= '0' && t[i] <= '9')
     ++i;
+  std::string names;
+  for (const auto& u : units)
+    names += fmt::format("{}{}", names.empty() ? "" : ", ", u.name.empty() ? "(none)" : u.name);
   if (i == 0)
     return fail(Errc::invalid_argument,
-                fmt::format("'{}' is not a duration like 500ms, 30s, 5m, 1h", text));
+                fmt::format("'{}' is not a {} (units: {})", text, what, names));
   RIS_TRY(uint64_t n, parse_u64(t.substr(0, i)));
-  std::string_view unit = t.substr(i);
-  uint64_t mult = 0;
-  if (unit == "ms")
-    mult = 1;
-  else if (unit == "s")
-    mult = 1000;
-  else if (unit == "m")
-    mult = 60'000;
-  else if (unit == "h")
-    mult = 3'600'000;
-  else
-    return fail(Errc::invalid_argument, fmt::format("'{}' needs a unit: ms, s, m or h", text));
-  if (n > (uint64_t{1} << 40) / mult)
-    return fail(Errc::invalid_argument, fmt::format("'{}' is too long", text));
-  return std::chrono::milliseconds(static_cast<int64_t>(n * mult));
+  for (const auto& u : units) {
+    if (u.name != t.substr(i))
+      continue;
+    if (n > max / u.multiplier)
+      return fail(Errc::invalid_argument, fmt::format("'{}' is too large a {}", text, what));
+    return n * u.multiplier;
+  }
+  return fail(Errc::invalid_argument, fmt::format("'{}': the unit must be one of {}", text, names));
+}
+}  // namespace
+
+Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  RIS_TRY(uint64_t ms,
+          parse_with_unit(text, {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}},
+                          uint64_t{1} << 40, "duration"));
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
 Result<uint64_t> parse_size(std::string_view text) {
-  std::string_view t = trim(text);
-  size_t i = 0;
-  while (i < t.size() && t[i] >= '0' && t[i] <= '9')
-    ++i;
-  if (i == 0)
-    return fail(Errc::invalid_argument,
-                fmt::format("'{}' is not a size like 512, 16KiB, 4MiB", text));
-  RIS_TRY(uint64_t n, parse_u64(t.substr(0, i)));
-  std::string_view unit = t.substr(i);
-  uint64_t mult = 0;
-  if (unit.empty() || unit == "B")
-    mult = 1;
-  else if (unit == "KiB")
-    mult = uint64_t{1} << 10;
-  else if (unit == "MiB")
-    mult = uint64_t{1} << 20;
-  else if (unit == "GiB")
-    mult = uint64_t{1} << 30;
-  else
-    return fail(Errc::invalid_argument, fmt::format("'{}': unit must be B, KiB, MiB or GiB", text));
-  if (n > (uint64_t{1} << 50) / mult)
-    return fail(Errc::invalid_argument, fmt::format("'{}' is too large", text));
-  return n * mult;
+  return parse_with_unit(
+      text, {{"", 1}, {"B", 1}, {"KiB", 1u << 10}, {"MiB", 1u << 20}, {"GiB", 1u << 30}},
+      uint64_t{1} << 50, "size");
 }
 
 Result<std::pair<std::string, uint16_t>> parse_host_port(std::string_view text) {

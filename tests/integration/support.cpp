@@ -266,9 +266,19 @@ WsClient::WsClient(uint16_t port, const std::filesystem::path& ca_file, const st
 }
 WsClient::~WsClient() = default;
 
-void WsClient::send(const std::string& text) {
+bool WsClient::send(const std::string& text) {
+  beast::error_code ec;
   impl_->ws.text(true);
-  impl_->ws.write(asio::buffer(text));
+  impl_->ws.write(asio::buffer(text), ec);
+  return !ec;
+}
+
+bool WsClient::send_frames(const std::vector<std::string>& frames) {
+  beast::error_code ec;
+  impl_->ws.text(true);
+  for (size_t i = 0; i < frames.size() && !ec; ++i)
+    impl_->ws.write_some(i + 1 == frames.size(), asio::buffer(frames[i]), ec);
+  return !ec;
 }
 
 std::optional<std::string> WsClient::receive() {

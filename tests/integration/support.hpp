@@ -73,7 +73,10 @@ class WsClient {
  public:
   WsClient(uint16_t port, const std::filesystem::path& ca_file, const std::string& target);
   ~WsClient();
-  void send(const std::string& text);
+  // False when the server has closed the connection (its close frame can still be received).
+  bool send(const std::string& text);
+  // One text message sent as these frames (fragmentation), false when the server has closed.
+  bool send_frames(const std::vector<std::string>& frames);
   // Next text message; nullopt when the server closed (see close_code()).
   std::optional<std::string> receive();
   int close_code() const;
