@@ -23,8 +23,9 @@ void handle_health(ApiContext& ctx, net::Request& req, net::Reply reply) {
     const int64_t connected = ctx.agents_connected();
     const int64_t known = ctx.agents_known();
     const auto ps = metrics::read_process_stats();
-    const double uptime =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
+    const int64_t uptime = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::steady_clock::now() - ctx.started)
+                               .count();
 
     boost::json::object components{
         {"database", db_ok ? std::string("connected") : "error: " + ping.error().message},

@@ -269,7 +269,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
                                {"target", target_},
                                {"route", route_},
                                {"status", status_},
-                               {"duration_ms", seconds * 1000.0},
+                               {"duration_us", static_cast<int64_t>(seconds * 1e6)},
                                {"remote", remote_}});
     head_ = false;
     if (ec || !keep_alive_)
