@@ -238,3 +238,25 @@ TEST(RisdLifecycle, tls12_can_be_enabled_by_configuration) {
 }
 }  // namespace
 }  // namespace ris::test
+
+namespace ris::test {
+namespace {
+TEST(RisdLifecycle, operator_supplied_certificate_replaces_the_own_ca) {
+  RisdProcess risd;  // only for its temporary directory
+  const auto dir = risd.data_dir();
+  const auto cert = dir / "operator.crt", key = dir / "operator.key";
+  auto [rc, out] = run_command(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
+      "/CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+      key.string() + " -out " + cert.string() + " && chmod 600 " + key.string());
+  ASSERT_EQ(rc, 0) << out;
+  RisdProcess with_cert({"--tls-cert-file", cert.string(), "--tls-key-file", key.string()}, dir);
+  with_cert.start();
+  EXPECT_FALSE(std::filesystem::exists(dir / "tls" / "ca.key"))
+      << "no own CA when the operator supplies one";
+  EXPECT_EQ(https(with_cert.port(), cert, "GET", "/health").status, 200);
+  EXPECT_EQ(with_cert.stop(SIGTERM, std::chrono::seconds(15)), 0);
+}
+}  // namespace
+}  // namespace ris::test
