@@ -13,6 +13,9 @@
 #include "ris/core/config.hpp"
 #include "ris/core/log.hpp"
 #include "ris/core/worker_pool.hpp"
+#include "ris/identity/accounts.hpp"
+#include "ris/identity/audit.hpp"
+#include "ris/identity/sessions.hpp"
 #include "ris/metrics/metrics.hpp"
 #include "ris/metrics/process_metrics.hpp"
 #include "ris/net/server.hpp"
@@ -104,10 +107,25 @@ int main(int argc, char** argv) {
   if (!bus)
     return die(bus.error().message);
 
+  // First start: an administrator, from RIS_ADMIN_EMAIL / RIS_ADMIN_PASSWORD (environment only:
+  // flags would show the password in `ps`), or with a random password shown once.
+  ris::identity::Accounts accounts(**store);
+  ris::identity::AuditLog audit(**store);
+  const char* admin_email = std::getenv("RIS_ADMIN_EMAIL");
+  const char* admin_password = std::getenv("RIS_ADMIN_PASSWORD");
+  auto admin = accounts.ensure_first_admin(admin_email ? admin_email : "admin@localhost",
+                                           admin_password ? admin_password : "");
+  if (!admin)
+    return die("cannot create the first administrator: " + admin.error().message);
+  ris::identity::Sessions sessions(**store, {});
+  if (auto r = sessions.init(); !r)
+    return die("cannot load the token signing keys: " + r.error().message);
+
   ris::metrics::Registry registry;
   ris::metrics::register_process_metrics(registry);
   ris::WorkerPool blocking(4);
-  ris::api::ApiContext ctx{config, **store, **bus, registry, blocking, creds->ca_sha256};
+  ris::api::ApiContext ctx{config,   **store,  **bus, registry,        blocking,
+                           accounts, sessions, audit, creds->ca_sha256};
   registry.callback_gauge("ris_clients_connected", "Agents connected to this server",
                           [&ctx] { return static_cast<double>(ctx.agents_connected()); });
   ris::net::Router router;
@@ -132,6 +150,22 @@ int main(int argc, char** argv) {
                                             : config.tls_cert_file.string())
                   .c_str(),
               creds->ca_sha256.c_str());
+  if (admin->has_value()) {
+    const std::string& generated = **admin;
+    (void)audit.append(
+        {.actor = "system", .action = "account.create_first_admin", .target = "admin"});
+    if (!generated.empty()) {
+      ris::log::warn("first_admin_created", {{"username", "admin"},
+                                             {"password", generated},
+                                             {"note", "shown once; change it after signing in"}});
+      std::printf("\nFirst start: sign in as 'admin' with password %s (shown once; change it).\n",
+                  generated.c_str());
+    } else {
+      std::printf(
+          "\nFirst start: administrator 'admin' created from RIS_ADMIN_EMAIL / "
+          "RIS_ADMIN_PASSWORD.\n");
+    }
+  }
   std::fflush(stdout);
 
   int sig = 0;

@@ -6,6 +6,11 @@ namespace ris::api {
 void handle_health(ApiContext& ctx, net::Request& req, net::Reply reply);
 void handle_metrics(ApiContext& ctx, net::Request& req, net::Reply reply);
 void handle_openapi(ApiContext& ctx, net::Request& req, net::Reply reply);
+void handle_login(ApiContext& ctx, net::Request& req, net::Reply reply);
+void handle_refresh(ApiContext& ctx, net::Request& req, net::Reply reply);
+void handle_logout(ApiContext& ctx, net::Request& req, net::Reply reply);
+void handle_jwks(ApiContext& ctx, net::Request& req, net::Reply reply);
+void handle_me(ApiContext& ctx, net::Request& req, net::Reply reply);
 std::unique_ptr<net::WsHandler> make_events_handler(ApiContext& ctx, net::WsConnection& conn,
                                                     const net::Request& upgrade);
 }  // namespace ris::api

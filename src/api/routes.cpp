@@ -10,6 +10,11 @@ void register_routes(net::Router& router, ApiContext& ctx) {
   router.add("GET", "/health", bind(handle_health));
   router.add("GET", "/metrics", bind(handle_metrics));
   router.add("GET", "/api/v1/openapi.json", bind(handle_openapi));
+  router.add("POST", "/api/v1/auth/login", bind(handle_login));
+  router.add("POST", "/api/v1/auth/refresh", bind(handle_refresh));
+  router.add("POST", "/api/v1/auth/logout", bind(handle_logout));
+  router.add("GET", "/.well-known/jwks.json", bind(handle_jwks));
+  router.add("GET", "/api/v1/me", bind(handle_me));
   router.add_websocket("/events/v1", [&ctx](net::WsConnection& conn, const net::Request& upgrade) {
     return make_events_handler(ctx, conn, upgrade);
   });

@@ -89,7 +89,9 @@ TEST_F(Risd, openapi_document_is_served) {
   ASSERT_EQ(r.status, 200);
   auto j = json::parse(r.body).as_object();
   EXPECT_EQ(j.at("openapi").as_string(), "3.1.0");
-  EXPECT_TRUE(j.at("paths").as_object().contains("/health"));
+  for (auto path : {"/health", "/metrics", "/api/v1/auth/login", "/api/v1/auth/refresh",
+                    "/api/v1/auth/logout", "/.well-known/jwks.json", "/api/v1/me", "/events/v1"})
+    EXPECT_TRUE(j.at("paths").as_object().contains(path)) << path;
 }
 
 TEST_F(Risd, tls12_is_refused_by_default) {

@@ -97,6 +97,8 @@ void RisdProcess::start() {
       cargv.push_back(a.data());
     cargv.push_back(nullptr);
     setenv("RIS_LOG_LEVEL", "warn", 0);
+    for (auto& [k, v] : env_)
+      setenv(k.c_str(), v.c_str(), 1);
     execv(cargv[0], cargv.data());
     _exit(127);
   }

@@ -22,6 +22,10 @@ class RisdProcess {
   RisdProcess(const RisdProcess&) = delete;
   RisdProcess& operator=(const RisdProcess&) = delete;
 
+  // Environment for the risd process (set before start()).
+  void set_env(std::string name, std::string value) {
+    env_.emplace_back(std::move(name), std::move(value));
+  }
   // Starts risd and waits until it prints its URL; throws with risd's stderr on failure.
   void start();
   // Sends `sig` and waits up to `timeout` for exit; returns the exit code (128+n if killed by n).
@@ -35,6 +39,7 @@ class RisdProcess {
 
  private:
   std::vector<std::string> args_;
+  std::vector<std::pair<std::string, std::string>> env_;
   std::filesystem::path data_dir_;
   bool own_dir_ = false;
   int pid_ = -1;

@@ -8,6 +8,9 @@
 #include "ris/bus/bus.hpp"
 #include "ris/core/config.hpp"
 #include "ris/core/worker_pool.hpp"
+#include "ris/identity/accounts.hpp"
+#include "ris/identity/audit.hpp"
+#include "ris/identity/sessions.hpp"
 #include "ris/metrics/metrics.hpp"
 #include "ris/net/router.hpp"
 #include "ris/store/store.hpp"
@@ -22,6 +25,9 @@ struct ApiContext {
   bus::Bus& bus;
   metrics::Registry& metrics;
   WorkerPool& blocking;
+  identity::Accounts& accounts;
+  identity::Sessions& sessions;
+  identity::AuditLog& audit;
   std::string ca_sha256;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Connected and known agents; the fleet module provides these (0 until it exists).

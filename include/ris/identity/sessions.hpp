@@ -1,0 +1,62 @@
+// Sign-in sessions: short-lived access tokens (JWT, EdDSA, 15 minutes, `kid` in the header,
+// public keys at /.well-known/jwks.json) and opaque refresh tokens stored as SHA-256, rotated on
+// every use. A refresh token used twice means it was stolen: its whole family is revoked.
+#pragma once
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ris/core/result.hpp"
+#include "ris/identity/accounts.hpp"
+#include "ris/store/store.hpp"
+
+namespace ris::security {
+class JwtKeyRing;
+}
+
+namespace ris::identity {
+
+struct TokenPair {
+  std::string access_token;
+  int64_t expires_in = 0;  // seconds
+  std::string refresh_token;
+  int64_t refresh_expires_in = 0;
+};
+
+struct AccessClaims {
+  std::string account_id;
+  std::string username;
+  std::vector<std::string> app_roles;
+  int64_t expires_at = 0;
+};
+
+struct SessionOptions {
+  std::string issuer = "risd";
+  int64_t access_ttl_seconds = 15 * 60;
+  int64_t refresh_ttl_seconds = 30 * 24 * 3600;
+};
+
+class Sessions {
+ public:
+  Sessions(store::Store& store, SessionOptions options);
+  ~Sessions();
+  // Loads the signing keys from the store, creating the first on a new instance.
+  Result<void> init();
+  Result<TokenPair> issue(const Account& account);
+  Result<TokenPair> refresh(std::string_view refresh_token);
+  Result<void> logout(std::string_view refresh_token);
+  // Thread-safe once init() has returned.
+  Result<AccessClaims> verify(std::string_view access_token) const;
+  boost::json::object jwks() const;
+
+ private:
+  Result<TokenPair> issue_in_family(store::Store& tx, const Account& account,
+                                    const std::string& family);
+  store::Store& store_;
+  SessionOptions options_;
+  std::unique_ptr<security::JwtKeyRing> keys_;
+};
+
+}  // namespace ris::identity

@@ -1,0 +1,164 @@
+#include "ris/identity/sessions.hpp"
+
+#include <boost/json/array.hpp>
+
+#include <chrono>
+
+#include "ris/core/ids.hpp"
+#include "ris/core/time.hpp"
+#include "ris/security/digest.hpp"
+#include "ris/security/jwt.hpp"
+#include "ris/security/random.hpp"
+
+namespace ris::identity {
+namespace {
+
+int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+std::string rfc3339_in(int64_t seconds) {
+  return to_rfc3339(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+}
+Failure invalid_refresh() {
+  return fail(Errc::unauthenticated, "invalid or expired refresh token");
+}
+
+}  // namespace
+
+Sessions::Sessions(store::Store& store, SessionOptions options)
+    : store_(store),
+      options_(std::move(options)),
+      keys_(std::make_unique<security::JwtKeyRing>()) {}
+Sessions::~Sessions() = default;
+
+Result<void> Sessions::init() {
+  RIS_TRY(auto rows, store_.query("SELECT kid, private_pem FROM jwt_keys WHERE retired_at IS NULL "
+                                  "ORDER BY created_at"));
+  std::string active;
+  for (const auto& row : rows.rows) {
+    RIS_TRY(auto key, security::Ed25519Key::from_private_pem(row.get<std::string>(1)));
+    active = row.get<std::string>(0);
+    keys_->add({active, std::move(key)});
+  }
+  if (active.empty()) {
+    RIS_TRY(auto key, security::Ed25519Key::generate());
+    RIS_TRY(std::string pem, key.private_pem());
+    RIS_TRY(std::string pub, key.public_pem());
+    active = new_id();
+    RIS_TRY_VOID(store_.query(
+        "INSERT INTO jwt_keys (kid, private_pem, public_pem, created_at) VALUES (?, ?, ?, ?)",
+        {active, pem, pub, now_rfc3339()}));
+    keys_->add({active, std::move(key)});
+  }
+  return keys_->set_active(active);
+}
+
+Result<TokenPair> Sessions::issue_in_family(store::Store& tx, const Account& a,
+                                            const std::string& family) {
+  const int64_t now = now_seconds();
+  boost::json::array roles;
+  for (const auto& r : a.app_roles)
+    roles.emplace_back(r);
+  boost::json::object claims{{"iss", options_.issuer},
+                             {"aud", options_.issuer},
+                             {"sub", a.id},
+                             {"name", a.username},
+                             {"roles", roles},
+                             {"iat", now},
+                             {"nbf", now},
+                             {"exp", now + options_.access_ttl_seconds},
+                             {"jti", new_id()}};
+  TokenPair p;
+  RIS_TRY(p.access_token, keys_->sign(claims));
+  p.expires_in = options_.access_ttl_seconds;
+  p.refresh_token = security::random_token(32);
+  p.refresh_expires_in = options_.refresh_ttl_seconds;
+  RIS_TRY_VOID(tx.query(
+      "INSERT INTO refresh_tokens (id, family_id, account_id, token_hash, created_at, expires_at) "
+      "VALUES (?, ?, ?, ?, ?, ?)",
+      {new_id(), family, a.id, security::sha256_hex(p.refresh_token), now_rfc3339(),
+       rfc3339_in(options_.refresh_ttl_seconds)}));
+  return p;
+}
+
+Result<TokenPair> Sessions::issue(const Account& account) {
+  return issue_in_family(store_, account, new_id());
+}
+
+Result<TokenPair> Sessions::refresh(std::string_view refresh_token) {
+  if (refresh_token.empty() || refresh_token.size() > 128)
+    return invalid_refresh();
+  std::optional<TokenPair> out;
+  bool reused = false;
+  auto r = store_.transaction([&](store::Store& tx) -> Result<void> {
+    RIS_TRY(auto rows, tx.query("SELECT id, family_id, account_id, expires_at, used_at, revoked_at "
+                                "FROM refresh_tokens WHERE token_hash = ?",
+                                {security::sha256_hex(refresh_token)}));
+    if (rows.rows.empty())
+      return invalid_refresh();
+    const auto& row = rows.rows[0];
+    const std::string family = row.get<std::string>("family_id");
+    if (!row.is_null("revoked_at"))
+      return invalid_refresh();
+    if (!row.is_null("used_at")) {
+      // Reuse of a rotated token: someone else holds a copy. End the whole sign-in.
+      RIS_TRY_VOID(tx.query(
+          "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+          {now_rfc3339(), family}));
+      reused = true;
+      return {};
+    }
+    if (row.get<std::string>("expires_at") <= now_rfc3339())
+      return invalid_refresh();
+    RIS_TRY_VOID(tx.query("UPDATE refresh_tokens SET used_at = ? WHERE id = ?",
+                          {now_rfc3339(), row.get<std::string>("id")}));
+    RIS_TRY(Account account, find_account(tx, row.get<std::string>("account_id")));
+    RIS_TRY(TokenPair pair, issue_in_family(tx, account, family));
+    out = std::move(pair);
+    return {};
+  });
+  if (!r)
+    return fail(r.error());
+  if (reused)
+    return fail(Errc::unauthenticated,
+                "refresh token reused: every session of this sign-in is revoked");
+  return std::move(*out);
+}
+
+Result<void> Sessions::logout(std::string_view refresh_token) {
+  RIS_TRY(auto rows, store_.query("SELECT family_id FROM refresh_tokens WHERE token_hash = ?",
+                                  {security::sha256_hex(refresh_token)}));
+  if (rows.rows.empty())
+    return invalid_refresh();
+  RIS_TRY_VOID(store_.query(
+      "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+      {now_rfc3339(), rows.rows[0].get<std::string>(0)}));
+  return {};
+}
+
+Result<AccessClaims> Sessions::verify(std::string_view access_token) const {
+  RIS_TRY(auto claims,
+          keys_->verify(access_token, now_seconds(), options_.issuer, options_.issuer));
+  AccessClaims c;
+  if (auto* sub = claims.if_contains("sub"); sub && sub->is_string())
+    c.account_id = std::string(sub->as_string());
+  if (auto* name = claims.if_contains("name"); name && name->is_string())
+    c.username = std::string(name->as_string());
+  if (auto* roles = claims.if_contains("roles"); roles && roles->is_array())
+    for (const auto& v : roles->as_array())
+      if (v.is_string())
+        c.app_roles.emplace_back(v.as_string());
+  if (auto* exp = claims.if_contains("exp"); exp && exp->is_int64())
+    c.expires_at = exp->as_int64();
+  if (c.account_id.empty())
+    return fail(Errc::unauthenticated, "token has no subject");
+  return c;
+}
+
+boost::json::object Sessions::jwks() const {
+  return keys_->jwks();
+}
+
+}  // namespace ris::identity

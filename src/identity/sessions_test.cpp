@@ -1,0 +1,123 @@
+#include "ris/identity/sessions.hpp"
+
+#include "ris/identity/accounts.hpp"
+#include "test_store.hpp"
+
+namespace ris::identity {
+namespace {
+
+class SessionsTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    accounts_ = std::make_unique<Accounts>(*store_);
+    sessions_ = std::make_unique<Sessions>(*store_, SessionOptions{});
+    ASSERT_TRUE(sessions_->init());
+    auto a = accounts_->create(
+        {"alice@example.com", "alice", "correct horse battery staple", "Alice", {}});
+    ASSERT_TRUE(a) << a.error().message;
+    alice_ = *a;
+  }
+  std::unique_ptr<Accounts> accounts_;
+  std::unique_ptr<Sessions> sessions_;
+  Account alice_;
+};
+
+TEST_F(SessionsTest, authenticates_by_email_or_username_and_refuses_alike_otherwise) {
+  EXPECT_TRUE(accounts_->authenticate("alice", "correct horse battery staple"));
+  EXPECT_TRUE(accounts_->authenticate("ALICE@example.com", "correct horse battery staple"));
+  auto wrong = accounts_->authenticate("alice", "wrong password!!");
+  auto nobody = accounts_->authenticate("nobody", "wrong password!!");
+  ASSERT_FALSE(wrong);
+  ASSERT_FALSE(nobody);
+  EXPECT_EQ(wrong.error().code, Errc::unauthenticated);
+  EXPECT_EQ(wrong.error().message, nobody.error().message);  // existence is not revealed
+}
+
+TEST_F(SessionsTest, refuses_duplicate_accounts_and_weak_passwords) {
+  auto dup = accounts_->create({"ALICE@example.com", "alice2", "another long passphrase", "", {}});
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::conflict);
+  auto weak = accounts_->create({"bob@example.com", "bob", "short", "", {}});
+  ASSERT_FALSE(weak);
+  EXPECT_EQ(weak.error().code, Errc::invalid_argument);
+  EXPECT_FALSE(accounts_->create({"not-an-email", "carol", "a long enough passphrase", "", {}}));
+  EXPECT_FALSE(
+      accounts_->create({"c@example.com", "bad name!", "a long enough passphrase", "", {}}));
+}
+
+TEST_F(SessionsTest, access_token_verifies_and_names_the_account) {
+  auto t = sessions_->issue(alice_);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->expires_in, 15 * 60);
+  auto c = sessions_->verify(t->access_token);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->account_id, alice_.id);
+  EXPECT_EQ(c->username, "alice");
+  std::string tampered = t->access_token;
+  tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(sessions_->verify(tampered));
+}
+
+TEST_F(SessionsTest, refresh_rotates_and_reuse_revokes_the_whole_family) {
+  auto first = sessions_->issue(alice_);
+  ASSERT_TRUE(first);
+  auto second = sessions_->refresh(first->refresh_token);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_NE(second->refresh_token, first->refresh_token);
+  // The first token is replayed (stolen copy): refused, and the legitimate newer one dies too.
+  auto replay = sessions_->refresh(first->refresh_token);
+  ASSERT_FALSE(replay);
+  EXPECT_EQ(replay.error().code, Errc::unauthenticated);
+  EXPECT_FALSE(sessions_->refresh(second->refresh_token));
+}
+
+TEST_F(SessionsTest, logout_revokes_the_refresh_token) {
+  auto t = sessions_->issue(alice_);
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(sessions_->logout(t->refresh_token));
+  EXPECT_FALSE(sessions_->refresh(t->refresh_token));
+  EXPECT_FALSE(sessions_->refresh("garbage"));
+}
+
+TEST_F(SessionsTest, signing_keys_survive_a_restart) {
+  auto t = sessions_->issue(alice_);
+  ASSERT_TRUE(t);
+  Sessions again(*store_, SessionOptions{});
+  ASSERT_TRUE(again.init());
+  EXPECT_TRUE(again.verify(t->access_token));
+  auto keys = again.jwks().at("keys").as_array();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].at("kty").as_string(), "OKP");
+}
+
+TEST_F(SessionsTest, first_admin_is_created_once) {
+  // The fixture already created alice, so an instance with accounts gets no new admin.
+  auto none = accounts_->ensure_first_admin("admin@localhost", "");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST(FirstAdmin, is_created_with_a_generated_password_on_an_empty_instance) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("ris-first-admin-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    auto s = store::open_store("", dir);
+    ASSERT_TRUE(s);
+    Accounts accounts(**s);
+    auto r = accounts.ensure_first_admin("admin@localhost", "");
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE(r->has_value());
+    const std::string password = **r;
+    EXPECT_GE(password.size(), 20u);
+    auto admin = accounts.authenticate("admin", password);
+    ASSERT_TRUE(admin);
+    EXPECT_EQ(admin->app_roles, std::vector<std::string>{std::string(kApplicationAdministrator)});
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ris::identity
