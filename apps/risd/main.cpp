@@ -124,8 +124,10 @@ int main(int argc, char** argv) {
   ris::metrics::Registry registry;
   ris::metrics::register_process_metrics(registry);
   ris::WorkerPool blocking(4);
-  ris::api::ApiContext ctx{config,   **store,  **bus, registry,        blocking,
-                           accounts, sessions, audit, creds->ca_sha256};
+  ris::identity::Spaces spaces(**store);
+  ris::identity::ApiTokens api_tokens(**store);
+  ris::api::ApiContext ctx{config,   **store, **bus,  registry,   blocking,        accounts,
+                           sessions, audit,   spaces, api_tokens, creds->ca_sha256};
   registry.callback_gauge("ris_clients_connected", "Agents connected to this server",
                           [&ctx] { return static_cast<double>(ctx.agents_connected()); });
   ris::net::Router router;

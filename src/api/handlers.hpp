@@ -11,6 +11,7 @@ void handle_refresh(ApiContext& ctx, net::Request& req, net::Reply reply);
 void handle_logout(ApiContext& ctx, net::Request& req, net::Reply reply);
 void handle_jwks(ApiContext& ctx, net::Request& req, net::Reply reply);
 void handle_me(ApiContext& ctx, net::Request& req, net::Reply reply);
+void register_space_routes(net::Router& router, ApiContext& ctx);
 std::unique_ptr<net::WsHandler> make_events_handler(ApiContext& ctx, net::WsConnection& conn,
                                                     const net::Request& upgrade);
 }  // namespace ris::api

@@ -15,6 +15,7 @@ void register_routes(net::Router& router, ApiContext& ctx) {
   router.add("POST", "/api/v1/auth/logout", bind(handle_logout));
   router.add("GET", "/.well-known/jwks.json", bind(handle_jwks));
   router.add("GET", "/api/v1/me", bind(handle_me));
+  register_space_routes(router, ctx);
   router.add_websocket("/events/v1", [&ctx](net::WsConnection& conn, const net::Request& upgrade) {
     return make_events_handler(ctx, conn, upgrade);
   });

@@ -120,6 +120,15 @@ const std::vector<Setting>& settings() {
          c.tls_min_version = std::string(v);
          return {};
        }},
+      {"signup", "RIS_SIGNUP", "open|invite|closed",
+       "who may create an account: anyone, holders of a space invitation, or only administrators "
+       "(open)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         if (v != "open" && v != "invite" && v != "closed")
+           return fail(Errc::invalid_argument, "must be open, invite or closed");
+         c.signup = std::string(v);
+         return {};
+       }},
       {"server-names", "RIS_SERVER_NAMES", "NAME,...",
        "extra DNS names / IPs for the generated server certificate",
        [](ServerConfig& c, std::string_view v) -> Result<void> {

@@ -13,7 +13,7 @@ namespace ris::identity {
 namespace {
 
 constexpr std::string_view kAccountColumns =
-    "id, email, username, display_name, app_roles, created_at";
+    "id, email, username, display_name, first_name, last_name, totp_enabled, app_roles, created_at";
 
 Account from_row(const store::Row& r) {
   Account a;
@@ -21,6 +21,9 @@ Account from_row(const store::Row& r) {
   a.email = r.get<std::string>("email");
   a.username = r.get<std::string>("username");
   a.display_name = r.get<std::string>("display_name");
+  a.first_name = r.get<std::string>("first_name");
+  a.last_name = r.get<std::string>("last_name");
+  a.totp_enabled = r.get<int64_t>("totp_enabled") != 0;
   a.created_at = r.get<std::string>("created_at");
   boost::json::error_code ec;
   auto roles = boost::json::parse(r.get<std::string>("app_roles"), ec);
@@ -98,6 +101,91 @@ Result<Account> Accounts::find(std::string_view id) {
   return find_account(store_, id);
 }
 
+Result<void> Accounts::check_password(std::string_view id, std::string_view password) {
+  RIS_TRY(
+      auto rows,
+      store_.query("SELECT secret_hash FROM account_identities WHERE account_id = ? AND provider = "
+                   "'password'",
+                   {std::string(id)}));
+  if (rows.rows.empty() || !security::verify_password(password, rows.rows[0].get<std::string>(0)))
+    return fail(Errc::forbidden, "the current password is wrong");
+  return {};
+}
+
+Result<Account> Accounts::update_profile(std::string_view id, const ProfileChanges& c) {
+  auto check_name = [](const std::optional<std::string>& v, const char* what) -> Result<void> {
+    if (v && (v->size() > 100 || v->find_first_of("\r\n") != std::string::npos))
+      return fail(Errc::invalid_argument,
+                  std::string(what) + " must be one line of at most 100 characters");
+    return {};
+  };
+  if (c.username)
+    RIS_TRY_VOID(validate_username(*c.username));
+  RIS_TRY_VOID(check_name(c.display_name, "display_name"));
+  RIS_TRY_VOID(check_name(c.first_name, "first_name"));
+  RIS_TRY_VOID(check_name(c.last_name, "last_name"));
+  const std::string account(id), now = now_rfc3339();
+  auto set = [&](const char* column, const std::optional<std::string>& v) -> Result<void> {
+    if (!v)
+      return {};
+    auto r = store_.query(
+        "UPDATE accounts SET " + std::string(column) + " = ?, updated_at = ? WHERE id = ?",
+        {*v, now, account});
+    if (!r && r.error().code == Errc::conflict)
+      return fail(Errc::conflict, "that username is already taken");
+    return r ? Result<void>{} : fail(r.error());
+  };
+  RIS_TRY_VOID(set("username", c.username));
+  RIS_TRY_VOID(set("display_name", c.display_name));
+  RIS_TRY_VOID(set("first_name", c.first_name));
+  RIS_TRY_VOID(set("last_name", c.last_name));
+  return find(id);
+}
+
+Result<void> Accounts::change_password(std::string_view id, std::string_view current,
+                                       std::string_view next) {
+  RIS_TRY_VOID(check_password(id, current));
+  RIS_TRY(Account a, find(id));
+  RIS_TRY_VOID(security::check_password_policy(next, a.username, a.email));
+  RIS_TRY(std::string hash, security::hash_password(next));
+  RIS_TRY_VOID(store_.query(
+      "UPDATE account_identities SET secret_hash = ? WHERE account_id = ? AND provider = "
+      "'password'",
+      {hash, std::string(id)}));
+  return {};
+}
+
+Result<Account> Accounts::change_email(std::string_view id, std::string_view password,
+                                       std::string_view email) {
+  RIS_TRY_VOID(check_password(id, password));
+  RIS_TRY_VOID(validate_email(email));
+  auto r = store_.query("UPDATE accounts SET email = ?, updated_at = ? WHERE id = ?",
+                        {std::string(email), now_rfc3339(), std::string(id)});
+  if (!r)
+    return fail(r.error().code == Errc::conflict
+                    ? Error{Errc::conflict, "that email is already taken"}
+                    : r.error());
+  return find(id);
+}
+
+Result<void> Accounts::remove(std::string_view id, std::string_view password) {
+  RIS_TRY_VOID(check_password(id, password));
+  return store_.transaction([&](store::Store& tx) -> Result<void> {
+    RIS_TRY(auto owned, tx.query("SELECT name FROM spaces WHERE owner_id = ? ORDER BY name",
+                                 {std::string(id)}));
+    if (!owned.rows.empty()) {
+      std::string names;
+      for (const auto& r : owned.rows)
+        names += (names.empty() ? "" : ", ") + r.get<std::string>(0);
+      return fail(Errc::conflict,
+                  "this account owns spaces (" + names +
+                      "): hand them over or delete them before deleting the account");
+    }
+    RIS_TRY_VOID(tx.query("DELETE FROM accounts WHERE id = ?", {std::string(id)}));
+    return {};
+  });
+}
+
 Result<Account> find_account(store::Store& store, std::string_view id) {
   RIS_TRY(auto rows,
           store.query("SELECT " + std::string(kAccountColumns) + " FROM accounts WHERE id = ?",
@@ -111,20 +199,18 @@ Result<Account> Accounts::authenticate(std::string_view login, std::string_view 
   // A fixed hash to verify against when the account does not exist, so both paths cost the same.
   static const std::string dummy =
       security::hash_password("not a real password, only for timing").value_or("");
-  RIS_TRY(
-      auto rows,
-      store_.query("SELECT a.id, a.email, a.username, a.display_name, a.app_roles, a.created_at, "
-                   "i.secret_hash FROM accounts a JOIN account_identities i "
-                   "ON i.account_id = a.id AND i.provider = 'password' "
-                   "WHERE a.email = ? OR a.username = ?",
-                   {std::string(login), std::string(login)}));
+  RIS_TRY(auto rows,
+          store_.query("SELECT a.id, i.secret_hash FROM accounts a JOIN account_identities i "
+                       "ON i.account_id = a.id AND i.provider = 'password' "
+                       "WHERE a.email = ? OR a.username = ?",
+                       {std::string(login), std::string(login)}));
   if (rows.rows.empty()) {
     (void)security::verify_password(password, dummy);
     return invalid_credentials();
   }
   if (!security::verify_password(password, rows.rows[0].get<std::string>("secret_hash")))
     return invalid_credentials();
-  return from_row(rows.rows[0]);
+  return find(rows.rows[0].get<std::string>("id"));
 }
 
 Result<std::optional<std::string>> Accounts::ensure_first_admin(std::string_view email,

@@ -138,6 +138,13 @@ Result<void> Sessions::logout(std::string_view refresh_token) {
   return {};
 }
 
+Result<void> Sessions::revoke_all(std::string_view account_id) {
+  RIS_TRY_VOID(store_.query(
+      "UPDATE refresh_tokens SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+      {now_rfc3339(), std::string(account_id)}));
+  return {};
+}
+
 Result<AccessClaims> Sessions::verify(std::string_view access_token) const {
   RIS_TRY(auto claims,
           keys_->verify(access_token, now_seconds(), options_.issuer, options_.issuer));

@@ -9,8 +9,10 @@
 #include "ris/core/config.hpp"
 #include "ris/core/worker_pool.hpp"
 #include "ris/identity/accounts.hpp"
+#include "ris/identity/api_tokens.hpp"
 #include "ris/identity/audit.hpp"
 #include "ris/identity/sessions.hpp"
+#include "ris/identity/spaces.hpp"
 #include "ris/metrics/metrics.hpp"
 #include "ris/net/router.hpp"
 #include "ris/store/store.hpp"
@@ -28,6 +30,8 @@ struct ApiContext {
   identity::Accounts& accounts;
   identity::Sessions& sessions;
   identity::AuditLog& audit;
+  identity::Spaces& spaces;
+  identity::ApiTokens& api_tokens;
   std::string ca_sha256;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Connected and known agents; the fleet module provides these (0 until it exists).

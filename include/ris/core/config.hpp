@@ -23,6 +23,7 @@ struct ServerConfig {
   unsigned threads = 0;                               // 0: one per core
   std::filesystem::path tls_cert_file, tls_key_file;  // operator-supplied; else own CA
   std::string tls_min_version = "1.3";
+  std::string signup = "open";            // open | invite | closed
   std::vector<std::string> server_names;  // extra SANs for the generated certificate
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds header_timeout{10'000};

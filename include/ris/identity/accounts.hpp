@@ -14,9 +14,14 @@ namespace ris::identity {
 inline constexpr std::string_view kApplicationAdministrator = "ApplicationAdministrator";
 
 struct Account {
-  std::string id, email, username, display_name;
+  std::string id, email, username, display_name, first_name, last_name;
+  bool totp_enabled = false;
   std::vector<std::string> app_roles;  // UserModerator, ServerModerator, ApplicationAdministrator
   std::string created_at;
+};
+
+struct ProfileChanges {
+  std::optional<std::string> username, display_name, first_name, last_name;
 };
 
 struct NewAccount {
@@ -31,6 +36,16 @@ class Accounts {
   // A taken email or username is Errc::conflict.
   Result<Account> create(const NewAccount& account);
   Result<Account> find(std::string_view id);
+  Result<Account> update_profile(std::string_view id, const ProfileChanges& changes);
+  // Both need the current password: a stolen access token alone cannot take the account over.
+  Result<void> change_password(std::string_view id, std::string_view current,
+                               std::string_view next);
+  Result<Account> change_email(std::string_view id, std::string_view password,
+                               std::string_view email);
+  Result<void> check_password(std::string_view id, std::string_view password);
+  // Deletes the account and its memberships, tokens and sign-ins. Refused while it owns spaces:
+  // they must be handed over or deleted first. Audit entries keep only the bare account id.
+  Result<void> remove(std::string_view id, std::string_view password);
   // `login` is an email or a username. Every failure is the same Errc::unauthenticated
   // "invalid credentials", and costs the same hashing work, so nothing reveals whether an
   // account exists.

@@ -47,6 +47,8 @@ class Sessions {
   Result<TokenPair> issue(const Account& account);
   Result<TokenPair> refresh(std::string_view refresh_token);
   Result<void> logout(std::string_view refresh_token);
+  // Ends every sign-in of the account (after a password change, or by the account itself).
+  Result<void> revoke_all(std::string_view account_id);
   // Thread-safe once init() has returned.
   Result<AccessClaims> verify(std::string_view access_token) const;
   boost::json::object jwks() const;

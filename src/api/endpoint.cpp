@@ -1,0 +1,96 @@
+#include "endpoint.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace ris::api {
+namespace {
+
+Result<identity::Principal> authenticate(ApiContext& ctx, const net::Request& req) {
+  const std::string_view auth = req.header("authorization");
+  if (!auth.starts_with("Bearer "))
+    return fail(Errc::unauthenticated, "send Authorization: Bearer <access token or API token>");
+  const std::string_view credential = auth.substr(7);
+  if (identity::ApiTokens::looks_like_token(credential))
+    return ctx.api_tokens.authenticate(credential);
+  RIS_TRY(auto claims, ctx.sessions.verify(credential));
+  identity::Principal p;
+  p.account_id = std::move(claims.account_id);
+  p.app_roles = std::move(claims.app_roles);
+  return p;
+}
+
+std::string outcome_of(const Result<net::Response>& r) {
+  if (r)
+    return "success";
+  return r.error().code == Errc::forbidden ? "denied" : "failure";
+}
+
+}  // namespace
+
+net::Handler endpoint(ApiContext& ctx, std::string action, Work work) {
+  return [&ctx, action = std::move(action), work](net::Request& req, net::Reply reply) {
+    ctx.blocking.post(
+        [&ctx, action, work, req = std::move(req), reply = std::move(reply)]() mutable {
+          auto principal = authenticate(ctx, req);
+          if (!principal) {
+            auto p = net::problem(principal.error());
+            p.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            return reply(std::move(p));
+          }
+          Call call{ctx, req, std::move(*principal), {}, {}, {}};
+          auto result = work(call);
+          const bool mutating = req.method != "GET" && req.method != "HEAD";
+          if (mutating || (!result && result.error().code == Errc::forbidden)) {
+            identity::AuditEntry e;
+            e.actor = call.caller.account_id;
+            e.source = req.remote_address;
+            e.space_id = call.space_id;
+            e.action = action;
+            e.target = call.target;
+            e.outcome = outcome_of(result);
+            e.details = std::move(call.audit_details);
+            e.details["request_id"] = req.request_id;
+            if (call.caller.token)
+              e.details["api_token"] = call.caller.token->id;
+            if (!result)
+              e.details["error"] = result.error().message;
+            (void)ctx.audit.append(std::move(e));  // a failed append is logged by the store
+          }
+          reply(result ? std::move(*result) : net::problem(result.error()));
+        });
+  };
+}
+
+Result<boost::json::object> json_body(const net::Request& req) {
+  boost::json::error_code ec;
+  auto v = boost::json::parse(req.body, ec);
+  if (ec || !v.is_object())
+    return fail(Errc::invalid_argument, "the body must be a JSON object");
+  return std::move(v.as_object());
+}
+
+std::string string_field(const boost::json::object& o, std::string_view name) {
+  auto* v = o.if_contains(name);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::optional<bool> bool_field(const boost::json::object& o, std::string_view name) {
+  auto* v = o.if_contains(name);
+  if (v && v->is_bool())
+    return v->as_bool();
+  return std::nullopt;
+}
+
+net::Response no_content() {
+  net::Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+Result<identity::SpaceAccess> space_access(Call& call) {
+  call.space_id = call.req.params["space"];
+  return identity::load_access(call.ctx.store, call.space_id, call.caller);
+}
+
+}  // namespace ris::api

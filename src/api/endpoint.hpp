@@ -1,0 +1,37 @@
+// The one shape of an authenticated API call. `endpoint()` turns a plain function into a route
+// handler that, on the worker pool: authenticates the bearer credential (an access token or an
+// API token), runs the function, maps its error to problem+json, and appends an audit entry for
+// every mutating call and every refusal. Handlers therefore hold only their own logic.
+#pragma once
+#include <boost/json/object.hpp>
+#include <optional>
+#include <string>
+
+#include "handlers.hpp"
+#include "ris/identity/access.hpp"
+
+namespace ris::api {
+
+struct Call {
+  ApiContext& ctx;
+  net::Request& req;
+  identity::Principal caller;
+  // Filled by the handler for the audit entry: the space and resource acted on.
+  std::string space_id;
+  std::string target;
+  boost::json::object audit_details;
+};
+
+using Work = Result<net::Response> (*)(Call&);
+
+net::Handler endpoint(ApiContext& ctx, std::string action, Work work);
+
+// Helpers shared by handlers.
+Result<boost::json::object> json_body(const net::Request& req);
+std::string string_field(const boost::json::object& o, std::string_view name);
+std::optional<bool> bool_field(const boost::json::object& o, std::string_view name);
+net::Response no_content();
+// The caller's access to the space named by the {space} path parameter, recorded in the call.
+Result<identity::SpaceAccess> space_access(Call& call);
+
+}  // namespace ris::api
