@@ -126,8 +126,14 @@ int main(int argc, char** argv) {
   ris::WorkerPool blocking(4);
   ris::identity::Spaces spaces(**store);
   ris::identity::ApiTokens api_tokens(**store);
-  ris::api::ApiContext ctx{config,   **store, **bus,  registry,   blocking,        accounts,
-                           sessions, audit,   spaces, api_tokens, creds->ca_sha256};
+  ris::identity::Members members(**store);
+  ris::identity::Roles roles(**store);
+  ris::identity::Invitations invitations(**store);
+  ris::identity::TwoFactor two_factor(**store, accounts);
+  ris::identity::SignInThrottle throttle;
+  ris::api::ApiContext ctx{config,      **store,    **bus,    registry,        blocking, accounts,
+                           sessions,    audit,      spaces,   api_tokens,      members,  roles,
+                           invitations, two_factor, throttle, creds->ca_sha256};
   registry.callback_gauge("ris_clients_connected", "Agents connected to this server",
                           [&ctx] { return static_cast<double>(ctx.agents_connected()); });
   ris::net::Router router;

@@ -1,5 +1,6 @@
 #include "endpoint.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 
 namespace ris::api {
@@ -34,7 +35,10 @@ net::Handler endpoint(ApiContext& ctx, std::string action, Work work) {
           auto principal = authenticate(ctx, req);
           if (!principal) {
             auto p = net::problem(principal.error());
-            p.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            // RFC 6750 §3: no error code when no credential was sent at all.
+            p.headers.emplace_back("WWW-Authenticate", req.header("authorization").empty()
+                                                           ? "Bearer"
+                                                           : "Bearer error=\"invalid_token\"");
             return reply(std::move(p));
           }
           Call call{ctx, req, std::move(*principal), {}, {}, {}};
@@ -86,6 +90,21 @@ net::Response no_content() {
   r.status = 204;
   r.content_type.clear();
   return r;
+}
+
+boost::json::object account_json(const identity::Account& a) {
+  boost::json::array roles;
+  for (const auto& r : a.app_roles)
+    roles.emplace_back(r);
+  return {{"id", a.id},
+          {"email", a.email},
+          {"username", a.username},
+          {"display_name", a.display_name},
+          {"first_name", a.first_name},
+          {"last_name", a.last_name},
+          {"totp_enabled", a.totp_enabled},
+          {"app_roles", roles},
+          {"created_at", a.created_at}};
 }
 
 Result<identity::SpaceAccess> space_access(Call& call) {

@@ -31,6 +31,7 @@ Result<boost::json::object> json_body(const net::Request& req);
 std::string string_field(const boost::json::object& o, std::string_view name);
 std::optional<bool> bool_field(const boost::json::object& o, std::string_view name);
 net::Response no_content();
+boost::json::object account_json(const identity::Account& a);
 // The caller's access to the space named by the {space} path parameter, recorded in the call.
 Result<identity::SpaceAccess> space_access(Call& call);
 

@@ -10,8 +10,11 @@ void handle_login(ApiContext& ctx, net::Request& req, net::Reply reply);
 void handle_refresh(ApiContext& ctx, net::Request& req, net::Reply reply);
 void handle_logout(ApiContext& ctx, net::Request& req, net::Reply reply);
 void handle_jwks(ApiContext& ctx, net::Request& req, net::Reply reply);
-void handle_me(ApiContext& ctx, net::Request& req, net::Reply reply);
 void register_space_routes(net::Router& router, ApiContext& ctx);
+void register_account_routes(net::Router& router, ApiContext& ctx);
+void register_member_routes(net::Router& router, ApiContext& ctx);
+void register_role_routes(net::Router& router, ApiContext& ctx);
+void register_audit_routes(net::Router& router, ApiContext& ctx);
 std::unique_ptr<net::WsHandler> make_events_handler(ApiContext& ctx, net::WsConnection& conn,
                                                     const net::Request& upgrade);
 }  // namespace ris::api

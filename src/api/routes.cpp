@@ -14,8 +14,11 @@ void register_routes(net::Router& router, ApiContext& ctx) {
   router.add("POST", "/api/v1/auth/refresh", bind(handle_refresh));
   router.add("POST", "/api/v1/auth/logout", bind(handle_logout));
   router.add("GET", "/.well-known/jwks.json", bind(handle_jwks));
-  router.add("GET", "/api/v1/me", bind(handle_me));
+  register_account_routes(router, ctx);
   register_space_routes(router, ctx);
+  register_member_routes(router, ctx);
+  register_role_routes(router, ctx);
+  register_audit_routes(router, ctx);
   router.add_websocket("/events/v1", [&ctx](net::WsConnection& conn, const net::Request& upgrade) {
     return make_events_handler(ctx, conn, upgrade);
   });

@@ -11,8 +11,13 @@
 #include "ris/identity/accounts.hpp"
 #include "ris/identity/api_tokens.hpp"
 #include "ris/identity/audit.hpp"
+#include "ris/identity/invitations.hpp"
+#include "ris/identity/members.hpp"
+#include "ris/identity/roles.hpp"
 #include "ris/identity/sessions.hpp"
 #include "ris/identity/spaces.hpp"
+#include "ris/identity/throttle.hpp"
+#include "ris/identity/two_factor.hpp"
 #include "ris/metrics/metrics.hpp"
 #include "ris/net/router.hpp"
 #include "ris/store/store.hpp"
@@ -32,6 +37,11 @@ struct ApiContext {
   identity::AuditLog& audit;
   identity::Spaces& spaces;
   identity::ApiTokens& api_tokens;
+  identity::Members& members;
+  identity::Roles& roles;
+  identity::Invitations& invitations;
+  identity::TwoFactor& two_factor;
+  identity::SignInThrottle& throttle;
   std::string ca_sha256;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Connected and known agents; the fleet module provides these (0 until it exists).
