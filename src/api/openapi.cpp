@@ -71,6 +71,10 @@ constexpr std::string_view kOpenApi = R"json({
     "/api/v1/spaces/{space}/audit": {"get": {"summary": "The space's audit log (VIEW_AUDIT); filters actor, action, outcome, since, until, before, limit", "security": [{"bearer": []}], "responses": {"200": {"description": "OK"}, "default": {"$ref": "#/components/responses/Problem"}}}},
     "/api/v1/audit": {"get": {"summary": "The instance's audit log (ApplicationAdministrator)", "security": [{"bearer": []}], "responses": {"200": {"description": "OK"}, "default": {"$ref": "#/components/responses/Problem"}}}},
     "/api/v1/audit/verify": {"post": {"summary": "Verify the audit hash chain (ApplicationAdministrator)", "security": [{"bearer": []}], "responses": {"200": {"description": "OK"}, "default": {"$ref": "#/components/responses/Problem"}}}},
+    "/api/v1/admin/accounts": {"get": {"summary": "Accounts (UserModerator, ApplicationAdministrator)", "security": [{"bearer": []}], "responses": {"200": {"description": "OK"}, "default": {"$ref": "#/components/responses/Problem"}}}},
+    "/api/v1/admin/accounts/{account}/app_roles": {"put": {"summary": "Set application roles (ApplicationAdministrator)", "security": [{"bearer": []}], "responses": {"200": {"description": "OK"}, "default": {"$ref": "#/components/responses/Problem"}}}},
+    "/api/v1/admin/spaces/{space}": {"delete": {"summary": "Delete any space (ServerModerator)", "security": [{"bearer": []}], "responses": {"204": {"description": "OK"}, "default": {"$ref": "#/components/responses/Problem"}}}},
+    "/api/v1/admin/jwt/rotate": {"post": {"summary": "Rotate the access-token signing key; old tokens stay valid until they expire", "security": [{"bearer": []}], "responses": {"200": {"description": "JWK set"}, "default": {"$ref": "#/components/responses/Problem"}}}},
     "/events/v1": {"get": {"summary": "WebSocket upgrade: live events for people (hello, ping/pong)",
       "responses": {"101": {"description": "Switching protocols"}, "404": {"$ref": "#/components/responses/Problem"}}}}
   }

@@ -1,5 +1,7 @@
 #include "ris/identity/accounts.hpp"
 
+#include <algorithm>
+
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -184,6 +186,35 @@ Result<void> Accounts::remove(std::string_view id, std::string_view password) {
     RIS_TRY_VOID(tx.query("DELETE FROM accounts WHERE id = ?", {std::string(id)}));
     return {};
   });
+}
+
+Result<Account> Accounts::set_app_roles(std::string_view id,
+                                        const std::vector<std::string>& roles) {
+  boost::json::array list;
+  for (const auto& r : roles) {
+    if (r != kApplicationAdministrator && r != kUserModerator && r != kServerModerator)
+      return fail(Errc::invalid_argument,
+                  "unknown application role \"" + r +
+                      "\" (ApplicationAdministrator, UserModerator, ServerModerator)");
+    list.emplace_back(r);
+  }
+  RIS_TRY(Account a, find(id));
+  RIS_TRY_VOID(store_.query("UPDATE accounts SET app_roles = ?, updated_at = ? WHERE id = ?",
+                            {boost::json::serialize(list), now_rfc3339(), a.id}));
+  return find(id);
+}
+
+Result<std::vector<Account>> Accounts::search(std::string_view query, int limit) {
+  const std::string like = "%" + std::string(query) + "%";
+  RIS_TRY(auto rows,
+          store_.query(
+              "SELECT " + std::string(kAccountColumns) +
+                  " FROM accounts WHERE username LIKE ? OR email LIKE ? ORDER BY username LIMIT ?",
+              {like, like, int64_t{std::clamp(limit, 1, 500)}}));
+  std::vector<Account> out;
+  for (const auto& r : rows.rows)
+    out.push_back(from_row(r));
+  return out;
 }
 
 Result<Account> find_account(store::Store& store, std::string_view id) {

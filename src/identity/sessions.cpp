@@ -33,26 +33,39 @@ Sessions::Sessions(store::Store& store, SessionOptions options)
       keys_(std::make_unique<security::JwtKeyRing>()) {}
 Sessions::~Sessions() = default;
 
+// Retired keys stay in the ring while tokens they signed may still be alive.
 Result<void> Sessions::init() {
-  RIS_TRY(auto rows, store_.query("SELECT kid, private_pem FROM jwt_keys WHERE retired_at IS NULL "
-                                  "ORDER BY created_at"));
+  RIS_TRY(
+      auto rows,
+      store_.query("SELECT kid, private_pem, retired_at FROM jwt_keys WHERE retired_at IS NULL OR "
+                   "retired_at > ? ORDER BY created_at",
+                   {rfc3339_in(-options_.access_ttl_seconds)}));
   std::string active;
   for (const auto& row : rows.rows) {
     RIS_TRY(auto key, security::Ed25519Key::from_private_pem(row.get<std::string>(1)));
-    active = row.get<std::string>(0);
-    keys_->add({active, std::move(key)});
+    keys_->add({row.get<std::string>(0), std::move(key)});
+    if (row.is_null("retired_at"))
+      active = row.get<std::string>(0);
   }
-  if (active.empty()) {
-    RIS_TRY(auto key, security::Ed25519Key::generate());
-    RIS_TRY(std::string pem, key.private_pem());
-    RIS_TRY(std::string pub, key.public_pem());
-    active = new_id();
-    RIS_TRY_VOID(store_.query(
-        "INSERT INTO jwt_keys (kid, private_pem, public_pem, created_at) VALUES (?, ?, ?, ?)",
-        {active, pem, pub, now_rfc3339()}));
-    keys_->add({active, std::move(key)});
-  }
+  if (active.empty())
+    return rotate_keys();
   return keys_->set_active(active);
+}
+
+Result<void> Sessions::rotate_keys() {
+  RIS_TRY(auto key, security::Ed25519Key::generate());
+  RIS_TRY(std::string pem, key.private_pem());
+  RIS_TRY(std::string pub, key.public_pem());
+  const std::string kid = new_id(), now = now_rfc3339();
+  RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
+    RIS_TRY_VOID(tx.query("UPDATE jwt_keys SET retired_at = ? WHERE retired_at IS NULL", {now}));
+    RIS_TRY_VOID(tx.query(
+        "INSERT INTO jwt_keys (kid, private_pem, public_pem, created_at) VALUES (?, ?, ?, ?)",
+        {kid, pem, pub, now}));
+    return {};
+  }));
+  keys_->add({kid, std::move(key)});
+  return keys_->set_active(kid);
 }
 
 Result<TokenPair> Sessions::issue_in_family(store::Store& tx, const Account& a,

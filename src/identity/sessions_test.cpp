@@ -91,6 +91,24 @@ TEST_F(SessionsTest, signing_keys_survive_a_restart) {
   EXPECT_EQ(keys[0].at("kty").as_string(), "OKP");
 }
 
+TEST_F(SessionsTest, key_rotation_keeps_old_tokens_valid_until_they_expire) {
+  auto before = sessions_->issue(alice_);
+  ASSERT_TRUE(sessions_->rotate_keys());
+  auto after = sessions_->issue(alice_);
+  EXPECT_TRUE(sessions_->verify(before->access_token));
+  EXPECT_TRUE(sessions_->verify(after->access_token));
+  // A restart within the access-token lifetime still knows the retired key...
+  Sessions restarted(*store_, SessionOptions{});
+  ASSERT_TRUE(restarted.init());
+  EXPECT_TRUE(restarted.verify(before->access_token));
+  EXPECT_EQ(restarted.jwks().at("keys").as_array().size(), 2u);
+  // ...and one whose tokens live 0 s has dropped it.
+  Sessions later(*store_, SessionOptions{.access_ttl_seconds = 0});
+  ASSERT_TRUE(later.init());
+  EXPECT_EQ(later.jwks().at("keys").as_array().size(), 1u);
+  EXPECT_TRUE(later.verify(after->access_token));
+}
+
 TEST_F(SessionsTest, first_admin_is_created_once) {
   // The fixture already created alice, so an instance with accounts gets no new admin.
   auto none = accounts_->ensure_first_admin("admin@localhost", "");

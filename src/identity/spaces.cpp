@@ -129,6 +129,14 @@ Result<void> Spaces::remove(const SpaceAccess& access) {
   return {};
 }
 
+Result<void> Spaces::remove_any(std::string_view space_id) {
+  RIS_TRY(auto rows,
+          store_.query("DELETE FROM spaces WHERE id = ? RETURNING id", {std::string(space_id)}));
+  if (rows.rows.empty())
+    return fail(Errc::not_found, "no such space");
+  return {};
+}
+
 Result<void> Spaces::transfer(const SpaceAccess& access, std::string_view new_owner_id) {
   RIS_TRY_VOID(owner_only(access, "hand it over"));
   RIS_TRY(auto member,

@@ -279,5 +279,34 @@ TEST_F(Spaces, audit_chain_verifies_for_the_administrator_only) {
   EXPECT_EQ(all.at("items").as_array().size(), 1u);
 }
 
+TEST_F(Spaces, application_roles_administer_the_instance) {
+  const std::string alice = signup("alice"), bob = signup("bob");
+  const std::string space = create_space(alice, "abusive");
+  EXPECT_EQ(call("GET", "/api/v1/admin/accounts", bob).status, 403);
+  EXPECT_EQ(call("DELETE", "/api/v1/admin/spaces/" + space, bob).status, 403);
+  auto made = call("PUT", "/api/v1/admin/accounts/" + account_id(bob) + "/app_roles", admin_,
+                   json::object{{"app_roles", json::array{"ServerModerator"}}});
+  ASSERT_EQ(made.status, 200) << made.body;
+  EXPECT_EQ(call("PUT", "/api/v1/admin/accounts/" + account_id(bob) + "/app_roles", admin_,
+                 json::object{{"app_roles", json::array{"Emperor"}}})
+                .status,
+            400);
+  const std::string moderator = login("bob", "bob passphrase");  // new token carries the role
+  EXPECT_EQ(call("DELETE", "/api/v1/admin/spaces/" + space, moderator).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/spaces/" + space, alice).status, 404);
+  auto listed = call("GET", "/api/v1/admin/accounts?q=ali", admin_);
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(json::parse(listed.body).at("items").as_array().size(), 1u);
+}
+
+TEST_F(Spaces, rotated_signing_key_keeps_earlier_tokens_valid) {
+  const std::string alice = signup("alice");
+  auto rotated = call("POST", "/api/v1/admin/jwt/rotate", admin_);
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  EXPECT_EQ(json::parse(rotated.body).at("keys").as_array().size(), 2u);
+  EXPECT_EQ(call("GET", "/api/v1/me", alice).status, 200) << "token signed by the retired key";
+  EXPECT_EQ(call("GET", "/api/v1/me", login("alice", "alice passphrase")).status, 200);
+}
+
 }  // namespace
 }  // namespace ris::test

@@ -11,7 +11,10 @@
 
 namespace ris::identity {
 
+// Application-wide roles (seed 003 §1.2.5), above spaces: instance administration.
 inline constexpr std::string_view kApplicationAdministrator = "ApplicationAdministrator";
+inline constexpr std::string_view kUserModerator = "UserModerator";      // lists accounts
+inline constexpr std::string_view kServerModerator = "ServerModerator";  // deletes abusive spaces
 
 struct Account {
   std::string id, email, username, display_name, first_name, last_name;
@@ -43,6 +46,10 @@ class Accounts {
   Result<Account> change_email(std::string_view id, std::string_view password,
                                std::string_view email);
   Result<void> check_password(std::string_view id, std::string_view password);
+  // Instance administration: replace an account's application roles (known names only).
+  Result<Account> set_app_roles(std::string_view id, const std::vector<std::string>& roles);
+  // Accounts whose username or email contains `query`, by username.
+  Result<std::vector<Account>> search(std::string_view query, int limit);
   // Deletes the account and its memberships, tokens and sign-ins. Refused while it owns spaces:
   // they must be handed over or deleted first. Audit entries keep only the bare account id.
   Result<void> remove(std::string_view id, std::string_view password);

@@ -44,6 +44,9 @@ class Sessions {
   ~Sessions();
   // Loads the signing keys from the store, creating the first on a new instance.
   Result<void> init();
+  // A new signing key becomes active; the old one keeps verifying until its tokens expire
+  // (and is dropped at the next start after that).
+  Result<void> rotate_keys();
   Result<TokenPair> issue(const Account& account);
   Result<TokenPair> refresh(std::string_view refresh_token);
   Result<void> logout(std::string_view refresh_token);

@@ -31,8 +31,10 @@ class Spaces {
   Result<Space> create(const Principal& caller, std::string name, std::string description,
                        bool is_public);
   Result<Space> get(const SpaceAccess& access);
-  Result<Space> update(const SpaceAccess& access, const SpaceChanges& changes);     // MANAGE_SPACE
-  Result<void> remove(const SpaceAccess& access);                                   // owner only
+  Result<Space> update(const SpaceAccess& access, const SpaceChanges& changes);  // MANAGE_SPACE
+  Result<void> remove(const SpaceAccess& access);                                // owner only
+  // Instance moderation (ServerModerator): deletes any space; the caller checks the role.
+  Result<void> remove_any(std::string_view space_id);
   Result<void> transfer(const SpaceAccess& access, std::string_view new_owner_id);  // owner only
   // Public spaces whose name or description contains `query` (case-insensitive), newest first.
   Result<std::vector<Space>> browse(std::string_view query, int limit);
