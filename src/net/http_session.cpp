@@ -149,6 +149,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     req.target = std::string(msg.target());
     req.remote_address = remote_;
     req.request_id = request_id_;
+    req.peer_identity = verified_peer_cn(stream_.native_handle());
     for (const auto& f : msg) {
       std::string name(f.name_string());
       for (auto& c : name)
@@ -193,6 +194,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     r.target = std::string(req.target());
     r.remote_address = remote_;
     r.request_id = request_id_;
+    r.peer_identity = verified_peer_cn(stream_.native_handle());
     for (const auto& f : req) {
       std::string name(f.name_string());
       for (auto& c : name)

@@ -102,8 +102,8 @@ Server::~Server() {
 
 Result<void> Server::start() {
   auto& m = *impl_;
-  RIS_TRY(auto ctx,
-          make_tls_context(m.tls.cert_chain, m.tls.private_key, m.config.tls_min_version));
+  RIS_TRY(auto ctx, make_tls_context(m.tls.cert_chain, m.tls.private_key, m.config.tls_min_version,
+                                     m.tls.client_ca));
   m.state = std::make_shared<ServerState>(m.config, m.router, std::move(ctx), m.registry);
   auto state = m.state;
   m.registry.callback_gauge(

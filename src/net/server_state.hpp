@@ -75,6 +75,9 @@ void start_ws_session(Worker& worker, std::shared_ptr<ServerState> state, TlsStr
 
 Result<boost::asio::ssl::context> make_tls_context(const std::string& cert_chain_pem,
                                                    const std::string& key_pem,
-                                                   const std::string& min_version);
+                                                   const std::string& min_version,
+                                                   const std::string& client_ca_pem);
+// The CN of the peer's certificate when one was presented and verified, else "".
+std::string verified_peer_cn(SSL* ssl);
 
 }  // namespace ris::net

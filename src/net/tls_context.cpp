@@ -1,6 +1,7 @@
 // TLS settings for the server: TLS 1.3 only unless the operator opts into 1.2, and then only
 // forward-secret AEAD suites. Buffers released when idle (many mostly idle agent connections).
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <fmt/format.h>
 #include <boost/asio/buffer.hpp>
@@ -12,7 +13,8 @@ namespace ris::net {
 namespace ssl = boost::asio::ssl;
 
 Result<ssl::context> make_tls_context(const std::string& cert_chain_pem, const std::string& key_pem,
-                                      const std::string& min_version) {
+                                      const std::string& min_version,
+                                      const std::string& client_ca_pem) {
   ssl::context ctx(ssl::context::tls_server);
   SSL_CTX* native = ctx.native_handle();
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -41,7 +43,25 @@ Result<ssl::context> make_tls_context(const std::string& cert_chain_pem, const s
     return fail(Errc::invalid_argument, fmt::format("TLS private key rejected: {}", ec.message()));
   if (SSL_CTX_check_private_key(native) != 1)
     return fail(Errc::invalid_argument, "TLS private key does not match the certificate");
+  if (!client_ca_pem.empty()) {
+    ctx.add_certificate_authority(boost::asio::buffer(client_ca_pem), ec);
+    if (ec)
+      return fail(Errc::invalid_argument, fmt::format("client CA rejected: {}", ec.message()));
+    // Ask for a certificate, accept connections without one (people, browsers); a presented
+    // certificate that does not verify fails the handshake.
+    SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
+  }
   return ctx;
+}
+
+std::string verified_peer_cn(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (!cert || SSL_get_verify_result(ssl) != X509_V_OK)
+    return {};
+  char cn[256] = {};
+  const int n =
+      X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+  return n > 0 ? std::string(cn, static_cast<size_t>(n)) : std::string();
 }
 
 }  // namespace ris::net

@@ -3,11 +3,12 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
 #include <algorithm>
 #include <optional>
 
+#include "ris/security/secure_file.hpp"
 #include "security/certificates.hpp"
-#include "security/secure_file.hpp"
 
 namespace ris::security {
 namespace {
@@ -232,6 +233,34 @@ Result<std::string> sign_client_csr(const fs::path& dir, std::string_view csr_pe
   RIS_TRY(X509Ptr cert,
           issue_client_certificate(ca.cert.get(), ca.key.get(), client_key, common_name, days));
   return certificate_pem(cert.get());
+}
+
+}  // namespace ris::security
+
+namespace ris::security {
+
+Result<ClientKeyAndCsr> new_client_key_and_csr(std::string_view common_name) {
+  RIS_TRY(EvpPkeyPtr key, generate_p256_key());
+  X509ReqPtr req(X509_REQ_new());
+  if (!req)
+    return fail(Errc::internal, "cannot create a certificate request");
+  X509_REQ_set_version(req.get(), 0);
+  X509_NAME* name = X509_REQ_get_subject_name(req.get());
+  const std::string cn(common_name);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  if (X509_REQ_set_pubkey(req.get(), key.get()) != 1 ||
+      X509_REQ_sign(req.get(), key.get(), EVP_sha256()) <= 0)
+    return fail(Errc::internal, "cannot sign the certificate request: " + openssl_error());
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1)
+    return fail(Errc::internal, "cannot encode the certificate request");
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  ClientKeyAndCsr out;
+  out.csr_pem.assign(data, static_cast<size_t>(len));
+  RIS_TRY(out.key_pem, private_key_pem(key.get()));
+  return out;
 }
 
 }  // namespace ris::security

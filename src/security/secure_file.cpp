@@ -1,4 +1,4 @@
-#include "security/secure_file.hpp"
+#include "ris/security/secure_file.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -24,6 +24,7 @@ struct Request {
   std::string body;
   std::string remote_address;
   std::string request_id;
+  std::string peer_identity;  // CN of a verified client certificate, "" without one
 
   // First header with this (lower-case) name, or "".
   std::string_view header(std::string_view name) const;

@@ -24,6 +24,9 @@ namespace ris::net {
 struct TlsPem {
   std::string cert_chain;
   std::string private_key;
+  // When set, clients may present a certificate issued by this CA (agents' mutual TLS); a
+  // verified one's subject CN reaches handlers as Request::peer_identity. Browsers send none.
+  std::string client_ca;
 };
 
 class Server {

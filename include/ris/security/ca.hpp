@@ -53,4 +53,10 @@ Result<std::string> certificate_sha256(std::string_view pem);
 Result<std::string> sign_client_csr(const std::filesystem::path& dir, std::string_view csr_pem,
                                     std::string_view common_name, int days);
 
+// An agent's side of enrolment: a new P-256 key and a CSR for it.
+struct ClientKeyAndCsr {
+  std::string key_pem, csr_pem;
+};
+Result<ClientKeyAndCsr> new_client_key_and_csr(std::string_view common_name);
+
 }  // namespace ris::security

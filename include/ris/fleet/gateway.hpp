@@ -1,0 +1,93 @@
+// The live side of the fleet in risd: agents' WebSocket sessions on /agent/v1 (mutual TLS, the
+// certificate's CN is the agent id), signed dispatch of task runs, results and output coming
+// back, acknowledgements, redelivery after reconnects, and a sweeper that ends runs whose agent
+// stayed away (lost) or never came back in time (pending past its deadline).
+//
+// Delivery is at-least-once and execution idempotent (DESIGN.md): a run is persisted before it
+// is sent; everything an agent has not acknowledged is sent again when it reconnects; the agent
+// never executes a run id twice; a run's final state is written once.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ris/core/worker_pool.hpp"
+#include "ris/fleet/agents.hpp"
+#include "ris/net/websocket.hpp"
+#include "ris/security/ed25519.hpp"
+#include "ris/store/store.hpp"
+
+namespace ris::fleet {
+
+struct GatewayOptions {
+  std::chrono::milliseconds lost_after{60'000};  // an agent away this long loses its active runs
+  size_t output_cap_bytes = 1 << 20;             // per run; more is counted, not kept
+};
+
+// A run that ended `lost`, for the task layer's failover (mode one).
+struct LostRun {
+  std::string run_id, task_id, agent_id;
+};
+
+class Gateway {
+ public:
+  Gateway(store::Store& store, Agents& agents, WorkerPool& pool, security::Ed25519Key task_key,
+          GatewayOptions options);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  std::unique_ptr<net::WsHandler> accept(net::WsConnection& conn, const net::Request& upgrade);
+
+  // Sends the pending runs of `agent_id` if it is connected (blocking: call on the pool).
+  void dispatch_pending(const std::string& agent_id);
+  // Asks the agent running `run_id` to stop it (signed task_cancel).
+  void cancel(const std::string& agent_id, const std::string& run_id);
+  // Closes the agent's connection (revocation).
+  void disconnect(const std::string& agent_id, uint16_t code, const std::string& reason);
+
+  bool connected(const std::string& agent_id) const;
+  std::vector<std::string> connected_agents() const;
+  int64_t connected_count() const;
+  std::string task_public_key() const;  // base64url of the raw Ed25519 key agents pin at enrolment
+
+  void on_lost(std::function<void(const LostRun&)> fn) { lost_handler_ = std::move(fn); }
+  void start_sweeper();
+  void stop();
+
+  struct Session;  // one agent connection
+
+ private:
+  friend struct Session;
+  void verify(Session& s);
+  void handle(Session& s, const std::string& text);
+  void session_closed(Session& s);
+  void redeliver(Session& s);
+  Result<void> send_run(Session& s, const std::string& run_id);
+  void sweep();
+
+  store::Store& store_;
+  Agents& agents_;
+  WorkerPool& pool_;
+  security::Ed25519Key task_key_;
+  GatewayOptions options_;
+  std::function<void(const LostRun&)> lost_handler_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::weak_ptr<Session>> sessions_;
+  std::map<std::string, std::chrono::steady_clock::time_point> away_since_;
+
+  std::mutex sweep_mu_;
+  std::condition_variable sweep_cv_;
+  bool stopping_ = false;
+  std::thread sweeper_;
+};
+
+}  // namespace ris::fleet

@@ -1,0 +1,63 @@
+// Remote tasks: a task is what a person asked for (type, parameters, target, options); a run is
+// one execution of it on one agent. Mode "all" makes a run per matching agent; mode "one" places
+// a single run on the least busy connected agent and, if that agent is lost, on another.
+#pragma once
+#include <boost/json/object.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ris/core/result.hpp"
+#include "ris/fleet/agents.hpp"
+#include "ris/fleet/gateway.hpp"
+#include "ris/identity/access.hpp"
+
+namespace ris::fleet {
+
+inline constexpr int kMaxFailoverAttempts = 3;
+
+struct Run {
+  std::string id, task_id, agent_id, state, created_at;
+  std::optional<std::string> dispatched_at, started_at, finished_at, error;
+  std::optional<int64_t> exit_code, signal;
+  int64_t output_bytes = 0;
+  bool output_truncated = false;
+  int attempt = 1;
+  boost::json::value result;
+};
+
+struct Task {
+  std::string id, space_id, created_by, created_at, type, mode;
+  boost::json::object spec;  // secrets masked
+  std::vector<Run> runs;
+};
+
+struct OutputChunk {
+  int64_t seq = 0;
+  std::string stream, data;
+};
+
+class Tasks {
+ public:
+  Tasks(store::Store& store, Agents& agents, Gateway& gateway);
+  // Body: {"type", "parameters", "target": {"agents": [...]} | {"selector": "..."} | {"all": true},
+  //        "mode": "all"|"one", "timeout_seconds", "ttl_seconds"}. Needs RUN_TASKS.
+  Result<Task> create(const identity::SpaceAccess& access, const boost::json::object& body);
+  Result<Task> get(const identity::SpaceAccess& access, std::string_view id);
+  // Newest first; filters: state of any run, agent id.
+  Result<std::vector<Task>> list(const identity::SpaceAccess& access,
+                                 std::optional<std::string> agent_id, int limit);
+  Result<std::vector<OutputChunk>> output(const identity::SpaceAccess& access,
+                                          std::string_view run_id, int64_t after_seq);
+  Result<Task> cancel(const identity::SpaceAccess& access, std::string_view id);
+
+ private:
+  void fail_over(const LostRun& lost);
+  store::Store& store_;
+  Agents& agents_;
+  Gateway& gateway_;
+};
+
+Result<void> validate_task_type(std::string_view type, const boost::json::object& parameters);
+
+}  // namespace ris::fleet

@@ -1,0 +1,78 @@
+// Outbound connections for agents and tools: a one-shot HTTPS request and a long-lived
+// WebSocket, over TLS 1.3 with either a CA given as PEM or — before enrolment, when the agent has
+// no CA yet — a CA pinned by the SHA-256 of its certificate (no trust on first use). A client
+// certificate makes it mutual TLS. Callers never see Beast or Asio.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ris/core/result.hpp"
+
+namespace ris::net {
+
+struct ClientTls {
+  std::string ca_pem;     // trust anchor, or
+  std::string ca_sha256;  // "sha256:<hex>": trust the CA in the server's chain with this hash
+  std::string cert_pem;   // optional client certificate …
+  std::string key_pem;    // … and its key
+};
+
+struct Url {
+  std::string host;
+  uint16_t port = 443;
+  std::string target = "/";  // path and query
+};
+// "https://host[:port][/path]" (also wss://); IPv6 literals in brackets.
+Result<Url> parse_https_url(std::string_view url);
+
+struct ClientReply {
+  int status = 0;
+  std::string body;
+  std::string server_ca_pem;  // the CA that verified the server (the pinned one when pinning)
+};
+
+Result<ClientReply> https_request(const Url& url, const ClientTls& tls, std::string_view method,
+                                  std::string_view target, std::string body,
+                                  std::chrono::milliseconds timeout);
+
+// An event loop for client connections: one thread calls run(); every callback runs there.
+class ClientLoop {
+ public:
+  ClientLoop();
+  ~ClientLoop();
+  void run();                           // until stop()
+  void stop();                          // thread-safe
+  void post(std::function<void()> fn);  // thread-safe
+  // Runs `fn` after `delay` unless the returned cancel function is called first (loop thread).
+  std::function<void()> after(std::chrono::milliseconds delay, std::function<void()> fn);
+  void* native();  // the boost::asio::io_context, for src/net only
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A WebSocket client (text frames). Callbacks run on the loop's thread; send/close may be
+// called from any thread. Writes are queued up to `max_queue_bytes`, past which the connection
+// is closed rather than growing memory.
+class WsClient {
+ public:
+  struct Callbacks {
+    std::function<void()> on_open;
+    std::function<void(std::string_view)> on_message;
+    std::function<void(std::string reason)> on_close;  // once, also when connecting fails
+  };
+  static std::shared_ptr<WsClient> connect(ClientLoop& loop, const Url& url, const ClientTls& tls,
+                                           Callbacks callbacks, std::chrono::milliseconds timeout,
+                                           size_t max_message_bytes = 1 << 20,
+                                           size_t max_queue_bytes = 8 << 20);
+  virtual ~WsClient() = default;
+  virtual void send(std::string text) = 0;
+  virtual void close() = 0;
+};
+
+}  // namespace ris::net

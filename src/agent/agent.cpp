@@ -1,0 +1,365 @@
+#include "ris/agent/agent.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <mutex>
+#include <random>
+
+#include "health.hpp"
+#include "ris/agent/shell.hpp"
+#include "ris/agent/state.hpp"
+#include "ris/core/base64.hpp"
+#include "ris/core/log.hpp"
+#include "ris/core/worker_pool.hpp"
+#include "ris/fleet/protocol.hpp"
+#include "ris/net/client.hpp"
+#include "ris/security/ca.hpp"
+
+namespace ris::agent {
+namespace {
+constexpr size_t kChunkBytes = 64 * 1024;
+
+std::string str(const boost::json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+}  // namespace
+
+Result<std::string> join(const JoinOptions& o) {
+  if (o.token.empty() || o.ca_hash.empty())
+    return fail(Errc::invalid_argument,
+                "--token and --ca-hash are required (risd prints the CA hash at start)");
+  if (!o.ca_hash.starts_with("sha256:") || o.ca_hash.size() != 71)
+    return fail(Errc::invalid_argument, "--ca-hash must look like sha256:<64 hex digits>");
+  RIS_TRY(auto url, net::parse_https_url(o.server_url));
+  RIS_TRY(auto csr, security::new_client_key_and_csr("ris-agent"));
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  boost::json::object body{{"token", o.token},
+                           {"csr", csr.csr_pem},
+                           {"name", o.name.empty() ? host : o.name},
+                           {"hostname", host}};
+  net::ClientTls tls;
+  tls.ca_sha256 = o.ca_hash;
+  RIS_TRY(auto reply, net::https_request(url, tls, "POST", "/api/v1/agents/enrol",
+                                         boost::json::serialize(body), std::chrono::seconds(30)));
+  boost::json::error_code ec;
+  auto v = boost::json::parse(reply.body, ec);
+  if (reply.status != 200 || ec || !v.is_object()) {
+    std::string detail = reply.body;
+    if (!ec && v.is_object())
+      detail = str(v.as_object(), "detail");
+    return fail(reply.status == 401 ? Errc::unauthenticated : Errc::unavailable,
+                "enrolment refused (HTTP " + std::to_string(reply.status) + "): " + detail);
+  }
+  const auto& r = v.as_object();
+  Identity id;
+  id.agent_id = str(r, "agent_id");
+  id.space_id = str(r, "space_id");
+  id.task_public_key = str(r, "task_public_key");
+  id.cert_pem = str(r, "certificate");
+  id.key_pem = csr.key_pem;
+  id.ca_pem = reply.server_ca_pem;
+  id.servers = {o.server_url};
+  if (id.agent_id.empty() || id.cert_pem.empty() || id.task_public_key.empty())
+    return fail(Errc::internal, "the server's enrolment answer is incomplete");
+  RIS_TRY_VOID(save_identity(o.state_dir, id));
+  return id.agent_id;
+}
+
+struct Agent::Impl {
+  AgentOptions opt;
+  Identity id;
+  std::unique_ptr<ExecutedLog> executed;
+  std::unique_ptr<Outbox> outbox;
+  std::unique_ptr<fleet::ReplayGuard> guard;  // loop thread only
+  net::ClientLoop loop;
+  std::unique_ptr<WorkerPool> runners;
+
+  // Loop-thread state.
+  std::shared_ptr<net::WsClient> ws;
+  bool open = false;
+  size_t server_index = 0;
+  std::chrono::milliseconds backoff{500};
+  std::function<void()> cancel_heartbeat;
+  std::mt19937 rng{std::random_device{}()};
+
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<CancelFlag>> running;
+  std::atomic<int64_t> executed_total{0};
+  std::atomic<bool> stopping{false};
+
+  explicit Impl(AgentOptions o) : opt(std::move(o)) {}
+
+  void send_now(std::string text) {
+    loop.post([this, text = std::move(text)]() mutable {
+      if (ws && open)
+        ws->send(std::move(text));
+    });
+  }
+
+  // Output and results go through the outbox: stored first, then sent; resent until acked.
+  void send_durably(boost::json::object message, bool durable) {
+    auto stored = outbox->add(std::move(message), durable);
+    if (!stored) {
+      log::error("outbox_write_failed", {{"error", stored.error().message}});
+      return;
+    }
+    send_now(std::move(stored->second));
+  }
+
+  void report(const std::string& run_id, const std::string& status, boost::json::object extra) {
+    fleet::Envelope e;
+    e.message_type = "task_result";
+    e.task_id = run_id;
+    e.client_id = id.agent_id;
+    e.payload = std::move(extra);
+    e.payload["status"] = status;
+    auto v = boost::json::parse(fleet::serialize(e));
+    send_durably(std::move(v.as_object()), true);
+    (void)executed->finish(run_id);
+    ++executed_total;
+  }
+
+  void connect() {
+    if (stopping)
+      return;
+    std::vector<std::string> servers = id.servers;
+    servers.insert(servers.end(), opt.extra_servers.begin(), opt.extra_servers.end());
+    const std::string server = servers[server_index % servers.size()];
+    auto url = net::parse_https_url(server);
+    if (!url) {
+      log::error("bad_server_url", {{"url", server}, {"error", url.error().message}});
+      return retry();
+    }
+    url->target = "/agent/v1";
+    net::ClientTls tls{id.ca_pem, "", id.cert_pem, id.key_pem};
+    log::info("agent_connecting", {{"server", server}});
+    net::WsClient::Callbacks cb;
+    cb.on_open = [this, server] { on_open(server); };
+    cb.on_message = [this](std::string_view text) { on_message(text); };
+    cb.on_close = [this](std::string reason) { on_close(std::move(reason)); };
+    ws = net::WsClient::connect(loop, *url, tls, std::move(cb), std::chrono::seconds(10),
+                                fleet::kMaxAgentMessageBytes);
+  }
+
+  void retry() {
+    if (stopping)
+      return;
+    ++server_index;  // a dead server costs one attempt; the next one is tried
+    std::uniform_int_distribution<int64_t> jitter(backoff.count() / 2, backoff.count());
+    const auto delay = std::chrono::milliseconds(jitter(rng));
+    backoff = std::min(backoff * 2, opt.max_backoff);
+    log::info("agent_reconnect_scheduled", {{"delay_ms", static_cast<int64_t>(delay.count())}});
+    loop.after(delay, [this] { connect(); });
+  }
+
+  void on_open(const std::string& server) {
+    open = true;
+    backoff = std::chrono::milliseconds(500);
+    log::info("agent_connected", {{"server", server}, {"agent", id.agent_id}});
+    fleet::Envelope hello;
+    hello.message_type = "hello";
+    hello.client_id = id.agent_id;
+    hello.payload = host_facts();
+    ws->send(fleet::serialize(hello));
+    for (auto& text : outbox->pending())
+      ws->send(std::move(text));
+    heartbeat();
+  }
+
+  void heartbeat() {
+    if (!open)
+      return;
+    int64_t n;
+    {
+      std::lock_guard lock(mu);
+      n = static_cast<int64_t>(running.size());
+    }
+    fleet::Envelope e;
+    e.message_type = "heartbeat";
+    e.client_id = id.agent_id;
+    e.payload = sample_health(n, executed_total);
+    ws->send(fleet::serialize(e));
+    cancel_heartbeat = loop.after(opt.heartbeat_interval, [this] { heartbeat(); });
+  }
+
+  void on_close(std::string reason) {
+    const bool was_open = open;
+    open = false;
+    ws.reset();
+    if (cancel_heartbeat)
+      cancel_heartbeat();
+    if (stopping)
+      return;
+    log::warn(was_open ? "agent_disconnected" : "agent_connect_failed", {{"reason", reason}});
+    retry();
+  }
+
+  void refuse(const fleet::Envelope& e, const std::string& reason) {
+    log::warn("control_message_refused",
+              {{"run", e.task_id}, {"type", e.message_type}, {"reason", reason}});
+    fleet::Envelope r;
+    r.message_type = "refused";
+    r.task_id = e.task_id;
+    r.client_id = id.agent_id;
+    r.payload = {{"reason", reason}};
+    if (ws && open)
+      ws->send(fleet::serialize(r));
+  }
+
+  void on_message(std::string_view text) {
+    auto parsed = fleet::parse_envelope(text);
+    if (!parsed)
+      return log::warn("server_bad_message", {{"error", parsed.error().message}});
+    fleet::Envelope& e = *parsed;
+    if (e.message_type == "ack") {
+      if (const auto* up = e.payload.if_contains("up_to"); up && up->is_int64())
+        outbox->acknowledge(up->as_int64());
+      return;
+    }
+    if (!fleet::is_control(e.message_type))
+      return;
+    if (auto ok = guard->check(e); !ok)
+      return refuse(e, ok.error().message);
+    if (e.client_id != id.agent_id)
+      return refuse(e, "control message for another agent");
+    if (e.message_type == "task_cancel") {
+      std::lock_guard lock(mu);
+      if (auto it = running.find(e.task_id); it != running.end())
+        it->second->cancelled = true;
+      return;
+    }
+    // task_execution: never twice. A redelivered run we already started is acknowledged again;
+    // its result (if any) is in the outbox and was resent on connect.
+    auto started = executed->start(e.task_id);
+    if (!started)
+      return refuse(e, started.error().message);
+    fleet::Envelope ack;
+    ack.message_type = "task_ack";
+    ack.task_id = e.task_id;
+    ack.client_id = id.agent_id;
+    ws->send(fleet::serialize(ack));
+    if (!*started)
+      return;
+    auto flag = std::make_shared<CancelFlag>();
+    {
+      std::lock_guard lock(mu);
+      running[e.task_id] = flag;
+    }
+    runners->post([this, e, flag] { execute(e, *flag); });
+  }
+
+  void execute(const fleet::Envelope& e, const CancelFlag& flag) {
+    const std::string run = e.task_id;
+    const std::string type = str(e.payload, "task_type");
+    boost::json::object params;
+    if (const auto* p = e.payload.if_contains("parameters"); p && p->is_object())
+      params = p->as_object();
+    int64_t chunk = 0;
+    auto emit = [&](std::string_view stream, std::string_view data) {
+      while (!data.empty()) {
+        const auto piece = data.substr(0, kChunkBytes);
+        data.remove_prefix(piece.size());
+        fleet::Envelope out;
+        out.message_type = "task_output";
+        out.task_id = run;
+        out.client_id = id.agent_id;
+        out.payload = {{"stream", stream}, {"data", piece}, {"chunk", ++chunk}};
+        send_durably(boost::json::parse(fleet::serialize(out)).as_object(), false);
+      }
+    };
+    if (type == "ping") {
+      report(run, "succeeded", {{"result", {{"pong", now_rfc3339()}}}});
+    } else if (type == "echo") {
+      const std::string message = str(params, "message");
+      emit("stdout", message);
+      report(run, "succeeded", {{"exit_code", 0}, {"result", {{"echo", message}}}});
+    } else if (type == "shell") {
+      ShellSpec spec;
+      if (const auto* argv = params.if_contains("argv"); argv && argv->is_array())
+        for (const auto& a : argv->as_array())
+          if (a.is_string())
+            spec.argv.emplace_back(a.as_string());
+      spec.script = str(params, "script");
+      if (const auto* env = params.if_contains("env"); env && env->is_object())
+        for (const auto& [k, v] : env->as_object())
+          if (v.is_string())
+            spec.env.emplace_back(std::string(k), std::string(v.as_string()));
+      spec.working_directory = str(params, "working_directory");
+      spec.user = str(params, "user");
+      spec.stdin_data = str(params, "stdin");
+      if (const auto* t = e.payload.if_contains("timeout_seconds"); t && t->is_int64())
+        spec.timeout = std::chrono::seconds(t->as_int64());
+      auto r = run_shell(spec, emit, flag);
+      if (!r) {
+        report(run, "failed", {{"error", r.error().message}});
+      } else {
+        boost::json::object extra;
+        if (r->exit_code)
+          extra["exit_code"] = *r->exit_code;
+        if (r->signal)
+          extra["signal"] = *r->signal;
+        const std::string status = r->cancelled        ? "cancelled"
+                                   : r->timed_out      ? "timed_out"
+                                   : r->exit_code == 0 ? "succeeded"
+                                                       : "failed";
+        report(run, status, std::move(extra));
+      }
+    } else {
+      report(run, "failed", {{"error", "this agent cannot run tasks of type \"" + type + "\""}});
+    }
+    std::lock_guard lock(mu);
+    running.erase(run);
+  }
+};
+
+Agent::Agent(AgentOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Agent::~Agent() {
+  stop();
+}
+
+Result<void> Agent::run() {
+  auto& m = *impl_;
+  RIS_TRY(m.id, load_identity(m.opt.state_dir));
+  RIS_TRY(auto* executed, ExecutedLog::open(m.opt.state_dir));
+  m.executed.reset(executed);
+  RIS_TRY(auto* outbox, Outbox::open(m.opt.state_dir));
+  m.outbox.reset(outbox);
+  auto key = base64url_decode(m.id.task_public_key);
+  if (!key || key->size() != 32)
+    return fail(Errc::invalid_argument, "the stored task key is invalid: join again");
+  m.guard = std::make_unique<fleet::ReplayGuard>(*key, m.opt.replay_window);
+  m.runners = std::make_unique<WorkerPool>(std::max(1u, m.opt.max_parallel_runs));
+  // Runs cut short by a crash or restart of this agent end as lost, with the reason.
+  for (const auto& run : m.executed->unfinished()) {
+    log::warn("run_interrupted", {{"run", run}});
+    m.report(run, "lost", {{"error", "the agent restarted while the run was in progress"}});
+  }
+  log::info("agent_started",
+            {{"agent", m.id.agent_id}, {"servers", static_cast<int64_t>(m.id.servers.size())}});
+  m.loop.post([&m] { m.connect(); });
+  m.loop.run();
+  return {};
+}
+
+void Agent::stop() {
+  auto& m = *impl_;
+  if (m.stopping.exchange(true))
+    return;
+  m.loop.post([&m] {
+    if (m.ws)
+      m.ws->close();
+  });
+  {
+    std::lock_guard lock(m.mu);
+    for (auto& [run, flag] : m.running)
+      flag->cancelled = true;
+  }
+  m.loop.after(std::chrono::milliseconds(200), [&m] { m.loop.stop(); });
+}
+
+}  // namespace ris::agent

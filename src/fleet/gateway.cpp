@@ -1,0 +1,439 @@
+#include "ris/fleet/gateway.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <deque>
+
+#include "ris/core/base64.hpp"
+#include "ris/core/log.hpp"
+#include "ris/core/time.hpp"
+#include "ris/fleet/protocol.hpp"
+
+namespace ris::fleet {
+namespace {
+constexpr std::string_view kActive = "('pending', 'dispatched', 'running')";
+constexpr std::string_view kFinal[] = {"succeeded", "failed", "timed_out", "cancelled", "lost"};
+
+bool is_final(std::string_view state) {
+  for (auto f : kFinal)
+    if (state == f)
+      return true;
+  return false;
+}
+
+std::string str(const boost::json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+store::Value opt_int(const boost::json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_int64() ? store::Value(v->as_int64()) : store::Value();
+}
+}  // namespace
+
+// One agent connection. Messages are handled in arrival order on the worker pool (a per-session
+// queue), so the database work of one agent is serial and I/O threads never block.
+struct Gateway::Session : std::enable_shared_from_this<Session> {
+  Gateway& gw;
+  std::weak_ptr<net::WsConnection> conn;
+  std::string agent_id, remote;
+  bool verified = false;  // pool-side state, touched only by queued jobs
+  std::atomic<bool> closed{false};
+
+  std::mutex mu;
+  std::deque<std::function<void()>> jobs;
+  bool busy = false;
+
+  Session(Gateway& g, net::WsConnection& c) : gw(g), conn(c.weak()), remote(c.remote_address()) {}
+
+  void enqueue(std::function<void()> job) {
+    std::lock_guard lock(mu);
+    jobs.push_back(std::move(job));
+    if (busy)
+      return;
+    busy = true;
+    gw.pool_.post([self = shared_from_this()] { self->drain(); });
+  }
+  void drain() {
+    while (true) {
+      std::function<void()> job;
+      {
+        std::lock_guard lock(mu);
+        if (jobs.empty()) {
+          busy = false;
+          return;
+        }
+        job = std::move(jobs.front());
+        jobs.pop_front();
+      }
+      job();
+    }
+  }
+  void send(const Envelope& e) {
+    if (auto c = conn.lock())
+      c->send(std::make_shared<const std::string>(serialize(e)));
+  }
+  void close(uint16_t code, std::string reason) {
+    if (auto c = conn.lock())
+      c->close(code, std::move(reason));
+  }
+  void on_text(std::string text) {
+    enqueue([self = shared_from_this(), text = std::move(text)] { self->gw.handle(*self, text); });
+  }
+  void on_closed() {
+    closed = true;
+    enqueue([self = shared_from_this()] { self->gw.session_closed(*self); });
+  }
+};
+
+namespace {
+class Handler : public net::WsHandler {
+ public:
+  explicit Handler(std::shared_ptr<Gateway::Session> s) : s_(std::move(s)) {}
+  void on_message(std::string_view text) override { s_->on_text(std::string(text)); }
+  void on_close() override { s_->on_closed(); }
+
+ private:
+  std::shared_ptr<Gateway::Session> s_;
+};
+}  // namespace
+
+Gateway::Gateway(store::Store& store, Agents& agents, WorkerPool& pool,
+                 security::Ed25519Key task_key, GatewayOptions options)
+    : store_(store),
+      agents_(agents),
+      pool_(pool),
+      task_key_(std::move(task_key)),
+      options_(options) {}
+
+Gateway::~Gateway() {
+  stop();
+}
+
+std::string Gateway::task_public_key() const {
+  return base64url_encode(task_key_.public_raw());
+}
+
+std::unique_ptr<net::WsHandler> Gateway::accept(net::WsConnection& conn,
+                                                const net::Request& upgrade) {
+  auto s = std::make_shared<Session>(*this, conn);
+  s->agent_id = upgrade.peer_identity;
+  s->enqueue([this, s] { verify(*s); });
+  return std::make_unique<Handler>(s);
+}
+
+void Gateway::verify(Session& s) {
+  if (s.agent_id.empty()) {
+    log::warn("agent_refused", {{"remote", s.remote}, {"reason", "no client certificate"}});
+    return s.close(4401, "a client certificate is required: enrol with ris-agent join");
+  }
+  auto agent = agents_.find(s.agent_id);
+  if (!agent || agent->revoked) {
+    log::warn(
+        "agent_refused",
+        {{"agent", s.agent_id}, {"remote", s.remote}, {"reason", agent ? "revoked" : "unknown"}});
+    return s.close(4403, agent ? "this agent has been revoked" : "unknown agent");
+  }
+  s.verified = true;
+  std::shared_ptr<Session> previous;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(s.agent_id); it != sessions_.end())
+      previous = it->second.lock();
+    sessions_[s.agent_id] = s.weak_from_this();
+    away_since_.erase(s.agent_id);
+  }
+  if (previous && previous.get() != &s)
+    previous->close(4409, "replaced by a newer connection of the same agent");
+  log::info("agent_connected", {{"agent", s.agent_id}, {"remote", s.remote}});
+  Envelope ack;
+  ack.message_type = "hello_ack";
+  ack.client_id = s.agent_id;
+  ack.payload = {{"server_time", now_rfc3339()}};
+  s.send(ack);
+}
+
+void Gateway::session_closed(Session& s) {
+  if (!s.verified)
+    return;
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(s.agent_id);
+  if (it != sessions_.end() && it->second.lock().get() == &s) {
+    sessions_.erase(it);
+    away_since_[s.agent_id] = std::chrono::steady_clock::now();
+    log::info("agent_disconnected", {{"agent", s.agent_id}});
+  }
+}
+
+Result<void> Gateway::send_run(Session& s, const std::string& run_id) {
+  RIS_TRY(auto rows,
+          store_.query(
+              "SELECT r.id, r.state, r.attempt, t.type, t.spec FROM task_runs r JOIN tasks t ON "
+              "t.id = r.task_id WHERE r.id = ? AND r.agent_id = ?",
+              {run_id, s.agent_id}));
+  if (rows.rows.empty())
+    return fail(Errc::not_found, "no such run");
+  const auto& r = rows.rows[0];
+  boost::json::error_code ec;
+  auto spec = boost::json::parse(r.get<std::string>("spec"), ec);
+  if (ec || !spec.is_object())
+    return fail(Errc::internal, "stored task spec is not JSON");
+  Envelope e;
+  e.message_type = "task_execution";
+  e.task_id = run_id;
+  e.client_id = s.agent_id;
+  boost::json::object payload{{"task_type", r.get<std::string>("type")}, {"action", "run"}};
+  if (auto* p = spec.as_object().if_contains("parameters"))
+    payload["parameters"] = *p;
+  if (auto* t = spec.as_object().if_contains("timeout_seconds"))
+    payload["timeout_seconds"] = *t;
+  e.payload = std::move(payload);
+  RIS_TRY_VOID(sign(e, task_key_));
+  if (r.get<std::string>("state") == "pending")
+    RIS_TRY_VOID(store_.query(
+        "UPDATE task_runs SET state = 'dispatched', dispatched_at = ? WHERE id = ? AND state = "
+        "'pending'",
+        {now_rfc3339(), run_id}));
+  s.send(e);
+  return {};
+}
+
+void Gateway::redeliver(Session& s) {
+  auto rows = store_.query("SELECT id FROM task_runs WHERE agent_id = ? AND state IN " +
+                               std::string(kActive) + " ORDER BY id",
+                           {s.agent_id});
+  if (!rows)
+    return log::error("redeliver_failed", {{"agent", s.agent_id}, {"error", rows.error().message}});
+  for (const auto& r : rows->rows)
+    if (auto sent = send_run(s, r.get<std::string>(0)); !sent)
+      log::error("dispatch_failed",
+                 {{"run", r.get<std::string>(0)}, {"error", sent.error().message}});
+}
+
+void Gateway::handle(Session& s, const std::string& text) {
+  if (!s.verified)
+    return;  // refused at verify(); the connection is closing
+  auto parsed = parse_envelope(text);
+  if (!parsed) {
+    log::warn("agent_bad_message", {{"agent", s.agent_id}, {"error", parsed.error().message}});
+    return;
+  }
+  Envelope& e = *parsed;
+  const std::string& type = e.message_type;
+  Result<void> r;
+  if (type == "hello") {
+    r = agents_.record_hello(s.agent_id, e.payload);
+    redeliver(s);
+  } else if (type == "heartbeat") {
+    r = agents_.record_heartbeat(s.agent_id, e.payload);
+  } else if (type == "task_ack") {
+    r = store_.query(
+                  "UPDATE task_runs SET state = 'running', started_at = ? WHERE id = ? AND "
+                  "agent_id = ? AND state "
+                  "IN ('pending', 'dispatched')",
+                  {now_rfc3339(), e.task_id, s.agent_id})
+                .has_value()
+            ? Result<void>{}
+            : fail(Errc::internal, "cannot record task_ack");
+  } else if (type == "task_output") {
+    const std::string data = str(e.payload, "data");
+    const auto* chunk = e.payload.if_contains("chunk");
+    r = store_.transaction([&](store::Store& tx) -> Result<void> {
+      RIS_TRY(auto run, tx.query("SELECT output_bytes FROM task_runs WHERE id = ? AND agent_id = ?",
+                                 {e.task_id, s.agent_id}));
+      if (run.rows.empty() || !chunk || !chunk->is_int64())
+        return {};
+      const int64_t before = run.rows[0].get<int64_t>(0);
+      RIS_TRY(auto ins, tx.query("INSERT OR IGNORE INTO task_output (run_id, seq, stream, data) "
+                                 "SELECT ?, ?, ?, ? WHERE "
+                                 "? < ? RETURNING seq",
+                                 {e.task_id, chunk->as_int64(), str(e.payload, "stream"), data,
+                                  before, static_cast<int64_t>(options_.output_cap_bytes)}));
+      if (ins.rows.empty() && before < static_cast<int64_t>(options_.output_cap_bytes))
+        return {};  // a chunk already stored (redelivery)
+      RIS_TRY_VOID(
+          tx.query("UPDATE task_runs SET output_bytes = output_bytes + ?, output_truncated = "
+                   "output_truncated OR ? WHERE id = ?",
+                   {static_cast<int64_t>(data.size()), int64_t{ins.rows.empty()}, e.task_id}));
+      return {};
+    });
+  } else if (type == "task_result") {
+    const std::string state = str(e.payload, "status");
+    if (!is_final(state)) {
+      r = fail(Errc::invalid_argument, "task_result with status \"" + state + "\"");
+    } else {
+      // A run presumed lost takes its true result when the agent comes back with one.
+      auto result = e.payload.if_contains("result");
+      r = store_.query(
+                    "UPDATE task_runs SET state = ?, finished_at = ?, exit_code = ?, signal = ?, "
+                    "error = ?, result = ? "
+                    "WHERE id = ? AND agent_id = ? AND state IN ('pending', 'dispatched', "
+                    "'running', 'lost')",
+                    {state, now_rfc3339(), opt_int(e.payload, "exit_code"),
+                     opt_int(e.payload, "signal"), str(e.payload, "error"),
+                     result ? store::Value(boost::json::serialize(*result)) : store::Value(),
+                     e.task_id, s.agent_id})
+                  .has_value()
+              ? Result<void>{}
+              : fail(Errc::internal, "cannot record task_result");
+    }
+  } else if (type == "refused") {
+    log::warn("agent_refused_message",
+              {{"agent", s.agent_id}, {"run", e.task_id}, {"reason", str(e.payload, "reason")}});
+  } else {
+    log::warn("agent_unknown_message", {{"agent", s.agent_id}, {"type", type}});
+  }
+  if (!r) {
+    // Not acknowledged: the agent keeps it in its outbox and sends it again.
+    log::error("agent_message_failed",
+               {{"agent", s.agent_id}, {"type", type}, {"error", r.error().message}});
+    return;
+  }
+  if (e.seq > 0) {
+    Envelope ack;
+    ack.message_type = "ack";
+    ack.payload = {{"up_to", e.seq}};
+    s.send(ack);
+  }
+}
+
+void Gateway::dispatch_pending(const std::string& agent_id) {
+  std::shared_ptr<Session> s;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(agent_id); it != sessions_.end())
+      s = it->second.lock();
+  }
+  if (!s)
+    return;
+  // Through the session's queue, so a dispatch never races the session's own redelivery.
+  s->enqueue([this, s] {
+    auto rows = store_.query(
+        "SELECT id FROM task_runs WHERE agent_id = ? AND state = 'pending' ORDER BY id",
+        {s->agent_id});
+    if (rows)
+      for (const auto& r : rows->rows)
+        (void)send_run(*s, r.get<std::string>(0));
+  });
+}
+
+void Gateway::cancel(const std::string& agent_id, const std::string& run_id) {
+  std::shared_ptr<Session> s;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(agent_id); it != sessions_.end())
+      s = it->second.lock();
+  }
+  if (!s)
+    return;
+  Envelope e;
+  e.message_type = "task_cancel";
+  e.task_id = run_id;
+  e.client_id = agent_id;
+  if (sign(e, task_key_))
+    s->send(e);
+}
+
+void Gateway::disconnect(const std::string& agent_id, uint16_t code, const std::string& reason) {
+  std::shared_ptr<Session> s;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(agent_id); it != sessions_.end())
+      s = it->second.lock();
+  }
+  if (s)
+    s->close(code, reason);
+}
+
+bool Gateway::connected(const std::string& agent_id) const {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(agent_id);
+  return it != sessions_.end() && !it->second.expired();
+}
+
+std::vector<std::string> Gateway::connected_agents() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, w] : sessions_)
+    if (!w.expired())
+      out.push_back(id);
+  return out;
+}
+
+int64_t Gateway::connected_count() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int64_t>(sessions_.size());
+}
+
+void Gateway::start_sweeper() {
+  // Runs that were active when risd last stopped belong to agents that are away until they
+  // reconnect: start their grace period now.
+  if (auto rows = store_.query(
+          "SELECT DISTINCT agent_id FROM task_runs WHERE state IN ('dispatched', 'running')")) {
+    std::lock_guard lock(mu_);
+    for (const auto& r : rows->rows)
+      away_since_.emplace(r.get<std::string>(0), std::chrono::steady_clock::now());
+  }
+  sweeper_ = std::thread([this] {
+    std::unique_lock lock(sweep_mu_);
+    while (!stopping_) {
+      sweep_cv_.wait_for(lock, std::chrono::milliseconds(500));
+      if (stopping_)
+        break;
+      lock.unlock();
+      sweep();
+      lock.lock();
+    }
+  });
+}
+
+void Gateway::sweep() {
+  std::vector<std::string> gone;
+  {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = away_since_.begin(); it != away_since_.end();) {
+      if (now - it->second >= options_.lost_after) {
+        gone.push_back(it->first);
+        it = away_since_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  std::vector<LostRun> lost;
+  for (const auto& agent : gone) {
+    auto rows = store_.query(
+        "UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent disconnected "
+        "and did not come back in time' WHERE agent_id = ? AND state IN ('dispatched', "
+        "'running') RETURNING id, task_id",
+        {now_rfc3339(), agent});
+    if (rows)
+      for (const auto& r : rows->rows)
+        lost.push_back({r.get<std::string>(0), r.get<std::string>(1), agent});
+  }
+  if (auto rows = store_.query(
+          "UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent stayed "
+          "offline past the task''s time to live' WHERE state = 'pending' AND pending_until < ? "
+          "RETURNING id, task_id, agent_id",
+          {now_rfc3339(), now_rfc3339()}))
+    for (const auto& r : rows->rows)
+      lost.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2)});
+  for (const auto& l : lost) {
+    log::warn("run_lost", {{"run", l.run_id}, {"agent", l.agent_id}});
+    if (lost_handler_)
+      lost_handler_(l);
+  }
+}
+
+void Gateway::stop() {
+  {
+    std::lock_guard lock(sweep_mu_);
+    stopping_ = true;
+  }
+  sweep_cv_.notify_all();
+  if (sweeper_.joinable())
+    sweeper_.join();
+}
+
+}  // namespace ris::fleet

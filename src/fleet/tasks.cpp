@@ -1,0 +1,344 @@
+#include "ris/fleet/tasks.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <set>
+
+#include "ris/core/ids.hpp"
+#include "ris/core/log.hpp"
+#include "ris/core/time.hpp"
+#include "ris/identity/audit.hpp"
+
+namespace ris::fleet {
+namespace {
+constexpr int64_t kDefaultTimeout = 300, kMaxTimeout = 7 * 24 * 3600;
+constexpr int64_t kDefaultTtl = 3600, kMaxTtl = 7 * 24 * 3600;
+constexpr std::string_view kRunColumns =
+    "id, task_id, agent_id, state, created_at, dispatched_at, started_at, finished_at, error, "
+    "exit_code, signal, "
+    "output_bytes, output_truncated, attempt, result";
+
+std::optional<std::string> opt(const store::Row& r, const char* c) {
+  return r.is_null(c) ? std::nullopt : std::optional(r.get<std::string>(c));
+}
+std::optional<int64_t> opt_int(const store::Row& r, const char* c) {
+  return r.is_null(c) ? std::nullopt : std::optional(r.get<int64_t>(c));
+}
+
+Run run_from_row(const store::Row& r) {
+  Run run;
+  run.id = r.get<std::string>("id");
+  run.task_id = r.get<std::string>("task_id");
+  run.agent_id = r.get<std::string>("agent_id");
+  run.state = r.get<std::string>("state");
+  run.created_at = r.get<std::string>("created_at");
+  run.dispatched_at = opt(r, "dispatched_at");
+  run.started_at = opt(r, "started_at");
+  run.finished_at = opt(r, "finished_at");
+  run.error = opt(r, "error");
+  run.exit_code = opt_int(r, "exit_code");
+  run.signal = opt_int(r, "signal");
+  run.output_bytes = r.get<int64_t>("output_bytes");
+  run.output_truncated = r.get<int64_t>("output_truncated") != 0;
+  run.attempt = static_cast<int>(r.get<int64_t>("attempt"));
+  if (auto text = opt(r, "result")) {
+    boost::json::error_code ec;
+    run.result = boost::json::parse(*text, ec);
+  }
+  return run;
+}
+
+int64_t int_or(const boost::json::object& o, std::string_view k, int64_t fallback) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_int64() ? v->as_int64() : fallback;
+}
+
+std::string rfc3339_in(int64_t seconds) {
+  return to_rfc3339(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+}
+}  // namespace
+
+Result<void> validate_task_type(std::string_view type, const boost::json::object& p) {
+  auto is_str = [&](std::string_view k) {
+    const auto* v = p.if_contains(k);
+    return !v || v->is_string();
+  };
+  if (type == "ping")
+    return {};
+  if (type == "echo") {
+    if (!is_str("message"))
+      return fail(Errc::invalid_argument, "echo: \"message\" must be a string");
+    return {};
+  }
+  if (type == "shell") {
+    const auto* argv = p.if_contains("argv");
+    const auto* script = p.if_contains("script");
+    if ((argv != nullptr) == (script != nullptr))
+      return fail(Errc::invalid_argument,
+                  "shell: give exactly one of \"argv\" (array) or \"script\" (string)");
+    if (argv && (!argv->is_array() || argv->as_array().empty()))
+      return fail(Errc::invalid_argument, "shell: \"argv\" must be a non-empty array of strings");
+    if (argv)
+      for (const auto& a : argv->as_array())
+        if (!a.is_string())
+          return fail(Errc::invalid_argument,
+                      "shell: \"argv\" must be a non-empty array of strings");
+    if (script && !script->is_string())
+      return fail(Errc::invalid_argument, "shell: \"script\" must be a string");
+    if (const auto* env = p.if_contains("env"); env && !env->is_object())
+      return fail(Errc::invalid_argument, "shell: \"env\" must be an object of strings");
+    if (!is_str("working_directory") || !is_str("user") || !is_str("stdin"))
+      return fail(Errc::invalid_argument,
+                  "shell: working_directory, user and stdin must be strings");
+    return {};
+  }
+  return fail(Errc::invalid_argument,
+              "unknown task type \"" + std::string(type) + "\" (shell, echo, ping)");
+}
+
+Tasks::Tasks(store::Store& store, Agents& agents, Gateway& gateway)
+    : store_(store), agents_(agents), gateway_(gateway) {
+  gateway_.on_lost([this](const LostRun& l) { fail_over(l); });
+}
+
+Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::json::object& body) {
+  RIS_TRY_VOID(identity::require(access, identity::kRunTasks | identity::kViewAgents));
+  const auto* type_v = body.if_contains("type");
+  if (!type_v || !type_v->is_string())
+    return fail(Errc::invalid_argument, "\"type\" is required (shell, echo, ping)");
+  const std::string type(type_v->as_string());
+  boost::json::object parameters;
+  if (const auto* p = body.if_contains("parameters")) {
+    if (!p->is_object())
+      return fail(Errc::invalid_argument, "\"parameters\" must be an object");
+    parameters = p->as_object();
+  }
+  RIS_TRY_VOID(validate_task_type(type, parameters));
+  std::string mode = "all";
+  if (const auto* m = body.if_contains("mode"); m && m->is_string())
+    mode = std::string(m->as_string());
+  if (mode != "all" && mode != "one")
+    return fail(Errc::invalid_argument, "\"mode\" must be all or one");
+  const int64_t timeout = int_or(body, "timeout_seconds", kDefaultTimeout);
+  const int64_t ttl = int_or(body, "ttl_seconds", kDefaultTtl);
+  if (timeout < 1 || timeout > kMaxTimeout)
+    return fail(Errc::invalid_argument, "timeout_seconds must be between 1 and 604800");
+  if (ttl < 1 || ttl > kMaxTtl)
+    return fail(Errc::invalid_argument, "ttl_seconds must be between 1 and 604800");
+
+  // Resolve the target to agents of this space; ids from elsewhere are simply unknown here.
+  const auto* target = body.if_contains("target");
+  if (!target || !target->is_object())
+    return fail(
+        Errc::invalid_argument,
+        "\"target\" is required: {\"agents\": [...]}, {\"selector\": \"...\"} or {\"all\": true}");
+  std::vector<Agent> agents;
+  const auto& t = target->as_object();
+  if (const auto* ids = t.if_contains("agents"); ids && ids->is_array()) {
+    std::set<std::string> seen;
+    for (const auto& id : ids->as_array()) {
+      if (!id.is_string() || !seen.insert(std::string(id.as_string())).second)
+        continue;
+      RIS_TRY(auto a, agents_.get(access, id.as_string()));
+      agents.push_back(std::move(a));
+    }
+  } else if (const auto* sel = t.if_contains("selector"); sel && sel->is_string()) {
+    RIS_TRY(auto selector, parse_selector(sel->as_string()));
+    RIS_TRY(agents, agents_.list(access, selector));
+  } else if (const auto* all = t.if_contains("all"); all && all->is_bool() && all->as_bool()) {
+    RIS_TRY(agents, agents_.list(access, Selector{}));
+  } else {
+    return fail(Errc::invalid_argument,
+                "\"target\" needs \"agents\", \"selector\" or \"all\": true");
+  }
+  std::erase_if(agents, [](const Agent& a) { return a.revoked; });
+  if (agents.empty())
+    return fail(Errc::invalid_argument, "no agent matches the target");
+  if (mode == "one") {
+    // Least busy connected agent; an offline one only when none is connected.
+    auto rows = store_.query(
+        "SELECT agent_id, COUNT(*) FROM task_runs WHERE space_id = ? AND state IN ('pending', "
+        "'dispatched', 'running') GROUP BY agent_id",
+        {access.space_id});
+    std::map<std::string, int64_t> busy;
+    if (rows)
+      for (const auto& r : rows->rows)
+        busy[r.get<std::string>(0)] = r.get<int64_t>(1);
+    std::stable_sort(agents.begin(), agents.end(), [&](const Agent& a, const Agent& b) {
+      const bool ca = gateway_.connected(a.id), cb = gateway_.connected(b.id);
+      if (ca != cb)
+        return ca;
+      return busy[a.id] < busy[b.id];
+    });
+    agents.resize(1);
+  }
+
+  Task task;
+  task.id = new_id();
+  task.space_id = access.space_id;
+  task.created_by = access.member.account_id;
+  task.created_at = now_rfc3339();
+  task.type = type;
+  task.mode = mode;
+  task.spec = {{"parameters", parameters},
+               {"target", t},
+               {"timeout_seconds", timeout},
+               {"ttl_seconds", ttl}};
+  const std::string pending_until = rfc3339_in(ttl);
+  RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
+    RIS_TRY_VOID(
+        tx.query("INSERT INTO tasks (id, space_id, created_by, created_at, type, spec, mode) "
+                 "VALUES (?, ?, ?, "
+                 "?, ?, ?, ?)",
+                 {task.id, task.space_id, task.created_by, task.created_at, type,
+                  boost::json::serialize(task.spec), mode}));
+    for (const auto& a : agents)
+      RIS_TRY_VOID(
+          tx.query("INSERT INTO task_runs (id, task_id, space_id, agent_id, state, created_at, "
+                   "pending_until) "
+                   "VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                   {new_id(), task.id, task.space_id, a.id, task.created_at, pending_until}));
+    return {};
+  }));
+  for (const auto& a : agents)
+    gateway_.dispatch_pending(a.id);
+  return get(access, task.id);
+}
+
+Result<Task> Tasks::get(const identity::SpaceAccess& access, std::string_view id) {
+  RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
+  RIS_TRY(
+      auto rows,
+      store_.query(
+          "SELECT id, space_id, created_by, created_at, type, spec, mode FROM tasks WHERE id = ? "
+          "AND space_id = ?",
+          {std::string(id), access.space_id}));
+  if (rows.rows.empty())
+    return fail(Errc::not_found, "no such task");
+  const auto& r = rows.rows[0];
+  Task t;
+  t.id = r.get<std::string>("id");
+  t.space_id = r.get<std::string>("space_id");
+  t.created_by = r.get<std::string>("created_by");
+  t.created_at = r.get<std::string>("created_at");
+  t.type = r.get<std::string>("type");
+  t.mode = r.get<std::string>("mode");
+  boost::json::error_code ec;
+  auto spec = boost::json::parse(r.get<std::string>("spec"), ec);
+  if (!ec && spec.is_object())
+    t.spec = identity::mask_secrets(spec.as_object());
+  RIS_TRY(auto runs, store_.query("SELECT " + std::string(kRunColumns) +
+                                      " FROM task_runs WHERE task_id = ? ORDER BY id",
+                                  {t.id}));
+  for (const auto& rr : runs.rows)
+    t.runs.push_back(run_from_row(rr));
+  return t;
+}
+
+Result<std::vector<Task>> Tasks::list(const identity::SpaceAccess& access,
+                                      std::optional<std::string> agent_id, int limit) {
+  RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
+  limit = std::clamp(limit, 1, 200);
+  auto rows =
+      agent_id ? store_.query(
+                     "SELECT DISTINCT task_id FROM task_runs WHERE space_id = ? AND agent_id = ? "
+                     "ORDER BY task_id DESC LIMIT ?",
+                     {access.space_id, *agent_id, int64_t{limit}})
+               : store_.query("SELECT id FROM tasks WHERE space_id = ? ORDER BY id DESC LIMIT ?",
+                              {access.space_id, int64_t{limit}});
+  if (!rows)
+    return fail(rows.error());
+  std::vector<Task> out;
+  for (const auto& r : rows->rows) {
+    RIS_TRY(auto t, get(access, r.get<std::string>(0)));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<std::vector<OutputChunk>> Tasks::output(const identity::SpaceAccess& access,
+                                               std::string_view run_id, int64_t after_seq) {
+  RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
+  RIS_TRY(
+      auto rows,
+      store_.query(
+          "SELECT o.seq, o.stream, o.data FROM task_output o JOIN task_runs r ON r.id = o.run_id "
+          "WHERE o.run_id = ? AND r.space_id = ? AND o.seq > ? ORDER BY o.seq LIMIT 10000",
+          {std::string(run_id), access.space_id, after_seq}));
+  std::vector<OutputChunk> out;
+  for (const auto& r : rows.rows)
+    out.push_back({r.get<int64_t>(0), r.get<std::string>(1), r.get<std::string>(2)});
+  if (out.empty()) {
+    RIS_TRY(auto exists, store_.query("SELECT 1 FROM task_runs WHERE id = ? AND space_id = ?",
+                                      {std::string(run_id), access.space_id}));
+    if (exists.rows.empty())
+      return fail(Errc::not_found, "no such run");
+  }
+  return out;
+}
+
+Result<Task> Tasks::cancel(const identity::SpaceAccess& access, std::string_view id) {
+  RIS_TRY_VOID(identity::require(access, identity::kRunTasks));
+  RIS_TRY(auto task, get(access, id));
+  RIS_TRY_VOID(store_.query(
+      "UPDATE task_runs SET state = 'cancelled', finished_at = ? WHERE task_id = ? AND state = "
+      "'pending'",
+      {now_rfc3339(), task.id}));
+  for (const auto& r : task.runs)
+    if (r.state == "dispatched" || r.state == "running")
+      gateway_.cancel(r.agent_id, r.id);
+  return get(access, id);
+}
+
+// Mode one: a lost run moves to another connected agent that matches the target.
+void Tasks::fail_over(const LostRun& lost) {
+  auto rows = store_.query(
+      "SELECT t.mode, t.spec, t.space_id, r.attempt FROM tasks t JOIN task_runs r ON r.task_id = "
+      "t.id WHERE r.id = ?",
+      {lost.run_id});
+  if (!rows || rows->rows.empty() || rows->rows[0].get<std::string>(0) != "one")
+    return;
+  const auto& r = rows->rows[0];
+  const int attempt = static_cast<int>(r.get<int64_t>(3));
+  if (attempt >= kMaxFailoverAttempts)
+    return;
+  boost::json::error_code ec;
+  auto spec = boost::json::parse(r.get<std::string>(1), ec);
+  if (ec || !spec.is_object())
+    return;
+  const std::string space = r.get<std::string>(2);
+  const auto* target = spec.as_object().if_contains("target");
+  Selector selector;
+  std::set<std::string> ids;
+  if (target && target->is_object()) {
+    if (const auto* sel = target->as_object().if_contains("selector"); sel && sel->is_string())
+      if (auto s = parse_selector(sel->as_string()))
+        selector = *s;
+    if (const auto* list = target->as_object().if_contains("agents"); list && list->is_array())
+      for (const auto& v : list->as_array())
+        if (v.is_string())
+          ids.emplace(v.as_string());
+  }
+  for (const auto& candidate : gateway_.connected_agents()) {
+    if (candidate == lost.agent_id || (!ids.empty() && !ids.count(candidate)))
+      continue;
+    auto agent = agents_.find(candidate);
+    if (!agent || agent->space_id != space || agent->revoked || !selector.matches(agent->labels))
+      continue;
+    const std::string run = new_id();
+    auto ins = store_.query(
+        "INSERT INTO task_runs (id, task_id, space_id, agent_id, state, created_at, pending_until, "
+        "attempt) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+        {run, lost.task_id, space, candidate, now_rfc3339(), rfc3339_in(kDefaultTtl),
+         int64_t{attempt + 1}});
+    if (ins) {
+      log::info("run_failed_over",
+                {{"task", lost.task_id}, {"from", lost.agent_id}, {"to", candidate}});
+      gateway_.dispatch_pending(candidate);
+    }
+    return;
+  }
+}
+
+}  // namespace ris::fleet

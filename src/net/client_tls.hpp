@@ -1,0 +1,20 @@
+// Private to src/net: the TLS context and verification shared by the HTTPS and WebSocket clients.
+#pragma once
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include "ris/net/client.hpp"
+
+namespace ris::net {
+
+using ClientStream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
+
+// TLS 1.3 client context with the client certificate (if any); verification is done by
+// verify_server() after the handshake, so pinning and a PEM anchor share one path.
+Result<boost::asio::ssl::context> make_client_context(const ClientTls& tls);
+// Checks the server's chain against the anchor (PEM or pinned hash) and `host`; returns the
+// anchor's PEM.
+Result<std::string> verify_server(SSL* ssl, const ClientTls& tls, const std::string& host);
+
+}  // namespace ris::net
