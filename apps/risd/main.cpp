@@ -20,6 +20,8 @@
 #include "ris/metrics/process_metrics.hpp"
 #include "ris/net/server.hpp"
 #include "ris/security/ca.hpp"
+#include "ris/security/ed25519.hpp"
+#include "ris/security/secure_file.hpp"
 #include "ris/store/store.hpp"
 
 namespace {
@@ -48,6 +50,18 @@ std::string url_host(const std::string& host) {
   if (host == "0.0.0.0" || host == "::")
     return "127.0.0.1";
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// The Ed25519 key that signs control messages to agents; agents pin its public half at
+// enrolment, so it lives beside the CA and is never rotated silently.
+ris::Result<ris::security::Ed25519Key> load_or_create_task_key(const std::filesystem::path& path) {
+  RIS_TRY(auto pem, ris::security::read_small_file(path, ris::security::kOwnerOnly));
+  if (pem)
+    return ris::security::Ed25519Key::from_private_pem(*pem);
+  RIS_TRY(auto key, ris::security::Ed25519Key::generate());
+  RIS_TRY(std::string text, key.private_pem());
+  RIS_TRY_VOID(ris::security::write_file_atomic(path, text, 0600));
+  return key;
 }
 
 }  // namespace
@@ -91,14 +105,24 @@ int main(int argc, char** argv) {
   std::filesystem::permissions(config.data_dir, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, ec);
 
-  auto creds =
-      config.tls_cert_file.empty()
-          ? ris::security::ensure_server_credentials(config.data_dir / "tls", config.server_names)
-          : ris::security::load_operator_credentials(config.tls_cert_file, config.tls_key_file);
+  // risd's own CA always exists: it signs agents' client certificates, even when the operator
+  // supplies the server's certificate.
+  const auto tls_dir = config.data_dir / "tls";
+  auto own = ris::security::ensure_server_credentials(tls_dir, config.server_names);
+  if (!own)
+    return die(own.error().message);
+  if (own->created_ca)
+    ris::log::info("ca_created", {{"dir", tls_dir.string()}});
+  auto creds = config.tls_cert_file.empty() ? std::move(own)
+                                            : ris::security::load_operator_credentials(
+                                                  config.tls_cert_file, config.tls_key_file);
   if (!creds)
     return die(creds.error().message);
-  if (creds->created_ca)
-    ris::log::info("ca_created", {{"dir", (config.data_dir / "tls").string()}});
+  const std::string agent_ca_pem =
+      config.tls_cert_file.empty() ? creds->ca_cert_pem : own->ca_cert_pem;
+  auto task_key = load_or_create_task_key(tls_dir / "task.key");
+  if (!task_key)
+    return die(task_key.error().message);
 
   auto store = ris::store::open_store(config.database_url, config.data_dir);
   if (!store)
@@ -134,12 +158,22 @@ int main(int argc, char** argv) {
   ris::api::ApiContext ctx{config,      **store,    **bus,    registry,        blocking, accounts,
                            sessions,    audit,      spaces,   api_tokens,      members,  roles,
                            invitations, two_factor, throttle, creds->ca_sha256};
+  ris::fleet::Agents agents(**store, tls_dir);
+  ris::fleet::Gateway gateway(**store, agents, blocking, std::move(*task_key),
+                              {.lost_after = config.agent_lost_after});
+  ris::fleet::Tasks tasks(**store, agents, gateway);
+  ctx.agents = &agents;
+  ctx.gateway = &gateway;
+  ctx.tasks = &tasks;
+  ctx.agents_connected = [&gateway] { return gateway.connected_count(); };
+  gateway.start_sweeper();
   registry.callback_gauge("ris_clients_connected", "Agents connected to this server",
                           [&ctx] { return static_cast<double>(ctx.agents_connected()); });
   ris::net::Router router;
   ris::api::register_routes(router, ctx);
 
-  ris::net::Server server(config, {creds->cert_chain_pem, creds->key_pem}, router, registry);
+  ris::net::Server server(config, {creds->cert_chain_pem, creds->key_pem, agent_ca_pem}, router,
+                          registry);
   if (auto r = server.start(); !r)
     return die(r.error().message);
 
@@ -181,6 +215,7 @@ int main(int argc, char** argv) {
   ris::log::info("shutdown_started", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                       {"grace_ms", config.shutdown_timeout.count()}});
   server.shutdown(config.shutdown_timeout);
+  gateway.stop();
   blocking.stop();
   if (auto r = (*store)->close(); !r)
     ris::log::error("store_close_failed", {{"error", r.error().message}});

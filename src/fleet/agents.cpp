@@ -79,8 +79,8 @@ Result<CreatedJoinToken> Agents::create_join_token(const identity::SpaceAccess& 
   RIS_TRY_VOID(identity::require(access, identity::kManageAgents));
   for (const auto& [k, v] : spec.labels)
     RIS_TRY_VOID(validate_label(k, v));
-  if (spec.ttl_seconds < 60 || spec.ttl_seconds > 30 * 24 * 3600)
-    return fail(Errc::invalid_argument, "ttl must be between 1 minute and 30 days");
+  if (spec.ttl_seconds < 1 || spec.ttl_seconds > 30 * 24 * 3600)
+    return fail(Errc::invalid_argument, "ttl must be between 1 second and 30 days");
   if (spec.max_uses < 0)
     return fail(Errc::invalid_argument, "uses must not be negative");
   CreatedJoinToken t;

@@ -8,6 +8,9 @@
 #include "ris/bus/bus.hpp"
 #include "ris/core/config.hpp"
 #include "ris/core/worker_pool.hpp"
+#include "ris/fleet/agents.hpp"
+#include "ris/fleet/gateway.hpp"
+#include "ris/fleet/tasks.hpp"
 #include "ris/identity/accounts.hpp"
 #include "ris/identity/api_tokens.hpp"
 #include "ris/identity/audit.hpp"
@@ -43,6 +46,10 @@ struct ApiContext {
   identity::TwoFactor& two_factor;
   identity::SignInThrottle& throttle;
   std::string ca_sha256;
+  // The fleet (null in tests that run without it).
+  fleet::Agents* agents = nullptr;
+  fleet::Gateway* gateway = nullptr;
+  fleet::Tasks* tasks = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Connected and known agents; the fleet module provides these (0 until it exists).
   std::function<int64_t()> agents_connected = [] { return int64_t{0}; };

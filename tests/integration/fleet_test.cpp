@@ -1,0 +1,412 @@
+// The fleet end to end: a real risd and real ris-agent processes (separate state directories)
+// on loopback. Enrolment, revocation, tasks, selectors, timeouts, fan-out, and the "nothing
+// lost" cases: risd killed mid-task, an agent cut off mid-task, an agent killed mid-task.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "support.hpp"
+
+namespace ris::test {
+namespace {
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+// A ris-agent process with its own state directory.
+class AgentProcess {
+ public:
+  explicit AgentProcess(std::filesystem::path state) : state_(std::move(state)) {}
+  ~AgentProcess() { kill(SIGKILL); }
+  void start() {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string log = (state_ / "agent.log").string();
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(RIS_AGENT_BINARY, RIS_AGENT_BINARY, "run", "--state-dir", state_.c_str(), "--heartbeat",
+            "500ms", "--log-level", "info", nullptr);
+      _exit(127);
+    }
+  }
+  void kill(int sig) {
+    if (pid_ <= 0)
+      return;
+    ::kill(pid_, sig);
+    if (sig == SIGKILL || sig == SIGTERM) {
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  const std::filesystem::path& state() const { return state_; }
+  std::string id() const {
+    auto j = json::parse(read_file(state_ / "agent.json"));
+    return std::string(j.at("agent_id").as_string());
+  }
+  static std::string read_file(const std::filesystem::path& p) {
+    std::ifstream f(p);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  std::filesystem::path state_;
+  pid_t pid_ = -1;
+};
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done())
+      return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return done();
+}
+
+class Fleet : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    risd_ = std::make_unique<RisdProcess>(
+        std::vector<std::string>{"--agent-lost-after", "3s", "--ws-idle-timeout", "2s"});
+    risd_->set_env("RIS_ADMIN_EMAIL", "root@example.com");
+    risd_->set_env("RIS_ADMIN_PASSWORD", "a long admin passphrase");
+    risd_->start();
+    port_ = risd_->port();
+    ca_file_ = risd_->ca_file();
+    token_ = login("admin", "a long admin passphrase");
+    space_ = create_space(token_, "fleet");
+  }
+  void TearDown() override {
+    agents_.clear();
+    for (const auto& d : dirs_)
+      std::filesystem::remove_all(d);
+  }
+
+  HttpResult call(const std::string& method, const std::string& target, const std::string& token,
+                  const json::object& body = {}) {
+    std::map<std::string, std::string> h{{"Content-Type", "application/json"}};
+    if (!token.empty())
+      h["Authorization"] = "Bearer " + token;
+    return https(port_, ca_file_, method, target, body.empty() ? "" : json::serialize(body), h);
+  }
+  std::string login(const std::string& who, const std::string& password) {
+    auto r = call("POST", "/api/v1/auth/login", "", {{"login", who}, {"password", password}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return std::string(json::parse(r.body).at("access_token").as_string());
+  }
+  std::string create_space(const std::string& token, const std::string& name) {
+    auto r = call("POST", "/api/v1/spaces", token, {{"name", name}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(json::parse(r.body).at("id").as_string());
+  }
+  std::string join_token(const json::object& labels = {}, int64_t uses = 100, int64_t ttl = 3600,
+                         const std::string& space = "") {
+    auto r =
+        call("POST", "/api/v1/spaces/" + (space.empty() ? space_ : space) + "/agents/join-tokens",
+             token_, {{"labels", labels}, {"uses", uses}, {"ttl_seconds", ttl}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(json::parse(r.body).at("token").as_string());
+  }
+  std::filesystem::path new_dir() {
+    auto d = std::filesystem::temp_directory_path() /
+             ("ris-agent-" + std::to_string(getpid()) + "-" + std::to_string(dirs_.size()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(d);
+    dirs_.push_back(d);
+    return d;
+  }
+  std::pair<int, std::string> join(const std::string& token, const std::filesystem::path& dir,
+                                   const std::string& ca_hash = "") {
+    return run_command(std::string(RIS_AGENT_BINARY) +
+                       " join https://127.0.0.1:" + std::to_string(port_) + " --token " + token +
+                       " --ca-hash " + (ca_hash.empty() ? risd_->ca_sha256() : ca_hash) +
+                       " --state-dir " + dir.string());
+  }
+  // Enrols and starts an agent; waits until risd shows it online.
+  AgentProcess& start_agent(const std::string& token) {
+    auto dir = new_dir();
+    auto [code, out] = join(token, dir);
+    EXPECT_EQ(code, 0) << out;
+    agents_.push_back(std::make_unique<AgentProcess>(dir));
+    agents_.back()->start();
+    return *agents_.back();
+  }
+  json::object agent(const std::string& id) {
+    auto r = call("GET", "/api/v1/spaces/" + space_ + "/agents/" + id, token_);
+    return r.status == 200 ? json::parse(r.body).as_object() : json::object{};
+  }
+  bool online(const std::string& id) {
+    auto a = agent(id);
+    return a.contains("status") && a.at("status").as_string() == "online";
+  }
+  json::object create_task(const json::object& body) {
+    auto r = call("POST", "/api/v1/spaces/" + space_ + "/tasks", token_, body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? json::parse(r.body).as_object() : json::object{};
+  }
+  json::object task(const std::string& id) {
+    auto r = call("GET", "/api/v1/spaces/" + space_ + "/tasks/" + id, token_);
+    return r.status == 200 ? json::parse(r.body).as_object() : json::object{};
+  }
+  static bool final_state(std::string_view s) {
+    return s == "succeeded" || s == "failed" || s == "timed_out" || s == "cancelled" || s == "lost";
+  }
+  bool all_final(const std::string& task_id, size_t runs) {
+    auto t = task(task_id);
+    if (!t.contains("runs") || t.at("runs").as_array().size() < runs)
+      return false;
+    for (const auto& r : t.at("runs").as_array())
+      if (!final_state(r.at("state").as_string()))
+        return false;
+    return true;
+  }
+  std::string output(const std::string& run_id) {
+    auto r = call("GET", "/api/v1/spaces/" + space_ + "/runs/" + run_id + "/output", token_);
+    std::string out;
+    if (r.status == 200) {
+      const auto body = json::parse(r.body);
+      for (const auto& c : body.at("items").as_array())
+        out += c.at("data").as_string();
+    }
+    return out;
+  }
+  std::string wait_for_state(const std::string& task_id, const std::string& state,
+                             std::chrono::seconds timeout = 30s) {
+    std::string last;
+    eventually(
+        [&] {
+          auto t = task(task_id);
+          if (!t.contains("runs") || t.at("runs").as_array().empty())
+            return false;
+          last = std::string(t.at("runs").as_array()[0].at("state").as_string());
+          return last == state;
+        },
+        timeout);
+    return last;
+  }
+
+  std::unique_ptr<RisdProcess> risd_;
+  uint16_t port_ = 0;
+  std::filesystem::path ca_file_;
+  std::string token_, space_;
+  std::vector<std::unique_ptr<AgentProcess>> agents_;
+  std::vector<std::filesystem::path> dirs_;
+};
+
+TEST_F(Fleet, enrolment_with_a_wrong_ca_hash_fails) {
+  auto [code, out] = join(join_token(), new_dir(), "sha256:" + std::string(64, '0'));
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("pinned hash"), std::string::npos) << out;
+}
+
+TEST_F(Fleet, used_up_and_expired_join_tokens_are_refused) {
+  const std::string once = join_token({}, 1);
+  EXPECT_EQ(join(once, new_dir()).first, 0);
+  auto [code, out] = join(once, new_dir());
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("used up"), std::string::npos) << out;
+  const std::string short_lived = join_token({}, 10, 1);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_NE(join(short_lived, new_dir()).first, 0);
+}
+
+TEST_F(Fleet, shell_task_runs_and_its_output_and_health_are_stored) {
+  auto& a = start_agent(join_token({{"role", "web"}}));
+  const std::string id = a.id();
+  ASSERT_TRUE(eventually([&] { return online(id); }))
+      << AgentProcess::read_file(a.state() / "agent.log");
+  auto t = create_task(
+      {{"type", "shell"},
+       {"parameters",
+        {{"script", "echo hello from $WHO; echo oops >&2; exit 4"}, {"env", {{"WHO", "ris"}}}}},
+       {"target", {{"agents", {id}}}}});
+  const std::string task_id(t.at("id").as_string());
+  ASSERT_TRUE(eventually([&] { return all_final(task_id, 1); }));
+  auto run = task(task_id).at("runs").as_array()[0].as_object();
+  EXPECT_EQ(run.at("state").as_string(), "failed");
+  EXPECT_EQ(run.at("exit_code").as_int64(), 4);
+  const std::string out = output(std::string(run.at("id").as_string()));
+  EXPECT_NE(out.find("hello from ris\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("oops\n"), std::string::npos) << out;
+  // Heartbeats arrived: seed 000's health shape.
+  ASSERT_TRUE(eventually([&] {
+    auto h = call("GET", "/api/v1/spaces/" + space_ + "/agents/" + id + "/health", token_);
+    return h.status == 200 && json::parse(h.body).at("status").as_string() == "healthy" &&
+           json::parse(h.body).at("memory_usage").as_string() != "0%";
+  }));
+}
+
+TEST_F(Fleet, label_selectors_choose_the_agents) {
+  auto& prod = start_agent(join_token({{"env", "prod"}, {"role", "db"}}));
+  auto& dev = start_agent(join_token({{"env", "dev"}, {"role", "db"}}));
+  auto& canary = start_agent(join_token({{"env", "prod"}, {"role", "cache"}, {"canary", "yes"}}));
+  for (auto* a : {&prod, &dev, &canary})
+    ASSERT_TRUE(eventually([&] { return online(a->id()); }));
+  auto t = create_task({{"type", "echo"},
+                        {"parameters", {{"message", "hi"}}},
+                        {"target", {{"selector", "env=prod,role in (db,cache),!canary"}}}});
+  ASSERT_EQ(t.at("runs").as_array().size(), 1u);
+  EXPECT_EQ(t.at("runs").as_array()[0].at("agent_id").as_string(), prod.id());
+  auto bad = call("POST", "/api/v1/spaces/" + space_ + "/tasks", token_,
+                  {{"type", "echo"}, {"target", {{"selector", "env in (prod"}}}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("position"), std::string::npos);
+}
+
+TEST_F(Fleet, timeout_ends_the_run_as_timed_out) {
+  auto& a = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(a.id()); }));
+  auto t = create_task({{"type", "shell"},
+                        {"parameters", {{"script", "sleep 60 & sleep 60"}}},
+                        {"timeout_seconds", 1},
+                        {"target", {{"agents", {a.id()}}}}});
+  EXPECT_EQ(wait_for_state(std::string(t.at("id").as_string()), "timed_out"), "timed_out");
+}
+
+TEST_F(Fleet, fan_out_reaches_every_agent) {
+  const int n =
+      std::getenv("RIS_TEST_FANOUT_AGENTS") ? std::atoi(std::getenv("RIS_TEST_FANOUT_AGENTS")) : 50;
+  const std::string token = join_token({{"pool", "fan"}}, n);
+  for (int i = 0; i < n; ++i)
+    start_agent(token);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = call("GET", "/api/v1/spaces/" + space_ + "/agents?selector=pool%3Dfan", token_);
+        int up = 0;
+        const auto body = json::parse(r.body);
+        for (const auto& a : body.at("items").as_array())
+          up += a.at("status").as_string() == "online";
+        return up == n;
+      },
+      120s));
+  auto t = create_task(
+      {{"type", "echo"}, {"parameters", {{"message", "fan"}}}, {"target", {{"all", true}}}});
+  const std::string id(t.at("id").as_string());
+  ASSERT_EQ(t.at("runs").as_array().size(), static_cast<size_t>(n));
+  ASSERT_TRUE(eventually([&] { return all_final(id, n); }, 120s));
+  const auto done = task(id);
+  for (const auto& r : done.at("runs").as_array())
+    EXPECT_EQ(r.at("state").as_string(), "succeeded");
+}
+
+TEST_F(Fleet, revoked_agent_is_disconnected_and_refused) {
+  auto& a = start_agent(join_token());
+  const std::string id = a.id();
+  ASSERT_TRUE(eventually([&] { return online(id); }));
+  EXPECT_EQ(call("POST", "/api/v1/spaces/" + space_ + "/agents/" + id + "/revoke", token_).status,
+            204);
+  EXPECT_EQ(agent(id).at("status").as_string(), "revoked");
+  // It keeps trying, and is refused every time.
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(agent(id).at("status").as_string(), "revoked");
+  EXPECT_NE(risd_->log().find("agent_refused"), std::string::npos);
+  auto t = call("POST", "/api/v1/spaces/" + space_ + "/tasks", token_,
+                {{"type", "ping"}, {"target", {{"agents", {id}}}}});
+  EXPECT_EQ(t.status, 400) << t.body;
+}
+
+TEST_F(Fleet, agents_of_one_space_are_invisible_to_another) {
+  auto& a = start_agent(join_token());
+  const std::string id = a.id();
+  auto r =
+      call("POST", "/api/v1/accounts", "",
+           {{"email", "eve@example.com"}, {"username", "eve"}, {"password", "eve passphrase"}});
+  ASSERT_EQ(r.status, 201);
+  const std::string eve = login("eve", "eve passphrase");
+  const std::string other = create_space(eve, "eve's");
+  EXPECT_EQ(call("GET", "/api/v1/spaces/" + other + "/agents/" + id, eve).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/spaces/" + space_ + "/agents/" + id, eve).status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/spaces/" + other + "/tasks", eve,
+                 {{"type", "ping"}, {"target", {{"agents", {id}}}}})
+                .status,
+            404);
+  auto list = call("GET", "/api/v1/spaces/" + other + "/agents", eve);
+  EXPECT_TRUE(json::parse(list.body).at("items").as_array().empty());
+}
+
+TEST_F(Fleet, risd_killed_mid_task_loses_nothing) {
+  auto& a = start_agent(join_token());
+  auto& b = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(a.id()) && online(b.id()); }));
+  auto t = create_task({{"type", "shell"},
+                        {"parameters", {{"script", "sleep 2; echo finished"}}},
+                        {"target", {{"all", true}}}});
+  const std::string id(t.at("id").as_string());
+  ASSERT_EQ(wait_for_state(id, "running", 10s), "running");
+  const auto dir = risd_->data_dir();
+  ASSERT_EQ(risd_->stop(SIGKILL, 5s), 128 + SIGKILL);
+  std::this_thread::sleep_for(3s);  // the runs finish while risd is down
+  RisdProcess again({"--listen", "127.0.0.1:" + std::to_string(port_), "--agent-lost-after", "30s"},
+                    dir);
+  again.start();
+  ASSERT_TRUE(eventually([&] { return all_final(id, 2); }, 60s));
+  const auto done = task(id);
+  for (const auto& r : done.at("runs").as_array()) {
+    EXPECT_EQ(r.at("state").as_string(), "succeeded") << json::serialize(r);
+    EXPECT_EQ(output(std::string(r.at("id").as_string())), "finished\n") << "exactly once";
+  }
+  again.stop(SIGTERM, 10s);
+}
+
+TEST_F(Fleet, agent_cut_off_mid_task_delivers_after_reconnecting) {
+  auto& a = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(a.id()); }));
+  auto t = create_task({{"type", "shell"},
+                        {"parameters", {{"script", "sleep 1; echo survived"}}},
+                        {"target", {{"agents", {a.id()}}}}});
+  const std::string id(t.at("id").as_string());
+  ASSERT_EQ(wait_for_state(id, "running", 10s), "running");
+  // Freeze the agent (its task keeps running in its own process group): no traffic, so risd's
+  // idle timeout cuts the connection, as a broken network would.
+  a.kill(SIGSTOP);
+  ASSERT_TRUE(eventually([&] { return !online(a.id()); }, 20s));
+  a.kill(SIGCONT);
+  ASSERT_TRUE(eventually([&] { return all_final(id, 1); }, 30s));
+  auto run = task(id).at("runs").as_array()[0].as_object();
+  EXPECT_EQ(run.at("state").as_string(), "succeeded") << json::serialize(run);
+  EXPECT_EQ(output(std::string(run.at("id").as_string())), "survived\n");
+}
+
+TEST_F(Fleet, agent_killed_mid_task_ends_lost_and_mode_one_moves_on) {
+  auto& a = start_agent(join_token({{"group", "pair"}}));
+  auto& b = start_agent(join_token({{"group", "pair"}}));
+  ASSERT_TRUE(eventually([&] { return online(a.id()) && online(b.id()); }));
+  // Mode one on an idle pair: the first placement goes to one of them; kill whichever got it.
+  auto t = create_task({{"type", "shell"},
+                        {"mode", "one"},
+                        {"parameters", {{"script", "sleep 5; echo placed"}}},
+                        {"target", {{"selector", "group=pair"}}}});
+  const std::string id(t.at("id").as_string());
+  ASSERT_EQ(wait_for_state(id, "running", 10s), "running");
+  const std::string first(task(id).at("runs").as_array()[0].at("agent_id").as_string());
+  (first == a.id() ? a : b).kill(SIGKILL);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto t2 = task(id);
+        const auto& runs = t2.at("runs").as_array();
+        return runs.size() == 2 && runs[0].at("state").as_string() == "lost" &&
+               runs[1].at("state").as_string() == "succeeded";
+      },
+      40s))
+      << json::serialize(task(id));
+  const auto final_task = task(id);
+  const auto& runs = final_task.at("runs").as_array();
+  EXPECT_NE(runs[1].at("agent_id").as_string(), first);
+  EXPECT_EQ(output(std::string(runs[1].at("id").as_string())), "placed\n");
+}
+
+}  // namespace
+}  // namespace ris::test
