@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -62,6 +63,39 @@ ris::Result<ris::security::Ed25519Key> load_or_create_task_key(const std::filesy
   RIS_TRY(std::string text, key.private_pem());
   RIS_TRY_VOID(ris::security::write_file_atomic(path, text, 0600));
   return key;
+}
+
+// ./scripts/run's local agent: the first administrator's "default" space and a one-use join
+// token for it, written with the URL and CA pin as "URL TOKEN CA_HASH".
+ris::Result<void> write_bootstrap_agent_file(const std::filesystem::path& file,
+                                             const std::string& url, const std::string& ca_hash,
+                                             ris::store::Store& store,
+                                             ris::identity::Accounts& accounts,
+                                             ris::identity::Spaces& spaces,
+                                             ris::fleet::Agents& agents) {
+  RIS_TRY(auto all, accounts.search("", 500));
+  auto admin = std::find_if(all.begin(), all.end(), [](const ris::identity::Account& a) {
+    return std::find(a.app_roles.begin(), a.app_roles.end(),
+                     ris::identity::kApplicationAdministrator) != a.app_roles.end();
+  });
+  if (admin == all.end())
+    return ris::fail(ris::Errc::not_found, "no administrator account");
+  ris::identity::Principal principal{admin->id, admin->app_roles, std::nullopt};
+  RIS_TRY(auto mine, spaces.of_account(admin->id));
+  auto space =
+      std::find_if(mine.begin(), mine.end(), [](const auto& s) { return s.name == "default"; });
+  std::string space_id;
+  if (space != mine.end()) {
+    space_id = space->id;
+  } else {
+    RIS_TRY(auto created, spaces.create(principal, "default",
+                                        "The first space, with this machine's agent", false));
+    space_id = created.id;
+  }
+  RIS_TRY(auto access, ris::identity::load_access(store, space_id, principal));
+  RIS_TRY(auto token, agents.create_join_token(access, {{{"local", "true"}}, 600, 1}));
+  return ris::security::write_file_atomic(file, url + " " + token.token + " " + ca_hash + "\n",
+                                          0600);
 }
 
 }  // namespace
@@ -166,6 +200,7 @@ int main(int argc, char** argv) {
   ctx.gateway = &gateway;
   ctx.tasks = &tasks;
   ctx.agents_connected = [&gateway] { return gateway.connected_count(); };
+  gateway.export_metrics(registry);
   gateway.start_sweeper();
   registry.callback_gauge("ris_clients_connected", "Agents connected to this server",
                           [&ctx] { return static_cast<double>(ctx.agents_connected()); });
@@ -208,6 +243,11 @@ int main(int argc, char** argv) {
           "RIS_ADMIN_PASSWORD.\n");
     }
   }
+  if (!config.bootstrap_agent_file.empty())
+    if (auto r = write_bootstrap_agent_file(config.bootstrap_agent_file, url, creds->ca_sha256,
+                                            **store, accounts, spaces, agents);
+        !r)
+      ris::log::error("bootstrap_agent_failed", {{"error", r.error().message}});
   std::fflush(stdout);
 
   int sig = 0;

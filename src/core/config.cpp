@@ -159,6 +159,12 @@ const std::vector<Setting>& settings() {
       {"shutdown-timeout", "RIS_SHUTDOWN_TIMEOUT", "DURATION",
        "how long SIGTERM waits for in-flight work (10s)",
        set_duration(&ServerConfig::shutdown_timeout)},
+      {"bootstrap-agent-file", "RIS_BOOTSTRAP_AGENT_FILE", "FILE",
+       "at start, write a one-use join token for a local agent here (used by ./scripts/run)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         c.bootstrap_agent_file = std::string(v);
+         return {};
+       }},
       {"agent-lost-after", "RIS_AGENT_LOST_AFTER", "DURATION",
        "an agent away this long has its running tasks marked lost (60s)",
        set_duration(&ServerConfig::agent_lost_after)},

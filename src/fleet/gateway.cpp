@@ -8,6 +8,7 @@
 #include "ris/core/log.hpp"
 #include "ris/core/time.hpp"
 #include "ris/fleet/protocol.hpp"
+#include "ris/metrics/metrics.hpp"
 
 namespace ris::fleet {
 namespace {
@@ -160,6 +161,7 @@ void Gateway::session_closed(Session& s) {
   auto it = sessions_.find(s.agent_id);
   if (it != sessions_.end() && it->second.lock().get() == &s) {
     sessions_.erase(it);
+    counters_.erase(s.agent_id);
     away_since_[s.agent_id] = std::chrono::steady_clock::now();
     log::info("agent_disconnected", {{"agent", s.agent_id}});
   }
@@ -226,6 +228,16 @@ void Gateway::handle(Session& s, const std::string& text) {
     redeliver(s);
   } else if (type == "heartbeat") {
     r = agents_.record_heartbeat(s.agent_id, e.payload);
+    auto number = [&](std::string_view k) {
+      const auto* v = e.payload.if_contains(k);
+      return !v               ? 0.0
+             : v->is_int64()  ? static_cast<double>(v->as_int64())
+             : v->is_double() ? v->as_double()
+                              : 0.0;
+    };
+    std::lock_guard lock(mu_);
+    counters_[s.agent_id] = {number("ris_client_tasks_executed_total"),
+                             number("ris_client_memory_usage_bytes")};
   } else if (type == "task_ack") {
     r = store_.query(
                   "UPDATE task_runs SET state = 'running', started_at = ? WHERE id = ? AND "
@@ -363,6 +375,30 @@ std::vector<std::string> Gateway::connected_agents() const {
 int64_t Gateway::connected_count() const {
   std::lock_guard lock(mu_);
   return static_cast<int64_t>(sessions_.size());
+}
+
+void Gateway::export_metrics(metrics::Registry& registry) {
+  completed_ = &registry.counter("ris_tasks_completed_total",
+                                 "Task runs that reached a final state, by state", {"status"});
+  registry.callback_gauge("ris_fleet_tasks_executed",
+                          "Sum of ris_client_tasks_executed_total reported by the connected agents "
+                          "(a gauge: agents come and go)",
+                          [this] {
+                            std::lock_guard lock(mu_);
+                            double sum = 0;
+                            for (const auto& [id, c] : counters_)
+                              sum += c.tasks_executed;
+                            return sum;
+                          });
+  registry.callback_gauge("ris_fleet_client_memory_usage_bytes",
+                          "Sum of ris_client_memory_usage_bytes reported by the connected agents",
+                          [this] {
+                            std::lock_guard lock(mu_);
+                            double sum = 0;
+                            for (const auto& [id, c] : counters_)
+                              sum += c.memory_bytes;
+                            return sum;
+                          });
 }
 
 void Gateway::start_sweeper() {

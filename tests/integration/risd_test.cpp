@@ -243,7 +243,7 @@ TEST(RisdLifecycle, tls12_can_be_enabled_by_configuration) {
 
 namespace ris::test {
 namespace {
-TEST(RisdLifecycle, operator_supplied_certificate_replaces_the_own_ca) {
+TEST(RisdLifecycle, operator_supplied_certificate_is_what_clients_see) {
   RisdProcess risd;  // only for its temporary directory
   const auto dir = risd.data_dir();
   const auto cert = dir / "operator.crt", key = dir / "operator.key";
@@ -255,9 +255,14 @@ TEST(RisdLifecycle, operator_supplied_certificate_replaces_the_own_ca) {
   ASSERT_EQ(rc, 0) << out;
   RisdProcess with_cert({"--tls-cert-file", cert.string(), "--tls-key-file", key.string()}, dir);
   with_cert.start();
-  EXPECT_FALSE(std::filesystem::exists(dir / "tls" / "ca.key"))
-      << "no own CA when the operator supplies one";
+  // Clients verify the operator's certificate; the pin printed is the operator chain's root.
   EXPECT_EQ(https(with_cert.port(), cert, "GET", "/health").status, 200);
+  auto [hrc, fingerprint] =
+      run_command("openssl x509 -in " + cert.string() + " -outform DER | sha256sum");
+  ASSERT_EQ(hrc, 0);
+  EXPECT_EQ(with_cert.ca_sha256(), "sha256:" + fingerprint.substr(0, 64));
+  // risd's own CA still exists, only to sign agents' client certificates.
+  EXPECT_TRUE(std::filesystem::exists(dir / "tls" / "ca.key"));
   EXPECT_EQ(with_cert.stop(SIGTERM, std::chrono::seconds(15)), 0);
 }
 }  // namespace

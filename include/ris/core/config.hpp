@@ -32,6 +32,7 @@ struct ServerConfig {
   std::chrono::milliseconds ws_idle_timeout{60'000};
   std::chrono::milliseconds shutdown_timeout{10'000};
   std::chrono::milliseconds agent_lost_after{60'000};
+  std::filesystem::path bootstrap_agent_file;  // ./scripts/run's local agent
   uint64_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 1024 * 1024;
   uint64_t max_ws_message_bytes = 64 * 1024;

@@ -24,6 +24,13 @@
 #include "ris/security/ed25519.hpp"
 #include "ris/store/store.hpp"
 
+namespace ris::metrics {
+class Registry;
+template <typename T>
+class Family;
+class Counter;
+}  // namespace ris::metrics
+
 namespace ris::fleet {
 
 struct GatewayOptions {
@@ -59,6 +66,9 @@ class Gateway {
   std::string task_public_key() const;  // base64url of the raw Ed25519 key agents pin at enrolment
 
   void on_lost(std::function<void(const LostRun&)> fn) { lost_handler_ = std::move(fn); }
+  // ris_tasks_completed_total{status}, and fleet-wide sums of the agents' own counters
+  // (ris_fleet_tasks_executed, ris_fleet_client_memory_usage_bytes): no per-agent series.
+  void export_metrics(metrics::Registry& registry);
   void start_sweeper();
   void stop();
 
@@ -83,6 +93,11 @@ class Gateway {
   mutable std::mutex mu_;
   std::map<std::string, std::weak_ptr<Session>> sessions_;
   std::map<std::string, std::chrono::steady_clock::time_point> away_since_;
+  struct AgentCounters {
+    double tasks_executed = 0, memory_bytes = 0;
+  };
+  std::map<std::string, AgentCounters> counters_;  // latest heartbeat of each connected agent
+  metrics::Family<metrics::Counter>* completed_ = nullptr;
 
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;
