@@ -276,18 +276,18 @@ void Gateway::handle(Session& s, const std::string& text) {
     } else {
       // A run presumed lost takes its true result when the agent comes back with one.
       auto result = e.payload.if_contains("result");
-      r = store_.query(
-                    "UPDATE task_runs SET state = ?, finished_at = ?, exit_code = ?, signal = ?, "
-                    "error = ?, result = ? "
-                    "WHERE id = ? AND agent_id = ? AND state IN ('pending', 'dispatched', "
-                    "'running', 'lost')",
-                    {state, now_rfc3339(), opt_int(e.payload, "exit_code"),
-                     opt_int(e.payload, "signal"), str(e.payload, "error"),
-                     result ? store::Value(boost::json::serialize(*result)) : store::Value(),
-                     e.task_id, s.agent_id})
-                  .has_value()
-              ? Result<void>{}
-              : fail(Errc::internal, "cannot record task_result");
+      auto updated = store_.query(
+          "UPDATE task_runs SET state = ?, finished_at = ?, exit_code = ?, signal = ?, error = ?, "
+          "result = ? WHERE id = ? AND agent_id = ? AND state IN ('pending', 'dispatched', "
+          "'running', 'lost') RETURNING id",
+          {state, now_rfc3339(), opt_int(e.payload, "exit_code"), opt_int(e.payload, "signal"),
+           str(e.payload, "error"),
+           result ? store::Value(boost::json::serialize(*result)) : store::Value(), e.task_id,
+           s.agent_id});
+      if (!updated)
+        r = fail(Errc::internal, "cannot record task_result");
+      else if (!updated->rows.empty() && completed_)
+        completed_->with({state}).inc();
     }
   } else if (type == "refused") {
     log::warn("agent_refused_message",

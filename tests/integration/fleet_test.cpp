@@ -241,6 +241,11 @@ TEST_F(Fleet, shell_task_runs_and_its_output_and_health_are_stored) {
   const std::string out = output(std::string(run.at("id").as_string()));
   EXPECT_NE(out.find("hello from ris\n"), std::string::npos) << out;
   EXPECT_NE(out.find("oops\n"), std::string::npos) << out;
+  // The final state was counted once in /metrics.
+  auto metrics = https(port_, ca_file_, "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("ris_tasks_completed_total{status=\"failed\"} 1"), std::string::npos)
+      << metrics.body.substr(metrics.body.find("ris_tasks"), 300);
+  EXPECT_NE(metrics.body.find("ris_clients_connected 1"), std::string::npos);
   // Heartbeats arrived: seed 000's health shape.
   ASSERT_TRUE(eventually([&] {
     auto h = call("GET", "/api/v1/spaces/" + space_ + "/agents/" + id + "/health", token_);

@@ -89,8 +89,11 @@ TEST_F(Risd, openapi_document_is_served) {
   ASSERT_EQ(r.status, 200);
   auto j = json::parse(r.body).as_object();
   EXPECT_EQ(j.at("openapi").as_string(), "3.1.0");
-  for (auto path : {"/health", "/metrics", "/api/v1/auth/login", "/api/v1/auth/refresh",
-                    "/api/v1/auth/logout", "/.well-known/jwks.json", "/api/v1/me", "/events/v1"})
+  for (auto path :
+       {"/health", "/metrics", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout",
+        "/.well-known/jwks.json", "/api/v1/me", "/events/v1", "/api/v1/spaces",
+        "/api/v1/spaces/{space}/roles", "/api/v1/spaces/{space}/audit", "/api/v1/agents/enrol",
+        "/api/v1/spaces/{space}/tasks", "/agent/v1"})
     EXPECT_TRUE(j.at("paths").as_object().contains(path)) << path;
 }
 
