@@ -17,6 +17,7 @@
 #include "ris/fleet/protocol.hpp"
 #include "ris/net/client.hpp"
 #include "ris/security/ca.hpp"
+#include "rtt.hpp"
 
 namespace ris::agent {
 namespace {
@@ -85,6 +86,8 @@ struct Agent::Impl {
   size_t server_index = 0;
   std::chrono::milliseconds backoff{500};
   std::function<void()> cancel_heartbeat;
+  std::vector<std::string> ordered;  // servers, nearest first; re-measured after each failed round
+  boost::json::value addresses;      // this host's addresses when the connection opened
   std::mt19937 rng{std::random_device{}()};
 
   std::mutex mu;
@@ -127,9 +130,13 @@ struct Agent::Impl {
   void connect() {
     if (stopping)
       return;
-    std::vector<std::string> servers = id.servers;
-    servers.insert(servers.end(), opt.extra_servers.begin(), opt.extra_servers.end());
-    const std::string server = servers[server_index % servers.size()];
+    // Measured once per round through the list: the nearest reachable server first.
+    if (ordered.empty() || server_index % ordered.size() == 0) {
+      std::vector<std::string> servers = id.servers;
+      servers.insert(servers.end(), opt.extra_servers.begin(), opt.extra_servers.end());
+      ordered = order_by_rtt(servers, std::chrono::milliseconds(500));
+    }
+    const std::string server = ordered[server_index % ordered.size()];
     auto url = net::parse_https_url(server);
     if (!url) {
       log::error("bad_server_url", {{"url", server}, {"error", url.error().message}});
@@ -160,11 +167,13 @@ struct Agent::Impl {
   void on_open(const std::string& server) {
     open = true;
     backoff = std::chrono::milliseconds(500);
+    server_index = 0;
     log::info("agent_connected", {{"server", server}, {"agent", id.agent_id}});
     fleet::Envelope hello;
     hello.message_type = "hello";
     hello.client_id = id.agent_id;
     hello.payload = host_facts();
+    addresses = hello.payload["addresses"];
     ws->send(fleet::serialize(hello));
     for (auto& text : outbox->pending())
       ws->send(std::move(text));
@@ -184,6 +193,13 @@ struct Agent::Impl {
     e.client_id = id.agent_id;
     e.payload = sample_health(n, executed_total);
     ws->send(fleet::serialize(e));
+    // A changed address (DHCP, roaming, failover) may have left the connection on a dead
+    // route: reconnect once rather than wait for timeouts.
+    if (host_facts()["addresses"] != addresses) {
+      log::info("host_addresses_changed", {});
+      ws->close();
+      return;
+    }
     cancel_heartbeat = loop.after(opt.heartbeat_interval, [this] { heartbeat(); });
   }
 
