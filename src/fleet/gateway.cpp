@@ -201,9 +201,10 @@ Result<void> Gateway::send_run(Session& s, const std::string& run_id) {
 }
 
 void Gateway::redeliver(Session& s) {
-  auto rows = store_.query("SELECT id FROM task_runs WHERE agent_id = ? AND state IN " +
-                               std::string(kActive) + " ORDER BY id",
-                           {s.agent_id});
+  auto rows = store_.query(
+      "SELECT id FROM task_runs WHERE agent_id = ? AND state IN " + std::string(kActive) +
+          " AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, id",
+      {s.agent_id, now_rfc3339()});
   if (!rows)
     return log::error("redeliver_failed", {{"agent", s.agent_id}, {"error", rows.error().message}});
   for (const auto& r : rows->rows)
@@ -286,8 +287,15 @@ void Gateway::handle(Session& s, const std::string& text) {
            s.agent_id});
       if (!updated)
         r = fail(Errc::internal, "cannot record task_result");
-      else if (!updated->rows.empty() && completed_)
-        completed_->with({state}).inc();
+      else if (!updated->rows.empty()) {
+        if (completed_)
+          completed_->with({state}).inc();
+        if (finished_handler_) {
+          auto task = store_.query("SELECT task_id FROM task_runs WHERE id = ?", {e.task_id});
+          if (task && !task->rows.empty())
+            finished_handler_({e.task_id, task->rows[0].get<std::string>(0), s.agent_id, state});
+        }
+      }
     }
   } else if (type == "refused") {
     log::warn("agent_refused_message",
@@ -321,8 +329,9 @@ void Gateway::dispatch_pending(const std::string& agent_id) {
   // Through the session's queue, so a dispatch never races the session's own redelivery.
   s->enqueue([this, s] {
     auto rows = store_.query(
-        "SELECT id FROM task_runs WHERE agent_id = ? AND state = 'pending' ORDER BY id",
-        {s->agent_id});
+        "SELECT id FROM task_runs WHERE agent_id = ? AND state = 'pending' AND (not_before IS "
+        "NULL OR not_before <= ?) ORDER BY priority DESC, id",
+        {s->agent_id, now_rfc3339()});
     if (rows)
       for (const auto& r : rows->rows)
         (void)send_run(*s, r.get<std::string>(0));
@@ -437,7 +446,7 @@ void Gateway::sweep() {
       }
     }
   }
-  std::vector<LostRun> lost;
+  std::vector<FinishedRun> lost;
   for (const auto& agent : gone) {
     auto rows = store_.query(
         "UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent disconnected "
@@ -446,7 +455,7 @@ void Gateway::sweep() {
         {now_rfc3339(), agent});
     if (rows)
       for (const auto& r : rows->rows)
-        lost.push_back({r.get<std::string>(0), r.get<std::string>(1), agent});
+        lost.push_back({r.get<std::string>(0), r.get<std::string>(1), agent, "lost"});
   }
   if (auto rows = store_.query(
           "UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent stayed "
@@ -454,12 +463,21 @@ void Gateway::sweep() {
           "RETURNING id, task_id, agent_id",
           {now_rfc3339(), now_rfc3339()}))
     for (const auto& r : rows->rows)
-      lost.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2)});
+      lost.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2), "lost"});
   for (const auto& l : lost) {
     log::warn("run_lost", {{"run", l.run_id}, {"agent", l.agent_id}});
-    if (lost_handler_)
-      lost_handler_(l);
+    if (completed_)
+      completed_->with({"lost"}).inc();
+    if (finished_handler_)
+      finished_handler_(l);
   }
+  // Retries whose back-off has passed go out to their (connected) agents.
+  if (auto due = store_.query(
+          "SELECT DISTINCT agent_id FROM task_runs WHERE state = 'pending' AND not_before "
+          "IS NOT NULL AND not_before <= ?",
+          {now_rfc3339()}))
+    for (const auto& r : due->rows)
+      dispatch_pending(r.get<std::string>(0));
 }
 
 void Gateway::stop() {

@@ -99,7 +99,7 @@ Result<void> validate_task_type(std::string_view type, const boost::json::object
 
 Tasks::Tasks(store::Store& store, Agents& agents, Gateway& gateway)
     : store_(store), agents_(agents), gateway_(gateway) {
-  gateway_.on_lost([this](const LostRun& l) { fail_over(l); });
+  gateway_.on_finished([this](const FinishedRun& f) { after_run(f); });
 }
 
 Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::json::object& body) {
@@ -126,6 +126,15 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
     return fail(Errc::invalid_argument, "timeout_seconds must be between 1 and 604800");
   if (ttl < 1 || ttl > kMaxTtl)
     return fail(Errc::invalid_argument, "ttl_seconds must be between 1 and 604800");
+  const int64_t retries = int_or(body, "retries", 0);
+  const int64_t retry_delay = int_or(body, "retry_delay_seconds", 5);
+  const int64_t priority = int_or(body, "priority", 0);
+  if (retries < 0 || retries > 10)
+    return fail(Errc::invalid_argument, "retries must be between 0 and 10");
+  if (retry_delay < 1 || retry_delay > 3600)
+    return fail(Errc::invalid_argument, "retry_delay_seconds must be between 1 and 3600");
+  if (priority < -100 || priority > 100)
+    return fail(Errc::invalid_argument, "priority must be between -100 and 100");
 
   // Resolve the target to agents of this space; ids from elsewhere are simply unknown here.
   const auto* target = body.if_contains("target");
@@ -181,10 +190,10 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
   task.created_at = now_rfc3339();
   task.type = type;
   task.mode = mode;
-  task.spec = {{"parameters", parameters},
-               {"target", t},
-               {"timeout_seconds", timeout},
-               {"ttl_seconds", ttl}};
+  task.spec = {{"parameters", parameters},   {"target", t},
+               {"timeout_seconds", timeout}, {"ttl_seconds", ttl},
+               {"retries", retries},         {"retry_delay_seconds", retry_delay},
+               {"priority", priority}};
   const std::string pending_until = rfc3339_in(ttl);
   RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
     RIS_TRY_VOID(
@@ -194,11 +203,10 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
                  {task.id, task.space_id, task.created_by, task.created_at, type,
                   boost::json::serialize(task.spec), mode}));
     for (const auto& a : agents)
-      RIS_TRY_VOID(
-          tx.query("INSERT INTO task_runs (id, task_id, space_id, agent_id, state, created_at, "
-                   "pending_until) "
-                   "VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-                   {new_id(), task.id, task.space_id, a.id, task.created_at, pending_until}));
+      RIS_TRY_VOID(tx.query(
+          "INSERT INTO task_runs (id, task_id, space_id, agent_id, state, created_at, "
+          "pending_until, priority) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+          {new_id(), task.id, task.space_id, a.id, task.created_at, pending_until, priority}));
     return {};
   }));
   for (const auto& a : agents)
@@ -291,23 +299,60 @@ Result<Task> Tasks::cancel(const identity::SpaceAccess& access, std::string_view
   return get(access, id);
 }
 
-// Mode one: a lost run moves to another connected agent that matches the target.
-void Tasks::fail_over(const LostRun& lost) {
+void Tasks::after_run(const FinishedRun& f) {
+  if (f.state == "succeeded" || f.state == "cancelled")
+    return;
   auto rows = store_.query(
-      "SELECT t.mode, t.spec, t.space_id, r.attempt FROM tasks t JOIN task_runs r ON r.task_id = "
-      "t.id WHERE r.id = ?",
-      {lost.run_id});
-  if (!rows || rows->rows.empty() || rows->rows[0].get<std::string>(0) != "one")
+      "SELECT t.mode, t.spec, t.space_id, r.attempt FROM tasks t JOIN task_runs r ON "
+      "r.task_id = t.id WHERE r.id = ?",
+      {f.run_id});
+  if (!rows || rows->rows.empty())
     return;
   const auto& r = rows->rows[0];
-  const int attempt = static_cast<int>(r.get<int64_t>(3));
-  if (attempt >= kMaxFailoverAttempts)
-    return;
   boost::json::error_code ec;
   auto spec = boost::json::parse(r.get<std::string>(1), ec);
   if (ec || !spec.is_object())
     return;
-  const std::string space = r.get<std::string>(2);
+  if (r.get<std::string>(0) == "one" && f.state == "lost")
+    fail_over(f, spec.as_object(), r.get<std::string>(2), static_cast<int>(r.get<int64_t>(3)));
+  else
+    retry(f, spec.as_object(), r.get<std::string>(2));
+}
+
+// A failed, timed-out or lost run is tried again on the same agent after a back-off that
+// doubles (retry_delay_seconds, 2×, 4× …), up to `retries` more times.
+void Tasks::retry(const FinishedRun& f, const boost::json::object& spec, const std::string& space) {
+  const int64_t retries = int_or(spec, "retries", 0);
+  if (retries <= 0)
+    return;
+  auto count = store_.query("SELECT COUNT(*) FROM task_runs WHERE task_id = ? AND agent_id = ?",
+                            {f.task_id, f.agent_id});
+  if (!count || count->rows.empty())
+    return;
+  const int64_t attempts = count->rows[0].get<int64_t>(0);
+  if (attempts > retries)
+    return;
+  const int64_t delay = std::min<int64_t>(
+      int_or(spec, "retry_delay_seconds", 5) << std::min<int64_t>(attempts - 1, 10), 3600);
+  const int64_t ttl = int_or(spec, "ttl_seconds", kDefaultTtl);
+  auto ins = store_.query(
+      "INSERT INTO task_runs (id, task_id, space_id, agent_id, state, created_at, pending_until, "
+      "not_before, attempt, priority) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+      {new_id(), f.task_id, space, f.agent_id, now_rfc3339(), rfc3339_in(delay + ttl),
+       rfc3339_in(delay), attempts + 1, int_or(spec, "priority", 0)});
+  if (ins)
+    log::info("run_retry_scheduled", {{"task", f.task_id},
+                                      {"agent", f.agent_id},
+                                      {"attempt", attempts + 1},
+                                      {"delay_s", delay}});
+}
+
+// Mode one: a lost run moves to another connected agent that matches the target.
+void Tasks::fail_over(const FinishedRun& lost, const boost::json::object& spec_object,
+                      const std::string& space, int attempt) {
+  if (attempt >= kMaxFailoverAttempts)
+    return;
+  const boost::json::value spec = spec_object;
   const auto* target = spec.as_object().if_contains("target");
   Selector selector;
   std::set<std::string> ids;

@@ -281,6 +281,36 @@ TEST_F(Fleet, timeout_ends_the_run_as_timed_out) {
   EXPECT_EQ(wait_for_state(std::string(t.at("id").as_string()), "timed_out"), "timed_out");
 }
 
+TEST_F(Fleet, failed_runs_are_retried_with_back_off) {
+  auto& a = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(a.id()); }));
+  // Fails twice (a marker file counts attempts), then succeeds: three runs, the last succeeded.
+  const auto marker = a.state() / "attempts";
+  auto t = create_task({{"type", "shell"},
+                        {"parameters",
+                         {{"script", "echo x >> " + marker.string() + "; [ $(wc -l < " +
+                                         marker.string() + ") -ge 3 ]"}}},
+                        {"retries", 3},
+                        {"retry_delay_seconds", 1},
+                        {"target", {{"agents", {a.id()}}}}});
+  const std::string id(t.at("id").as_string());
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto now = task(id);
+        const auto& runs = now.at("runs").as_array();
+        return runs.size() == 3 && runs[2].at("state").as_string() == "succeeded";
+      },
+      30s))
+      << json::serialize(task(id));
+  const auto done = task(id);
+  const auto& runs = done.at("runs").as_array();
+  EXPECT_EQ(runs[0].at("state").as_string(), "failed");
+  EXPECT_EQ(runs[1].at("attempt").as_int64(), 2);
+  EXPECT_EQ(runs[2].at("attempt").as_int64(), 3);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(task(id).at("runs").as_array().size(), 3u) << "no retry after success";
+}
+
 TEST_F(Fleet, fan_out_reaches_every_agent) {
   const int n =
       std::getenv("RIS_TEST_FANOUT_AGENTS") ? std::atoi(std::getenv("RIS_TEST_FANOUT_AGENTS")) : 50;

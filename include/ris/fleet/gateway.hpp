@@ -38,9 +38,9 @@ struct GatewayOptions {
   size_t output_cap_bytes = 1 << 20;             // per run; more is counted, not kept
 };
 
-// A run that ended `lost`, for the task layer's failover (mode one).
-struct LostRun {
-  std::string run_id, task_id, agent_id;
+// A run that reached a final state, for the task layer (retries, mode one failover).
+struct FinishedRun {
+  std::string run_id, task_id, agent_id, state;
 };
 
 class Gateway {
@@ -65,7 +65,10 @@ class Gateway {
   int64_t connected_count() const;
   std::string task_public_key() const;  // base64url of the raw Ed25519 key agents pin at enrolment
 
-  void on_lost(std::function<void(const LostRun&)> fn) { lost_handler_ = std::move(fn); }
+  // Called on the pool after a run's final state is stored (set before start_sweeper()).
+  void on_finished(std::function<void(const FinishedRun&)> fn) {
+    finished_handler_ = std::move(fn);
+  }
   // ris_tasks_completed_total{status}, and fleet-wide sums of the agents' own counters
   // (ris_fleet_tasks_executed, ris_fleet_client_memory_usage_bytes): no per-agent series.
   void export_metrics(metrics::Registry& registry);
@@ -88,7 +91,7 @@ class Gateway {
   WorkerPool& pool_;
   security::Ed25519Key task_key_;
   GatewayOptions options_;
-  std::function<void(const LostRun&)> lost_handler_;
+  std::function<void(const FinishedRun&)> finished_handler_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::weak_ptr<Session>> sessions_;

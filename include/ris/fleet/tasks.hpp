@@ -41,7 +41,8 @@ class Tasks {
  public:
   Tasks(store::Store& store, Agents& agents, Gateway& gateway);
   // Body: {"type", "parameters", "target": {"agents": [...]} | {"selector": "..."} | {"all": true},
-  //        "mode": "all"|"one", "timeout_seconds", "ttl_seconds"}. Needs RUN_TASKS.
+  //        "mode": "all"|"one", "timeout_seconds", "ttl_seconds", "retries",
+  //        "retry_delay_seconds", "priority"}. Needs RUN_TASKS.
   Result<Task> create(const identity::SpaceAccess& access, const boost::json::object& body);
   Result<Task> get(const identity::SpaceAccess& access, std::string_view id);
   // Newest first; filters: state of any run, agent id.
@@ -52,7 +53,10 @@ class Tasks {
   Result<Task> cancel(const identity::SpaceAccess& access, std::string_view id);
 
  private:
-  void fail_over(const LostRun& lost);
+  void after_run(const FinishedRun& finished);
+  void fail_over(const FinishedRun& lost, const boost::json::object& spec, const std::string& space,
+                 int attempt);
+  void retry(const FinishedRun& failed, const boost::json::object& spec, const std::string& space);
   store::Store& store_;
   Agents& agents_;
   Gateway& gateway_;
