@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
                            invitations, two_factor, throttle, creds->ca_sha256};
   ris::fleet::Agents agents(**store, tls_dir);
   ris::fleet::Gateway gateway(**store, agents, blocking, std::move(*task_key),
-                              {.lost_after = config.agent_lost_after});
+                              {.lost_after = config.agent_lost_after}, bus->get());
   ris::fleet::Tasks tasks(**store, agents, gateway);
   ctx.agents = &agents;
   ctx.gateway = &gateway;

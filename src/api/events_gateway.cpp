@@ -1,40 +1,138 @@
-// /events/v1: the WebSocket people's tools (dashboard, risctl --watch) keep open.
+// /events/v1: the WebSocket people's tools (dashboard, risctl --watch) keep open. A client
+// authenticates with a token frame, then subscribes to live views; each subscription is checked
+// against the same permissions as the REST API (a task of another space is "not found").
+#include <map>
+#include <mutex>
+
+#include "endpoint.hpp"
 #include "events_protocol.hpp"
-#include "handlers.hpp"
 
 namespace ris::api {
 namespace {
 
+// Shared with the worker-pool jobs that check tokens and permissions: they may outlive the
+// handler, so they hold this and a weak handle on the connection.
+struct EventsState {
+  std::mutex mu;
+  std::optional<identity::Principal> principal;
+  std::map<std::string, std::unique_ptr<bus::Subscription>> subscriptions;
+};
+constexpr size_t kMaxSubscriptions = 64;
+
 class EventsHandler final : public net::WsHandler {
  public:
-  explicit EventsHandler(net::WsConnection& conn) : conn_(conn) {
-    conn_.send(std::make_shared<const std::string>(hello_frame(kVersion)));
+  EventsHandler(ApiContext& ctx, net::WsConnection& conn)
+      : ctx_(ctx), conn_(conn), state_(std::make_shared<EventsState>()) {
+    send(hello_frame(kVersion));
+  }
+  ~EventsHandler() override {
+    std::lock_guard lock(state_->mu);
+    state_->subscriptions.clear();
   }
 
   void on_message(std::string_view text) override {
     auto m = parse_client_message(text);
-    if (!m) {
-      conn_.send(
-          std::make_shared<const std::string>(error_frame("bad_message", m.error().message, "")));
-      return;
+    if (!m)
+      return send(error_frame("bad_message", m.error().message, ""));
+    if (m->type == "ping")
+      return send(pong_frame(m->id));
+    if (m->type == "auth")
+      return authenticate(*m);
+    if (m->type == "subscribe")
+      return subscribe(*m);
+    if (m->type == "unsubscribe") {
+      std::lock_guard lock(state_->mu);
+      state_->subscriptions.erase(m->id);
+      return send(ack_frame("unsubscribed", m->id));
     }
-    if (m->type == "ping") {
-      conn_.send(std::make_shared<const std::string>(pong_frame(m->id)));
-      return;
-    }
-    conn_.send(std::make_shared<const std::string>(
-        error_frame("unknown_type", "unknown message type '" + m->type + "'", m->id)));
+    send(error_frame("unknown_type", "unknown message type '" + m->type + "'", m->id));
   }
 
  private:
+  void send(std::string frame) {
+    conn_.send(std::make_shared<const std::string>(std::move(frame)));
+  }
+
+  void authenticate(const ClientMessage& m) {
+    ctx_.blocking.post([&ctx = ctx_, state = state_, weak = conn_.weak(), m] {
+      auto conn = weak.lock();
+      if (!conn)
+        return;
+      auto reply = [&](std::string frame) {
+        conn->send(std::make_shared<const std::string>(std::move(frame)));
+      };
+      Result<identity::Principal> p = fail(Errc::unauthenticated, "no token");
+      if (identity::ApiTokens::looks_like_token(m.token)) {
+        p = ctx.api_tokens.authenticate(m.token);
+      } else if (auto claims = ctx.sessions.verify(m.token)) {
+        identity::Principal principal;
+        principal.account_id = claims->account_id;
+        principal.app_roles = claims->app_roles;
+        p = std::move(principal);
+      } else {
+        p = fail(claims.error());
+      }
+      if (!p)
+        return reply(error_frame("unauthenticated", p.error().message, m.id));
+      std::lock_guard lock(state->mu);
+      state->principal = std::move(*p);
+      reply(ack_frame("authenticated", m.id));
+    });
+  }
+
+  void subscribe(const ClientMessage& m) {
+    if (m.topic != "task")
+      return send(error_frame("unknown_topic", "topics: task", m.id));
+    if (m.id.empty())
+      return send(error_frame("bad_message", "a subscription needs an \"id\"", m.id));
+    ctx_.blocking.post([&ctx = ctx_, state = state_, weak = conn_.weak(), m] {
+      auto conn = weak.lock();
+      if (!conn)
+        return;
+      auto reply = [&](std::string frame) {
+        conn->send(std::make_shared<const std::string>(std::move(frame)));
+      };
+      std::optional<identity::Principal> principal;
+      {
+        std::lock_guard lock(state->mu);
+        principal = state->principal;
+        if (state->subscriptions.size() >= kMaxSubscriptions)
+          return reply(error_frame("too_many", "at most 64 subscriptions per connection", m.id));
+      }
+      if (!principal)
+        return reply(
+            error_frame("unauthenticated", "send {\"type\":\"auth\",\"token\":…} first", m.id));
+      if (!ctx.tasks)
+        return reply(error_frame("unavailable", "tasks are not served here", m.id));
+      auto access = identity::load_access(ctx.store, m.space, *principal);
+      Result<fleet::Task> task =
+          access ? ctx.tasks->get(*access, m.task) : Result<fleet::Task>(fail(access.error()));
+      if (!task)
+        return reply(
+            error_frame(std::string(errc_name(task.error().code)), task.error().message, m.id));
+      // The bus calls back on the publisher's thread; the connection's send is thread-safe and
+      // bounded (a slow reader is cut off, never buffered without limit).
+      auto sub = ctx.bus.subscribe(fleet::task_subject(m.space, m.task),
+                                   [weak](std::string_view, const bus::Message& message) {
+                                     if (auto c = weak.lock())
+                                       c->send(message);
+                                   });
+      std::lock_guard lock(state->mu);
+      state->subscriptions[m.id] = std::move(sub);
+      reply(ack_frame("subscribed", m.id));
+    });
+  }
+
+  ApiContext& ctx_;
   net::WsConnection& conn_;
+  std::shared_ptr<EventsState> state_;
 };
 
 }  // namespace
 
-std::unique_ptr<net::WsHandler> make_events_handler(ApiContext&, net::WsConnection& conn,
+std::unique_ptr<net::WsHandler> make_events_handler(ApiContext& ctx, net::WsConnection& conn,
                                                     const net::Request&) {
-  return std::make_unique<EventsHandler>(conn);
+  return std::make_unique<EventsHandler>(ctx, conn);
 }
 
 }  // namespace ris::api

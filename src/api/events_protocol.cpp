@@ -29,7 +29,24 @@ Result<ClientMessage> parse_client_message(std::string_view text) {
   if (!type || !type->is_string())
     return fail(Errc::invalid_argument, "frame needs a string \"type\"");
   m.type = std::string(type->as_string());
+  for (auto [name, field] : {std::pair{"token", &m.token},
+                             {"topic", &m.topic},
+                             {"space", &m.space},
+                             {"task", &m.task}}) {
+    if (auto* v = obj->if_contains(name)) {
+      if (!v->is_string() || v->as_string().size() > 8192)
+        return fail(Errc::invalid_argument, "\"" + std::string(name) + "\" must be a string");
+      *field = std::string(v->as_string());
+    }
+  }
   return m;
+}
+
+std::string ack_frame(std::string_view type, std::string_view id) {
+  boost::json::object o{{"type", type}};
+  if (!id.empty())
+    o["id"] = id;
+  return boost::json::serialize(o);
 }
 
 std::string hello_frame(std::string_view version) {

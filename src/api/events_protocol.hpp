@@ -1,9 +1,14 @@
 // The people's event protocol (/events/v1): JSON text frames with a "type".
 //   client → server: {"type":"ping","id":"…"}
+//                    {"type":"auth","token":"<access token or API token>","id":"…"}
+//                    {"type":"subscribe","topic":"task","space":"…","task":"…","id":"…"}
+//                    {"type":"unsubscribe","id":"<the subscribe's id>"}
 //   server → client: {"type":"hello","protocol":"events/v1","version":"…"} on connect,
-//                    {"type":"pong","id":"…"},
+//                    {"type":"pong"|"authenticated"|"subscribed"|"unsubscribed","id":"…"},
+//                    events: {"type":"run_state"|"run_output","task","run","agent",…},
 //                    {"type":"error","code":"…","message":"…","id":"…"} for a bad frame.
-// Subscriptions to live views arrive with the dashboard; unknown types are errors, not closes.
+// Unknown types are errors, not closes. After a reconnect a client fetches what it missed from
+// the REST API (GET …/runs/{run}/output?after=SEQ) and subscribes again.
 // parse_client_message faces the network: fuzzed by tests/fuzz/fuzz_events_message.cpp.
 #pragma once
 #include <string>
@@ -16,11 +21,13 @@ namespace ris::api {
 struct ClientMessage {
   std::string type;
   std::string id;  // optional correlation id, echoed in the answer
+  std::string token, topic, space, task;
 };
 
 Result<ClientMessage> parse_client_message(std::string_view text);
 std::string hello_frame(std::string_view version);
 std::string pong_frame(std::string_view id);
+std::string ack_frame(std::string_view type, std::string_view id);
 std::string error_frame(std::string_view code, std::string_view message, std::string_view id);
 
 }  // namespace ris::api

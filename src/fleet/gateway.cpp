@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <deque>
 
+#include "ris/bus/bus.hpp"
 #include "ris/core/base64.hpp"
 #include "ris/core/log.hpp"
 #include "ris/core/time.hpp"
@@ -100,12 +101,13 @@ class Handler : public net::WsHandler {
 }  // namespace
 
 Gateway::Gateway(store::Store& store, Agents& agents, WorkerPool& pool,
-                 security::Ed25519Key task_key, GatewayOptions options)
+                 security::Ed25519Key task_key, GatewayOptions options, bus::Bus* bus)
     : store_(store),
       agents_(agents),
       pool_(pool),
       task_key_(std::move(task_key)),
-      options_(options) {}
+      options_(options),
+      bus_(bus) {}
 
 Gateway::~Gateway() {
   stop();
@@ -240,23 +242,25 @@ void Gateway::handle(Session& s, const std::string& text) {
     counters_[s.agent_id] = {number("ris_client_tasks_executed_total"),
                              number("ris_client_memory_usage_bytes")};
   } else if (type == "task_ack") {
-    r = store_.query(
-                  "UPDATE task_runs SET state = 'running', started_at = ? WHERE id = ? AND "
-                  "agent_id = ? AND state "
-                  "IN ('pending', 'dispatched')",
-                  {now_rfc3339(), e.task_id, s.agent_id})
-                .has_value()
-            ? Result<void>{}
-            : fail(Errc::internal, "cannot record task_ack");
+    auto started = store_.query(
+        "UPDATE task_runs SET state = 'running', started_at = ? WHERE id = ? AND agent_id = ? AND "
+        "state IN ('pending', 'dispatched') RETURNING id",
+        {now_rfc3339(), e.task_id, s.agent_id});
+    if (!started)
+      r = fail(Errc::internal, "cannot record task_ack");
+    else if (!started->rows.empty())
+      publish_run_event(e.task_id, {{"type", "run_state"}, {"state", "running"}});
   } else if (type == "task_output") {
     const std::string data = str(e.payload, "data");
     const auto* chunk = e.payload.if_contains("chunk");
+    bool stored = false;
     r = store_.transaction([&](store::Store& tx) -> Result<void> {
       RIS_TRY(auto run, tx.query("SELECT output_bytes FROM task_runs WHERE id = ? AND agent_id = ?",
                                  {e.task_id, s.agent_id}));
       if (run.rows.empty() || !chunk || !chunk->is_int64())
         return {};
       const int64_t before = run.rows[0].get<int64_t>(0);
+      stored = before < static_cast<int64_t>(options_.output_cap_bytes);
       RIS_TRY(auto ins, tx.query("INSERT OR IGNORE INTO task_output (run_id, seq, stream, data) "
                                  "SELECT ?, ?, ?, ? WHERE "
                                  "? < ? RETURNING seq",
@@ -268,8 +272,14 @@ void Gateway::handle(Session& s, const std::string& text) {
           tx.query("UPDATE task_runs SET output_bytes = output_bytes + ?, output_truncated = "
                    "output_truncated OR ? WHERE id = ?",
                    {static_cast<int64_t>(data.size()), int64_t{ins.rows.empty()}, e.task_id}));
+      stored = stored && !ins.rows.empty();
       return {};
     });
+    if (r && stored)
+      publish_run_event(e.task_id, {{"type", "run_output"},
+                                    {"seq", chunk->as_int64()},
+                                    {"stream", str(e.payload, "stream")},
+                                    {"data", data}});
   } else if (type == "task_result") {
     const std::string state = str(e.payload, "status");
     if (!is_final(state)) {
@@ -290,6 +300,10 @@ void Gateway::handle(Session& s, const std::string& text) {
       else if (!updated->rows.empty()) {
         if (completed_)
           completed_->with({state}).inc();
+        boost::json::object event{{"type", "run_state"}, {"state", state}};
+        if (const auto* code = e.payload.if_contains("exit_code"))
+          event["exit_code"] = *code;
+        publish_run_event(e.task_id, std::move(event));
         if (finished_handler_) {
           auto task = store_.query("SELECT task_id FROM task_runs WHERE id = ?", {e.task_id});
           if (task && !task->rows.empty())
@@ -386,6 +400,25 @@ int64_t Gateway::connected_count() const {
   return static_cast<int64_t>(sessions_.size());
 }
 
+std::string task_subject(std::string_view space_id, std::string_view task_id) {
+  return "space." + std::string(space_id) + ".task." + std::string(task_id);
+}
+
+void Gateway::publish_run_event(const std::string& run_id, boost::json::object event) {
+  if (!bus_)
+    return;
+  auto rows =
+      store_.query("SELECT task_id, space_id, agent_id FROM task_runs WHERE id = ?", {run_id});
+  if (!rows || rows->rows.empty())
+    return;
+  const auto& r = rows->rows[0];
+  event["task"] = r.get<std::string>(0);
+  event["run"] = run_id;
+  event["agent"] = r.get<std::string>(2);
+  bus_->publish(task_subject(r.get<std::string>(1), r.get<std::string>(0)),
+                std::make_shared<const std::string>(boost::json::serialize(event)));
+}
+
 void Gateway::export_metrics(metrics::Registry& registry) {
   completed_ = &registry.counter("ris_tasks_completed_total",
                                  "Task runs that reached a final state, by state", {"status"});
@@ -468,6 +501,7 @@ void Gateway::sweep() {
     log::warn("run_lost", {{"run", l.run_id}, {"agent", l.agent_id}});
     if (completed_)
       completed_->with({"lost"}).inc();
+    publish_run_event(l.run_id, {{"type", "run_state"}, {"state", "lost"}});
     if (finished_handler_)
       finished_handler_(l);
   }

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -252,6 +253,64 @@ TEST_F(Fleet, shell_task_runs_and_its_output_and_health_are_stored) {
     return h.status == 200 && json::parse(h.body).at("status").as_string() == "healthy" &&
            json::parse(h.body).at("memory_usage").as_string() != "0%";
   }));
+}
+
+TEST_F(Fleet, live_output_and_states_arrive_over_events_v1) {
+  auto& a = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(a.id()); }));
+  // A task that waits for a go signal, so the subscription is in place before any output.
+  const auto go = a.state() / "go";
+  auto t = create_task(
+      {{"type", "shell"},
+       {"parameters",
+        {{"script", "while [ ! -f " + go.string() + " ]; do sleep 0.1; done; echo live line"}}},
+       {"target", {{"agents", {a.id()}}}}});
+  const std::string task_id(t.at("id").as_string());
+  WsClient ws(port_, ca_file_, "/events/v1");
+  ASSERT_TRUE(ws.receive());  // hello
+  // Unauthenticated subscriptions and other spaces' tasks are refused.
+  ws.send(json::serialize(json::object{{"type", "subscribe"},
+                                       {"topic", "task"},
+                                       {"space", space_},
+                                       {"task", task_id},
+                                       {"id", "s0"}}));
+  EXPECT_NE(ws.receive().value_or("").find("unauthenticated"), std::string::npos);
+  ws.send(json::serialize(json::object{{"type", "auth"}, {"token", token_}, {"id", "a1"}}));
+  EXPECT_NE(ws.receive().value_or("").find("authenticated"), std::string::npos);
+  ws.send(json::serialize(json::object{{"type", "subscribe"},
+                                       {"topic", "task"},
+                                       {"space", space_},
+                                       {"task", "nope"},
+                                       {"id", "s1"}}));
+  EXPECT_NE(ws.receive().value_or("").find("not_found"), std::string::npos);
+  ws.send(json::serialize(json::object{{"type", "subscribe"},
+                                       {"topic", "task"},
+                                       {"space", space_},
+                                       {"task", task_id},
+                                       {"id", "s2"}}));
+  EXPECT_NE(ws.receive().value_or("").find("subscribed"), std::string::npos);
+  std::ofstream(go) << "go";
+  std::string output, final_state;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (auto frame = ws.receive()) {
+      auto e = json::parse(*frame).as_object();
+      if (e.at("type") == "run_output")
+        output += e.at("data").as_string();
+      if (e.at("type") == "run_state" && final_state.empty() && e.at("state") != "running")
+        final_state = std::string(e.at("state").as_string());
+      if (!final_state.empty() && !output.empty())
+        break;
+    }
+    done = true;
+  });
+  const bool arrived = eventually([&] { return done.load(); }, 30s);
+  if (!arrived)
+    risd_->stop(SIGKILL, 5s);  // unblocks the reader
+  reader.join();
+  ASSERT_TRUE(arrived);
+  EXPECT_EQ(output, "live line\n");
+  EXPECT_EQ(final_state, "succeeded");
 }
 
 TEST_F(Fleet, label_selectors_choose_the_agents) {

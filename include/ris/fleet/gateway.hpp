@@ -8,6 +8,7 @@
 // never executes a run id twice; a run's final state is written once.
 #pragma once
 #include <atomic>
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -31,7 +32,14 @@ class Family;
 class Counter;
 }  // namespace ris::metrics
 
+namespace ris::bus {
+class Bus;
+}
+
 namespace ris::fleet {
+
+// The bus subject of a task's live events (run_state, run_output) for people's tools.
+std::string task_subject(std::string_view space_id, std::string_view task_id);
 
 struct GatewayOptions {
   std::chrono::milliseconds lost_after{60'000};  // an agent away this long loses its active runs
@@ -45,8 +53,9 @@ struct FinishedRun {
 
 class Gateway {
  public:
+  // `bus` (optional) receives run_state and run_output events under task_subject().
   Gateway(store::Store& store, Agents& agents, WorkerPool& pool, security::Ed25519Key task_key,
-          GatewayOptions options);
+          GatewayOptions options, bus::Bus* bus = nullptr);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
@@ -85,12 +94,14 @@ class Gateway {
   void redeliver(Session& s);
   Result<void> send_run(Session& s, const std::string& run_id);
   void sweep();
+  void publish_run_event(const std::string& run_id, boost::json::object event);
 
   store::Store& store_;
   Agents& agents_;
   WorkerPool& pool_;
   security::Ed25519Key task_key_;
   GatewayOptions options_;
+  bus::Bus* bus_;
   std::function<void(const FinishedRun&)> finished_handler_;
 
   mutable std::mutex mu_;
