@@ -16,6 +16,7 @@
 #include "ris/core/worker_pool.hpp"
 #include "ris/fleet/protocol.hpp"
 #include "ris/net/client.hpp"
+#include "ris/net/fetch.hpp"
 #include "ris/security/ca.hpp"
 #include "rtt.hpp"
 
@@ -324,6 +325,39 @@ struct Agent::Impl {
                                    : r->exit_code == 0 ? "succeeded"
                                                        : "failed";
         report(run, status, std::move(extra));
+      }
+    } else if (type == "http") {
+      net::FetchRequest req;
+      req.url = str(params, "url");
+      if (auto m = str(params, "method"); !m.empty())
+        req.method = m;
+      req.body = str(params, "body");
+      if (const auto* h = params.if_contains("headers"); h && h->is_object())
+        for (const auto& [k, v] : h->as_object())
+          if (v.is_string())
+            req.headers.emplace_back(std::string(k), std::string(v.as_string()));
+      if (const auto* v = params.if_contains("verify_tls"); v && v->is_bool())
+        req.verify_tls = v->as_bool();
+      req.max_body_bytes = 64 * 1024;
+      if (const auto* m = params.if_contains("max_body_bytes"); m && m->is_int64())
+        req.max_body_bytes = static_cast<size_t>(m->as_int64());
+      if (const auto* t = e.payload.if_contains("timeout_seconds"); t && t->is_int64())
+        req.timeout = std::chrono::seconds(t->as_int64());
+      auto res = net::fetch(req);
+      if (!res) {
+        report(run,
+               res.error().message.find("timed out") != std::string::npos ? "timed_out" : "failed",
+               {{"error", res.error().message}});
+      } else {
+        boost::json::object headers;
+        for (const auto& [k, v] : res->headers)
+          headers[k] = v;
+        report(run, res->status < 400 ? "succeeded" : "failed",
+               {{"result",
+                 {{"status", res->status},
+                  {"headers", headers},
+                  {"body", res->body},
+                  {"truncated", res->truncated}}}});
       }
     } else {
       report(run, "failed", {{"error", "this agent cannot run tasks of type \"" + type + "\""}});

@@ -93,8 +93,24 @@ Result<void> validate_task_type(std::string_view type, const boost::json::object
                   "shell: working_directory, user and stdin must be strings");
     return {};
   }
+  if (type == "http") {
+    const auto* url = p.if_contains("url");
+    if (!url || !url->is_string() ||
+        !(url->as_string().starts_with("http://") || url->as_string().starts_with("https://")))
+      return fail(Errc::invalid_argument, "http: \"url\" (http:// or https://) is required");
+    if (!is_str("method") || !is_str("body"))
+      return fail(Errc::invalid_argument, "http: method and body must be strings");
+    if (const auto* h = p.if_contains("headers"); h && !h->is_object())
+      return fail(Errc::invalid_argument, "http: \"headers\" must be an object of strings");
+    if (const auto* v = p.if_contains("verify_tls"); v && !v->is_bool())
+      return fail(Errc::invalid_argument, "http: \"verify_tls\" must be true or false");
+    if (const auto* m = p.if_contains("max_body_bytes");
+        m && (!m->is_int64() || m->as_int64() < 0 || m->as_int64() > 256 * 1024))
+      return fail(Errc::invalid_argument, "http: \"max_body_bytes\" must be between 0 and 262144");
+    return {};
+  }
   return fail(Errc::invalid_argument,
-              "unknown task type \"" + std::string(type) + "\" (shell, echo, ping)");
+              "unknown task type \"" + std::string(type) + "\" (shell, http, echo, ping)");
 }
 
 Tasks::Tasks(store::Store& store, Agents& agents, Gateway& gateway)

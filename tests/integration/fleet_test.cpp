@@ -313,6 +313,32 @@ TEST_F(Fleet, live_output_and_states_arrive_over_events_v1) {
   EXPECT_EQ(final_state, "succeeded");
 }
 
+TEST_F(Fleet, http_task_reports_status_headers_and_body) {
+  auto& a = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(a.id()); }));
+  const std::string health = "https://127.0.0.1:" + std::to_string(port_) + "/health";
+  // risd's CA is not in the system trust store: verified TLS fails, unverified works.
+  auto strict = create_task(
+      {{"type", "http"}, {"parameters", {{"url", health}}}, {"target", {{"agents", {a.id()}}}}});
+  auto loose =
+      create_task({{"type", "http"},
+                   {"parameters", {{"url", health}, {"verify_tls", false}, {"max_body_bytes", 10}}},
+                   {"target", {{"agents", {a.id()}}}}});
+  const std::string strict_id(strict.at("id").as_string()), loose_id(loose.at("id").as_string());
+  ASSERT_TRUE(eventually([&] { return all_final(strict_id, 1) && all_final(loose_id, 1); }));
+  auto s_run = task(strict_id).at("runs").as_array()[0].as_object();
+  EXPECT_EQ(s_run.at("state").as_string(), "failed");
+  EXPECT_NE(s_run.at("error").as_string().find("certificate"), std::string::npos)
+      << json::serialize(s_run);
+  auto l_run = task(loose_id).at("runs").as_array()[0].as_object();
+  EXPECT_EQ(l_run.at("state").as_string(), "succeeded") << json::serialize(l_run);
+  const auto& result = l_run.at("result").as_object();
+  EXPECT_EQ(result.at("status").as_int64(), 200);
+  EXPECT_EQ(result.at("body").as_string().size(), 10u);
+  EXPECT_TRUE(result.at("truncated").as_bool());
+  EXPECT_EQ(result.at("headers").at("Content-Type").as_string(), "application/json");
+}
+
 TEST_F(Fleet, label_selectors_choose_the_agents) {
   auto& prod = start_agent(join_token({{"env", "prod"}, {"role", "db"}}));
   auto& dev = start_agent(join_token({{"env", "dev"}, {"role", "db"}}));
