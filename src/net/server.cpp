@@ -98,6 +98,9 @@ Server::Server(const ServerConfig& config, TlsPem tls, const Router& router,
 
 Server::~Server() {
   shutdown(std::chrono::milliseconds(0));
+  // Destroy what the contexts still hold (sessions) while the state they refer to is alive.
+  impl_->acceptor.reset();
+  impl_->workers.clear();
 }
 
 Result<void> Server::start() {
@@ -190,9 +193,8 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   for (auto& t : m.threads)
     t.join();
   m.threads.clear();
-  // Destroy what the contexts still hold (sessions) while the state they refer to is alive.
-  m.acceptor.reset();
-  m.workers.clear();
+  // The workers (and the sessions their contexts still hold) live on until ~Server: a handler
+  // on another thread may still own a session and unregister it from its worker when done.
 }
 
 }  // namespace ris::net

@@ -87,7 +87,7 @@ TEST_F(Auth, jwks_publishes_the_ed25519_key) {
 TEST(AuthFirstStart, generated_admin_password_is_printed_once_and_works) {
   RisdProcess risd;
   risd.start();
-  ASSERT_EQ(risd.stop(SIGTERM, std::chrono::seconds(15)), 0);
+  ASSERT_EQ(risd.stop(SIGTERM, std::chrono::seconds(15)), 0) << risd.log();
   // The password went to the log (as well as the console), once.
   const std::string log = risd.log();
   auto at = log.find("\"password\":\"");

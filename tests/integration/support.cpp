@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <iostream>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -161,9 +163,12 @@ int RisdProcess::stop(int sig, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   pid_ = -1;
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  // A sanitizer report (TSan exits 66) or a crash is only in risd's stderr: show it with the
+  // failure so that CI's output names the cause.
+  if (code != 0 && !(sig != SIGTERM && sig != SIGINT && code == 128 + sig))
+    std::cerr << "risd exited " << code << "; its stderr:\n" << log() << '\n';
+  return code;
 }
 
 HttpResult https(uint16_t port, const std::filesystem::path& ca_file, const std::string& method,

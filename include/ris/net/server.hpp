@@ -32,6 +32,8 @@ struct TlsPem {
 class Server {
  public:
   Server(const ServerConfig& config, TlsPem tls, const Router& router, metrics::Registry& metrics);
+  // Handlers on other threads (worker pools) may still hold sessions: stop those pools before
+  // the Server is destroyed.
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
