@@ -26,6 +26,10 @@ Options (environment in brackets):
   --server URL         another risd to fall back to (repeatable)
   --heartbeat DURATION health report interval [RIS_AGENT_HEARTBEAT] (10s)
   --parallel N         runs executed at once (8)
+  --docker-socket PATH the Docker Engine API's socket [DOCKER_HOST as unix://PATH]
+                       (/var/run/docker.sock); Docker absent: docker tasks and services fail
+                       with a clear error, everything else works
+  --reconcile DURATION how often services are checked against Docker (2s)
   --log-level LEVEL    debug, info, warn, error [RIS_LOG_LEVEL] (info)
 )";
 
@@ -50,7 +54,8 @@ int main(int argc, char** argv) {
   std::string url, token, ca_hash, name,
       state_dir = env_or("RIS_AGENT_STATE_DIR", "/var/lib/ris-agent");
   std::string log_level = env_or("RIS_LOG_LEVEL", "info"),
-              heartbeat = env_or("RIS_AGENT_HEARTBEAT", "10s");
+              heartbeat = env_or("RIS_AGENT_HEARTBEAT", "10s"), reconcile = "2s";
+  std::string docker_socket = env_or("DOCKER_HOST", "unix:///var/run/docker.sock");
   std::vector<std::string> servers;
   unsigned parallel = 8;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -76,6 +81,10 @@ int main(int argc, char** argv) {
       heartbeat = value("--heartbeat");
     else if (a == "--parallel")
       parallel = static_cast<unsigned>(std::atoi(value("--parallel").c_str()));
+    else if (a == "--docker-socket")
+      docker_socket = value("--docker-socket");
+    else if (a == "--reconcile")
+      reconcile = value("--reconcile");
     else if (a == "--log-level")
       log_level = value("--log-level");
     else if (!a.starts_with("--") && url.empty() && command == "join")
@@ -107,6 +116,13 @@ int main(int argc, char** argv) {
     return usage_error("--heartbeat must be a duration of at least 100ms, like 10s");
   if (parallel < 1 || parallel > 256)
     return usage_error("--parallel must be between 1 and 256");
+  auto reconcile_every = ris::parse_duration(reconcile);
+  if (!reconcile_every || reconcile_every->count() < 100)
+    return usage_error("--reconcile must be a duration of at least 100ms, like 2s");
+  if (docker_socket.starts_with("unix://"))
+    docker_socket = docker_socket.substr(7);
+  if (!docker_socket.starts_with("/"))
+    return usage_error("--docker-socket must be a Unix socket path (or unix://PATH)");
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -120,6 +136,8 @@ int main(int argc, char** argv) {
   options.extra_servers = servers;
   options.heartbeat_interval = *hb;
   options.max_parallel_runs = parallel;
+  options.docker_socket = docker_socket;
+  options.reconcile_interval = *reconcile_every;
   ris::agent::Agent agent(options);
   std::thread watcher([&] {
     int sig = 0;

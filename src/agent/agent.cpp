@@ -8,7 +8,9 @@
 #include <mutex>
 #include <random>
 
+#include "docker_ops.hpp"
 #include "health.hpp"
+#include "reconciler.hpp"
 #include "ris/agent/shell.hpp"
 #include "ris/agent/state.hpp"
 #include "ris/core/base64.hpp"
@@ -80,6 +82,9 @@ struct Agent::Impl {
   std::unique_ptr<fleet::ReplayGuard> guard;  // loop thread only
   net::ClientLoop loop;
   std::unique_ptr<WorkerPool> runners;
+  std::unique_ptr<DockerClient> docker;
+  std::unique_ptr<Reconciler> reconciler;
+  std::string current_server;  // guarded by mu: where image archives are fetched from
 
   // Loop-thread state.
   std::shared_ptr<net::WsClient> ws;
@@ -170,15 +175,60 @@ struct Agent::Impl {
     backoff = std::chrono::milliseconds(500);
     server_index = 0;
     log::info("agent_connected", {{"server", server}, {"agent", id.agent_id}});
+    {
+      std::lock_guard lock(mu);
+      current_server = server;
+    }
     fleet::Envelope hello;
     hello.message_type = "hello";
     hello.client_id = id.agent_id;
     hello.payload = host_facts();
+    hello.payload["capabilities"] = capabilities();
     addresses = hello.payload["addresses"];
     ws->send(fleet::serialize(hello));
     for (auto& text : outbox->pending())
       ws->send(std::move(text));
     heartbeat();
+    reconciler->resend_status();
+  }
+
+  boost::json::array capabilities() {
+    boost::json::array caps{"ping", "echo", "shell", "http"};
+    auto ping = docker->call("GET", "/_ping", {}, "", std::chrono::seconds(2));
+    if (ping && ping->status == 200)
+      caps.emplace_back("docker");
+    else
+      log::warn("docker_unavailable",
+                {{"socket", docker->socket_path()},
+                 {"error", ping ? "HTTP " + std::to_string(ping->status) : ping.error().message}});
+    return caps;
+  }
+
+  void send_status(boost::json::object status) {
+    fleet::Envelope e;
+    e.message_type = "service_status";
+    e.client_id = id.agent_id;
+    e.payload = std::move(status);
+    send_now(fleet::serialize(e));
+  }
+
+  // Image archives come from the server this agent is connected to, over mutual TLS.
+  Result<ImageArchive> fetch_archive(const std::string& archive_id) {
+    std::string server;
+    {
+      std::lock_guard lock(mu);
+      server = current_server;
+    }
+    if (server.empty())
+      return fail(Errc::unavailable, "not connected to a server: cannot fetch image archives");
+    RIS_TRY(auto url, net::parse_https_url(server));
+    net::ClientTls tls{id.ca_pem, "", id.cert_pem, id.key_pem};
+    RIS_TRY(auto reply, net::https_request(url, tls, "GET", "/agent/v1/images/" + archive_id, {},
+                                           std::chrono::minutes(10)));
+    if (reply.status != 200)
+      return fail(Errc::unavailable, "fetching image archive " + archive_id + " failed: HTTP " +
+                                         std::to_string(reply.status));
+    return ImageArchive{"", std::move(reply.body)};
   }
 
   void heartbeat() {
@@ -244,6 +294,11 @@ struct Agent::Impl {
       return refuse(e, ok.error().message);
     if (e.client_id != id.agent_id)
       return refuse(e, "control message for another agent");
+    if (e.message_type == "services_desired") {
+      const auto* list = e.payload.if_contains("services");
+      reconciler->set_desired(list && list->is_array() ? list->as_array() : boost::json::array{});
+      return;
+    }
     if (e.message_type == "task_cancel") {
       std::lock_guard lock(mu);
       if (auto it = running.find(e.task_id); it != running.end())
@@ -359,6 +414,15 @@ struct Agent::Impl {
                   {"body", res->body},
                   {"truncated", res->truncated}}}});
       }
+    } else if (type == "docker") {
+      auto result = run_docker_task(*docker, id.agent_id, params, emit, flag,
+                                    [this](const std::string& a) { return fetch_archive(a); });
+      if (flag.cancelled)
+        report(run, "cancelled", {});
+      else if (!result)
+        report(run, "failed", {{"error", result.error().message}});
+      else
+        report(run, "succeeded", {{"result", std::move(*result)}});
     } else {
       report(run, "failed", {{"error", "this agent cannot run tasks of type \"" + type + "\""}});
     }
@@ -384,6 +448,13 @@ Result<void> Agent::run() {
     return fail(Errc::invalid_argument, "the stored task key is invalid: join again");
   m.guard = std::make_unique<fleet::ReplayGuard>(*key, m.opt.replay_window);
   m.runners = std::make_unique<WorkerPool>(std::max(1u, m.opt.max_parallel_runs));
+  m.docker = std::make_unique<DockerClient>(m.opt.docker_socket);
+  m.reconciler = std::make_unique<Reconciler>(
+      *m.docker,
+      ReconcilerOptions{m.id.agent_id, m.id.space_id, m.opt.state_dir, m.opt.reconcile_interval},
+      [&m](const std::string& a) { return m.fetch_archive(a); },
+      [&m](boost::json::object status) { m.send_status(std::move(status)); });
+  m.reconciler->start();
   // Runs cut short by a crash or restart of this agent end as lost, with the reason.
   for (const auto& run : m.executed->unfinished()) {
     log::warn("run_interrupted", {{"run", run}});
@@ -393,6 +464,7 @@ Result<void> Agent::run() {
             {{"agent", m.id.agent_id}, {"servers", static_cast<int64_t>(m.id.servers.size())}});
   m.loop.post([&m] { m.connect(); });
   m.loop.run();
+  m.reconciler->stop();
   return {};
 }
 

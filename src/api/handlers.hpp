@@ -17,6 +17,7 @@ void register_role_routes(net::Router& router, ApiContext& ctx);
 void register_audit_routes(net::Router& router, ApiContext& ctx);
 void register_admin_routes(net::Router& router, ApiContext& ctx);
 void register_fleet_routes(net::Router& router, ApiContext& ctx);
+void register_service_routes(net::Router& router, ApiContext& ctx);
 std::unique_ptr<net::WsHandler> make_events_handler(ApiContext& ctx, net::WsConnection& conn,
                                                     const net::Request& upgrade);
 }  // namespace ris::api

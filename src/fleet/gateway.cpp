@@ -229,6 +229,8 @@ void Gateway::handle(Session& s, const std::string& text) {
   if (type == "hello") {
     r = agents_.record_hello(s.agent_id, e.payload);
     redeliver(s);
+    if (connected_handler_)
+      connected_handler_(s.agent_id);
   } else if (type == "heartbeat") {
     r = agents_.record_heartbeat(s.agent_id, e.payload);
     auto number = [&](std::string_view k) {
@@ -314,6 +316,8 @@ void Gateway::handle(Session& s, const std::string& text) {
   } else if (type == "refused") {
     log::warn("agent_refused_message",
               {{"agent", s.agent_id}, {"run", e.task_id}, {"reason", str(e.payload, "reason")}});
+  } else if (message_handler_) {
+    r = message_handler_(s.agent_id, e);
   } else {
     log::warn("agent_unknown_message", {{"agent", s.agent_id}, {"type", type}});
   }
@@ -329,6 +333,24 @@ void Gateway::handle(Session& s, const std::string& text) {
     ack.payload = {{"up_to", e.seq}};
     s.send(ack);
   }
+}
+
+bool Gateway::send_control(const std::string& agent_id, Envelope e) {
+  std::shared_ptr<Session> s;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(agent_id); it != sessions_.end())
+      s = it->second.lock();
+  }
+  if (!s)
+    return false;
+  e.client_id = agent_id;
+  if (auto signed_ok = sign(e, task_key_); !signed_ok) {
+    log::error("sign_failed", {{"agent", agent_id}, {"error", signed_ok.error().message}});
+    return false;
+  }
+  s->send(e);
+  return true;
 }
 
 void Gateway::dispatch_pending(const std::string& agent_id) {

@@ -15,7 +15,7 @@ std::string str(const boost::json::object& o, std::string_view key) {
 }  // namespace
 
 bool is_control(std::string_view t) {
-  return t == "task_execution" || t == "task_cancel";
+  return t == "task_execution" || t == "task_cancel" || t == "services_desired";
 }
 
 Result<Envelope> parse_envelope(std::string_view text) {

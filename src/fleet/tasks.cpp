@@ -1,5 +1,7 @@
 #include "ris/fleet/tasks.hpp"
 
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -109,8 +111,37 @@ Result<void> validate_task_type(std::string_view type, const boost::json::object
       return fail(Errc::invalid_argument, "http: \"max_body_bytes\" must be between 0 and 262144");
     return {};
   }
+  if (type == "docker") {
+    static constexpr std::string_view kActions[] = {
+        "info",       "version", "images", "image_inspect", "image_remove", "image_pull",
+        "containers", "create",  "start",  "stop",          "restart",      "remove",
+        "inspect",    "logs",    "stats",  "events",        "service_logs"};
+    const auto* a = p.if_contains("action");
+    if (!a || !a->is_string() ||
+        std::find(std::begin(kActions), std::end(kActions), a->as_string()) == std::end(kActions))
+      return fail(Errc::invalid_argument,
+                  "docker: \"action\" must be one of info, version, images, image_inspect, "
+                  "image_remove, image_pull, containers, create, start, stop, restart, remove, "
+                  "inspect, logs, stats, events, service_logs");
+    const std::string action(a->as_string());
+    const bool needs_container = action == "start" || action == "stop" || action == "restart" ||
+                                 action == "remove" || action == "inspect" || action == "logs" ||
+                                 action == "stats";
+    const auto* c = p.if_contains("container");
+    if (needs_container && (!c || !c->is_string() || c->as_string().empty()))
+      return fail(Errc::invalid_argument, "docker " + action + ": \"container\" is required");
+    const bool needs_image =
+        action == "image_inspect" || action == "image_remove" || action == "image_pull";
+    const auto* i = p.if_contains("image");
+    if (needs_image && (!i || !i->is_string() || i->as_string().empty()))
+      return fail(Errc::invalid_argument, "docker " + action + ": \"image\" is required");
+    if (action == "create" && (!p.contains("body") || !p.at("body").is_object()))
+      return fail(Errc::invalid_argument,
+                  "docker create: \"body\" (the Engine API's container create object) is required");
+    return {};
+  }
   return fail(Errc::invalid_argument,
-              "unknown task type \"" + std::string(type) + "\" (shell, http, echo, ping)");
+              "unknown task type \"" + std::string(type) + "\" (shell, http, docker, echo, ping)");
 }
 
 Tasks::Tasks(store::Store& store, Agents& agents, Gateway& gateway)
@@ -118,8 +149,9 @@ Tasks::Tasks(store::Store& store, Agents& agents, Gateway& gateway)
   gateway_.on_finished([this](const FinishedRun& f) { after_run(f); });
 }
 
-Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::json::object& body) {
-  RIS_TRY_VOID(identity::require(access, identity::kRunTasks | identity::kViewAgents));
+Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::json::object& body,
+                           identity::Permissions needed) {
+  RIS_TRY_VOID(identity::require(access, needed));
   const auto* type_v = body.if_contains("type");
   if (!type_v || !type_v->is_string())
     return fail(Errc::invalid_argument, "\"type\" is required (shell, echo, ping)");

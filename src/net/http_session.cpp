@@ -1,6 +1,7 @@
 // One TLS connection speaking HTTP/1.1: handshake, then requests one at a time (keep-alive),
 // each bounded in header size and time, body size and time. A WebSocket upgrade hands the
 // stream over to ws_session.cpp.
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -86,11 +87,14 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
 
   void read_header() {
     first_request_ = false;
+    upload_ = false;
     started_ = Clock::now();
     request_id_ = new_id();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(state_->config.max_header_bytes));
-    parser_->body_limit(state_->config.max_body_bytes);
+    // The parser checks Content-Length against the limit while it reads the header, before the
+    // route is known; start at the larger limit and narrow it in on_header.
+    parser_->body_limit(std::max(state_->config.max_body_bytes, state_->config.max_upload_bytes));
     beast::get_lowest_layer(stream_).expires_after(state_->config.header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -104,6 +108,11 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     auto& req = parser_->get();
     if (beast::websocket::is_upgrade(req))
       return upgrade();
+    upload_ = state_->router.is_upload(req.method_string(), req.target());
+    const auto limit = upload_ ? state_->config.max_upload_bytes : state_->config.max_body_bytes;
+    if (const auto length = parser_->content_length(); length && *length > limit)
+      return on_read_error(http::error::body_limit);
+    parser_->body_limit(limit);  // chunked bodies are counted as they arrive
     // Tell a client that waits for 100-continue to go ahead; we read the body either way.
     beast::get_lowest_layer(stream_).expires_after(state_->config.body_timeout);
     http::async_read(
@@ -120,7 +129,8 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     if (ec == http::error::body_limit) {
       state_->metrics.rejected.with({"body_too_large"}).inc();
       return reply_and_close(problem(413, "body-too-large", "Content too large",
-                                     "the request's body exceeds max-body-bytes"));
+                                     upload_ ? "the upload exceeds max-upload-bytes"
+                                             : "the request's body exceeds max-body-bytes"));
     }
     if (ec == beast::error::timeout) {
       state_->metrics.rejected.with({"timeout"}).inc();
@@ -304,7 +314,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   uint64_t id_ = 0;
   int status_ = 0;
   unsigned version_ = 11;
-  bool keep_alive_ = true, head_ = false, first_request_ = true;
+  bool keep_alive_ = true, head_ = false, first_request_ = true, upload_ = false;
   bool shutting_down_ = false, closing_ = false, handling_ = false;
 };
 

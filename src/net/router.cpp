@@ -28,6 +28,24 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
       {std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
 }
 
+void Router::add_upload(std::string method, std::string pattern, Handler handler) {
+  add(std::move(method), std::move(pattern), std::move(handler));
+  routes_.back().upload = true;
+}
+
+bool Router::is_upload(std::string_view method, std::string_view path) const {
+  Request probe;
+  probe.method = std::string(method);
+  probe.path = std::string(path.substr(0, path.find('?')));
+  const auto m = match(probe);
+  if (!m.handler)
+    return false;
+  for (const auto& r : routes_)
+    if (&r.handler == m.handler)
+      return r.upload;
+  return false;
+}
+
 void Router::add_websocket(std::string path, WsHandlerFactory factory) {
   websockets_.emplace_back(std::move(path), std::move(factory));
 }

@@ -30,6 +30,8 @@ struct AgentOptions {
   std::chrono::milliseconds max_backoff{30'000};
   std::chrono::seconds replay_window{300};
   unsigned max_parallel_runs = 8;
+  std::string docker_socket = "/var/run/docker.sock";
+  std::chrono::milliseconds reconcile_interval{2000};
 };
 
 class Agent {

@@ -23,6 +23,7 @@
 #include "ris/identity/two_factor.hpp"
 #include "ris/metrics/metrics.hpp"
 #include "ris/net/router.hpp"
+#include "ris/services/services.hpp"
 #include "ris/store/store.hpp"
 
 namespace ris::api {
@@ -50,6 +51,7 @@ struct ApiContext {
   fleet::Agents* agents = nullptr;
   fleet::Gateway* gateway = nullptr;
   fleet::Tasks* tasks = nullptr;
+  services::Services* services = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Connected and known agents; the fleet module provides these (0 until it exists).
   std::function<int64_t()> agents_connected = [] { return int64_t{0}; };

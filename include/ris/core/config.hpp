@@ -35,6 +35,7 @@ struct ServerConfig {
   std::filesystem::path bootstrap_agent_file;  // ./scripts/run's local agent
   uint64_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 1024 * 1024;
+  uint64_t max_upload_bytes = 64 * 1024 * 1024;  // routes added as uploads (image archives)
   uint64_t max_ws_message_bytes = 64 * 1024;
   uint64_t ws_write_queue_bytes = 4 * 1024 * 1024;
 };

@@ -21,6 +21,7 @@
 
 #include "ris/core/worker_pool.hpp"
 #include "ris/fleet/agents.hpp"
+#include "ris/fleet/protocol.hpp"
 #include "ris/net/websocket.hpp"
 #include "ris/security/ed25519.hpp"
 #include "ris/store/store.hpp"
@@ -78,6 +79,18 @@ class Gateway {
   void on_finished(std::function<void(const FinishedRun&)> fn) {
     finished_handler_ = std::move(fn);
   }
+  // Extension points for other modules (set before agents connect). `on_connected` runs on the
+  // pool after an agent's hello is recorded; `on_message` gets the message types the gateway
+  // does not know (service_status) and returns an error to leave them unacknowledged.
+  void on_connected(std::function<void(const std::string& agent_id)> fn) {
+    connected_handler_ = std::move(fn);
+  }
+  void on_message(std::function<Result<void>(const std::string& agent_id, const Envelope&)> fn) {
+    message_handler_ = std::move(fn);
+  }
+  // Signs and sends a control message to the agent if it is connected (false if not).
+  bool send_control(const std::string& agent_id, Envelope e);
+
   // ris_tasks_completed_total{status}, and fleet-wide sums of the agents' own counters
   // (ris_fleet_tasks_executed, ris_fleet_client_memory_usage_bytes): no per-agent series.
   void export_metrics(metrics::Registry& registry);
@@ -103,6 +116,8 @@ class Gateway {
   GatewayOptions options_;
   bus::Bus* bus_;
   std::function<void(const FinishedRun&)> finished_handler_;
+  std::function<void(const std::string&)> connected_handler_;
+  std::function<Result<void>(const std::string&, const Envelope&)> message_handler_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::weak_ptr<Session>> sessions_;

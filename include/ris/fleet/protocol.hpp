@@ -23,8 +23,8 @@ namespace ris::fleet {
 
 inline constexpr size_t kMaxAgentMessageBytes = 1 << 20;
 
-// Message types. Agent → server: hello, heartbeat, task_ack, task_output, task_result, refused.
-// Server → agent: hello_ack, task_execution, task_cancel, result_ack.
+// Message types. Agent → server: hello, heartbeat, task_ack, task_output, task_result, refused,
+// service_status. Server → agent: hello_ack, task_execution, task_cancel, services_desired, ack.
 struct Envelope {
   std::string message_type;
   std::string task_id;    // the run id for task messages

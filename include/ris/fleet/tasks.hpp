@@ -43,7 +43,8 @@ class Tasks {
   // Body: {"type", "parameters", "target": {"agents": [...]} | {"selector": "..."} | {"all": true},
   //        "mode": "all"|"one", "timeout_seconds", "ttl_seconds", "retries",
   //        "retry_delay_seconds", "priority"}. Needs RUN_TASKS.
-  Result<Task> create(const identity::SpaceAccess& access, const boost::json::object& body);
+  Result<Task> create(const identity::SpaceAccess& access, const boost::json::object& body,
+                      identity::Permissions needed = identity::kRunTasks | identity::kViewAgents);
   Result<Task> get(const identity::SpaceAccess& access, std::string_view id);
   // Newest first; filters: state of any run, agent id.
   Result<std::vector<Task>> list(const identity::SpaceAccess& access,

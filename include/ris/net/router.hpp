@@ -12,6 +12,10 @@ namespace ris::net {
 class Router {
  public:
   void add(std::string method, std::string pattern, Handler handler);
+  // A route whose body may be as large as the server's max-upload-bytes (archives).
+  void add_upload(std::string method, std::string pattern, Handler handler);
+  // Whether `method` on `path` is an upload route (decided before the body is read).
+  bool is_upload(std::string_view method, std::string_view path) const;
   void add_websocket(std::string path, WsHandlerFactory factory);
 
   struct Match {
@@ -30,6 +34,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    bool upload = false;
   };
   std::vector<Route> routes_;
   std::vector<std::pair<std::string, WsHandlerFactory>> websockets_;

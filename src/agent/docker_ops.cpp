@@ -1,0 +1,262 @@
+#include "docker_ops.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace ris::agent {
+namespace {
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+std::string str(const json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+int64_t integer(const json::object& o, std::string_view k, int64_t fallback) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_int64() ? v->as_int64() : fallback;
+}
+
+// "repo[:tag]" → repo, tag ("latest" when absent; a ':' in a registry host is not a tag).
+std::pair<std::string, std::string> split_reference(const std::string& ref) {
+  const size_t slash = ref.rfind('/');
+  const size_t colon = ref.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash))
+    return {ref, "latest"};
+  return {ref.substr(0, colon), ref.substr(colon + 1)};
+}
+
+// Image create/load answer with a stream of JSON progress lines; an "error" in any fails it.
+Result<void> check_progress(const DockerReply& reply, const std::string& what) {
+  std::string error;
+  size_t at = 0;
+  while (at < reply.body.size()) {
+    size_t end = reply.body.find('\n', at);
+    if (end == std::string::npos)
+      end = reply.body.size();
+    boost::json::error_code ec;
+    auto line = json::parse(std::string_view(reply.body).substr(at, end - at), ec);
+    if (!ec && line.is_object()) {
+      if (auto e = str(line.as_object(), "error"); !e.empty())
+        error = e;
+      if (auto m = str(line.as_object(), "message"); !m.empty() && reply.status >= 400)
+        error = m;
+    }
+    at = end + 1;
+  }
+  if (reply.status >= 400 || !error.empty())
+    return fail(
+        Errc::unavailable,
+        what + " failed: " + (error.empty() ? "HTTP " + std::to_string(reply.status) : error));
+  return {};
+}
+
+std::string container_ref(const json::object& p) {
+  return query_escape(str(p, "container"));
+}
+
+Result<json::value> logs(const DockerClient& docker, const std::string& container, bool follow,
+                         int64_t tail, const std::string& prefix, const OutputSink& emit,
+                         const CancelFlag& cancel) {
+  RIS_TRY(auto info, docker.json("GET", "/containers/" + query_escape(container) + "/json"));
+  const bool tty =
+      info.at_pointer("/Config/Tty").is_bool() && info.at_pointer("/Config/Tty").as_bool();
+  std::string line_prefix = prefix.empty() ? std::string() : prefix + " | ";
+  // Prefix each line (when asked) so that several containers' logs stay readable together.
+  std::string pending[2];
+  auto out = [&](std::string_view stream, std::string_view data) {
+    if (line_prefix.empty())
+      return emit(stream, data);
+    std::string& buf = pending[stream == "stderr" ? 1 : 0];
+    buf.append(data);
+    std::string ready;
+    size_t nl;
+    while ((nl = buf.find('\n')) != std::string::npos) {
+      ready += line_prefix + buf.substr(0, nl + 1);
+      buf.erase(0, nl + 1);
+    }
+    if (!ready.empty())
+      emit(stream, ready);
+  };
+  DockerStreamDemux demux(out);
+  const std::string path = "/containers/" + query_escape(container) +
+                           "/logs?stdout=1&stderr=1&follow=" + (follow ? "1" : "0") +
+                           "&tail=" + (tail < 0 ? std::string("all") : std::to_string(tail));
+  RIS_TRY_VOID(docker.stream(
+      "GET", path,
+      [&](std::string_view piece) {
+        if (tty)
+          out("stdout", piece);
+        else
+          demux.feed(piece);
+        return true;
+      },
+      cancel.cancelled, follow ? std::chrono::milliseconds(24h) : std::chrono::milliseconds(60s)));
+  for (int i = 0; i < 2; ++i)
+    if (!pending[i].empty())
+      emit(i ? "stderr" : "stdout", line_prefix + pending[i] + "\n");
+  return json::value(json::object{{"container", container}});
+}
+}  // namespace
+
+std::string query_escape(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+Result<void> load_archive(const DockerClient& docker, const std::string& image,
+                          const ImageArchive& archive) {
+  if (archive.format == "rootfs") {
+    auto [repo, tag] = split_reference(image);
+    RIS_TRY(auto reply, docker.call("POST",
+                                    "/images/create?fromSrc=-&repo=" + query_escape(repo) +
+                                        "&tag=" + query_escape(tag),
+                                    archive.bytes, "application/x-tar", 10min));
+    return check_progress(reply, "importing " + image);
+  }
+  RIS_TRY(auto reply,
+          docker.call("POST", "/images/load?quiet=1", archive.bytes, "application/x-tar", 10min));
+  return check_progress(reply, "loading the archive for " + image);
+}
+
+Result<void> ensure_image(const DockerClient& docker, const std::string& image,
+                          const std::string& archive_id, const ArchiveFetcher& fetch) {
+  auto present = docker.json("GET", "/images/" + query_escape(image) + "/json");
+  if (present)
+    return {};
+  if (present.error().code != Errc::not_found)
+    return fail(present.error());
+  if (!archive_id.empty()) {
+    if (!fetch)
+      return fail(Errc::unavailable, "no way to fetch image archive " + archive_id);
+    RIS_TRY(auto archive, fetch(archive_id));
+    return load_archive(docker, image, archive);
+  }
+  auto [repo, tag] = split_reference(image);
+  RIS_TRY(auto reply, docker.call("POST",
+                                  "/images/create?fromImage=" + query_escape(repo) +
+                                      "&tag=" + query_escape(tag),
+                                  {}, "application/json", 10min));
+  return check_progress(reply, "pulling " + image);
+}
+
+Result<json::value> run_docker_task(const DockerClient& docker, const std::string& agent_id,
+                                    const json::object& p, const OutputSink& emit,
+                                    const CancelFlag& cancel, const ArchiveFetcher& fetch) {
+  const std::string action = str(p, "action");
+  const std::string c = "/containers/" + container_ref(p);
+  if (action == "info")
+    return docker.json("GET", "/info");
+  if (action == "version")
+    return docker.json("GET", "/version");
+  if (action == "images")
+    return docker.json("GET", "/images/json");
+  if (action == "image_inspect")
+    return docker.json("GET", "/images/" + query_escape(str(p, "image")) + "/json");
+  if (action == "image_remove")
+    return docker.json("DELETE", "/images/" + query_escape(str(p, "image")) +
+                                     (p.contains("force") ? "?force=1" : ""));
+  if (action == "image_pull") {
+    RIS_TRY_VOID(ensure_image(docker, str(p, "image"), str(p, "image_archive"), fetch));
+    return docker.json("GET", "/images/" + query_escape(str(p, "image")) + "/json");
+  }
+  if (action == "containers") {
+    // Optionally only those with a label ("ris.service=…", "app").
+    std::string path = "/containers/json?all=1";
+    if (auto label = str(p, "label"); !label.empty())
+      path +=
+          "&filters=" +
+          query_escape(json::serialize(json::object{{"label", json::array{json::value(label)}}}));
+    return docker.json("GET", path);
+  }
+  if (action == "create") {
+    const auto* body = p.if_contains("body");
+    if (!body || !body->is_object())
+      return fail(Errc::invalid_argument,
+                  "docker create: \"body\" must be the Engine API's container create object");
+    json::object b = body->as_object();
+    // Containers made by hand through RIS are marked, so that the reconciler leaves them alone
+    // while `containers` still shows where they came from.
+    if (!b.contains("Labels") || !b["Labels"].is_object())
+      b["Labels"] = json::object{};
+    b["Labels"].as_object()["ris.created_by_task"] = agent_id;
+    std::string path = "/containers/create";
+    if (auto name = str(p, "name"); !name.empty())
+      path += "?name=" + query_escape(name);
+    if (const auto* image = b.if_contains("Image"); image && image->is_string())
+      RIS_TRY_VOID(
+          ensure_image(docker, std::string(image->as_string()), str(p, "image_archive"), fetch));
+    return docker.json("POST", path, json::serialize(b));
+  }
+  if (action == "start" || action == "restart") {
+    RIS_TRY_VOID(docker.json("POST", c + "/" + action));
+    return docker.json("GET", c + "/json");
+  }
+  if (action == "stop") {
+    const int64_t grace = integer(p, "grace_seconds", 10);
+    RIS_TRY_VOID(docker.json("POST", c + "/stop?t=" + std::to_string(grace), {},
+                             std::chrono::seconds(grace + 30)));
+    return docker.json("GET", c + "/json");
+  }
+  if (action == "remove")
+    return docker.json("DELETE", c + "?force=1&v=1");
+  if (action == "inspect")
+    return docker.json("GET", c + "/json");
+  if (action == "stats")
+    return docker.json("GET", c + "/stats?stream=0");
+  if (action == "logs")
+    return logs(docker, str(p, "container"),
+                p.contains("follow") && p.at("follow").is_bool() && p.at("follow").as_bool(),
+                integer(p, "tail", 200), "", emit, cancel);
+  if (action == "service_logs") {
+    // Every replica of a service on this host, each line prefixed with the container's name.
+    const std::string filters =
+        "{\"label\":[\"ris.agent=" + agent_id + "\",\"ris.service=" + str(p, "service_id") + "\"]}";
+    RIS_TRY(auto list,
+            docker.json("GET", "/containers/json?all=1&filters=" + query_escape(filters)));
+    json::array names;
+    const bool follow =
+        p.contains("follow") && p.at("follow").is_bool() && p.at("follow").as_bool();
+    for (const auto& item : list.as_array()) {
+      const auto& o = item.as_object();
+      std::string name = str(o, "Id").substr(0, 12);
+      if (const auto* n = o.if_contains("Names"); n && n->is_array() && !n->as_array().empty())
+        name = std::string(n->as_array()[0].as_string()).substr(1);
+      names.emplace_back(name);
+      // Followed logs of several containers would need a thread each; the last one is followed.
+      const bool last = &item == &list.as_array().back();
+      RIS_TRY_VOID(
+          logs(docker, str(o, "Id"), follow && last, integer(p, "tail", 200), name, emit, cancel));
+    }
+    return json::value(json::object{{"containers", std::move(names)}});
+  }
+  if (action == "events") {
+    // The daemon's events between since and until (seconds; until defaults to now).
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    const int64_t since = integer(p, "since", now - 3600);
+    const int64_t until = integer(p, "until", now);
+    RIS_TRY_VOID(docker.stream(
+        "GET", "/events?since=" + std::to_string(since) + "&until=" + std::to_string(until),
+        [&](std::string_view piece) {
+          emit("stdout", piece);
+          return true;
+        },
+        cancel.cancelled, 60s));
+    return json::value(json::object{{"since", since}, {"until", until}});
+  }
+  return fail(Errc::invalid_argument, "docker: unknown action \"" + action + "\"");
+}
+
+}  // namespace ris::agent
