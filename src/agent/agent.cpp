@@ -228,7 +228,8 @@ struct Agent::Impl {
     if (reply.status != 200)
       return fail(Errc::unavailable, "fetching image archive " + archive_id + " failed: HTTP " +
                                          std::to_string(reply.status));
-    return ImageArchive{"", std::move(reply.body)};
+    const bool rootfs = reply.content_type.find("format=rootfs") != std::string::npos;
+    return ImageArchive{rootfs ? "rootfs" : "image", std::move(reply.body)};
   }
 
   void heartbeat() {

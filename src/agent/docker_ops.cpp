@@ -1,7 +1,12 @@
 #include "docker_ops.hpp"
 
+#include "ris/agent/docker_stream.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace ris::agent {
 namespace {
@@ -96,6 +101,69 @@ Result<json::value> logs(const DockerClient& docker, const std::string& containe
     if (!pending[i].empty())
       emit(i ? "stderr" : "stdout", line_prefix + pending[i] + "\n");
   return json::value(json::object{{"container", container}});
+}
+// Seed 000's docker_management actions on one named container ("ris-task-<service_name>"):
+// start_service replaces it with a fresh one from image, ports ("HOST:CONTAINER") and
+// environment; the others stop, restart or remove it. Services with replicas, versions and
+// health-gated updates are the reconciler's (services API); this is the one-shot form.
+Result<json::value> task_service(const DockerClient& docker, const std::string& agent_id,
+                                 const std::string& action, const json::object& p,
+                                 const ArchiveFetcher& fetch) {
+  const std::string name = "ris-task-" + str(p, "service_name");
+  const std::string c = "/containers/" + query_escape(name);
+  if (action == "stop_service") {
+    RIS_TRY_VOID(docker.json("POST",
+                             c + "/stop?t=" + std::to_string(integer(p, "grace_seconds", 10)), {},
+                             std::chrono::seconds(integer(p, "grace_seconds", 10) + 30)));
+    return docker.json("GET", c + "/json");
+  }
+  if (action == "restart_service") {
+    RIS_TRY_VOID(docker.json("POST", c + "/restart"));
+    return docker.json("GET", c + "/json");
+  }
+  if (action == "remove_service")
+    return docker.json("DELETE", c + "?force=1&v=1");
+  // start_service
+  const std::string image = str(p, "image");
+  RIS_TRY_VOID(ensure_image(docker, image, str(p, "image_archive"), fetch));
+  json::array env;
+  if (const auto* e = p.if_contains("environment"); e && e->is_object())
+    for (const auto& [k, v] : e->as_object())
+      env.emplace_back(std::string(k) + "=" +
+                       (v.is_string() ? std::string(v.as_string()) : json::serialize(v)));
+  json::object exposed, bindings;
+  if (const auto* ports = p.if_contains("ports"); ports && ports->is_array())
+    for (const auto& item : ports->as_array()) {
+      const std::string spec = item.is_string() ? std::string(item.as_string()) : "";
+      const auto colon = spec.rfind(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+        return fail(Errc::invalid_argument,
+                    "start_service: port \"" + spec + "\" is not \"HOST:CONTAINER\"");
+      std::string container_port = spec.substr(colon + 1);
+      if (container_port.find('/') == std::string::npos)
+        container_port += "/tcp";
+      exposed[container_port] = json::object{};
+      bindings[container_port] = json::array{json::object{{"HostPort", spec.substr(0, colon)}}};
+    }
+  json::object host{{"PortBindings", std::move(bindings)},
+                    {"RestartPolicy", json::object{{"Name", "unless-stopped"}}}};
+  if (auto mode = str(p, "network_mode"); !mode.empty())
+    host["NetworkMode"] = mode;
+  json::object body{{"Image", image},
+                    {"Env", std::move(env)},
+                    {"ExposedPorts", std::move(exposed)},
+                    {"Labels", json::object{{"ris.created_by_task", agent_id},
+                                            {"ris.task_service", str(p, "service_name")}}},
+                    {"HostConfig", std::move(host)}};
+  if (const auto* cmd = p.if_contains("command"); cmd && cmd->is_array())
+    body["Cmd"] = *cmd;
+  if (auto gone = docker.json("DELETE", c + "?force=1");
+      !gone && gone.error().code != Errc::not_found)
+    return fail(gone.error());
+  RIS_TRY(auto created, docker.json("POST", "/containers/create?name=" + query_escape(name),
+                                    json::serialize(body)));
+  RIS_TRY_VOID(docker.json("POST", c + "/start"));
+  return docker.json("GET", c + "/json");
 }
 }  // namespace
 
@@ -198,6 +266,8 @@ Result<json::value> run_docker_task(const DockerClient& docker, const std::strin
           ensure_image(docker, std::string(image->as_string()), str(p, "image_archive"), fetch));
     return docker.json("POST", path, json::serialize(b));
   }
+  if (action.ends_with("_service"))
+    return task_service(docker, agent_id, action, p, fetch);
   if (action == "start" || action == "restart") {
     RIS_TRY_VOID(docker.json("POST", c + "/" + action));
     return docker.json("GET", c + "/json");
@@ -227,17 +297,33 @@ Result<json::value> run_docker_task(const DockerClient& docker, const std::strin
     json::array names;
     const bool follow =
         p.contains("follow") && p.at("follow").is_bool() && p.at("follow").as_bool();
+    const int64_t tail = integer(p, "tail", 200);
+    // Each replica's logs are read on a thread of their own (followed ones never end on their
+    // own), and handed to the run's output one whole piece at a time.
+    std::mutex emit_mutex;
+    const OutputSink locked = [&](std::string_view stream, std::string_view data) {
+      std::lock_guard lock(emit_mutex);
+      emit(stream, data);
+    };
+    std::vector<std::thread> readers;
+    std::vector<std::string> errors(list.as_array().size());
+    size_t index = 0;
     for (const auto& item : list.as_array()) {
       const auto& o = item.as_object();
       std::string name = str(o, "Id").substr(0, 12);
       if (const auto* n = o.if_contains("Names"); n && n->is_array() && !n->as_array().empty())
         name = std::string(n->as_array()[0].as_string()).substr(1);
       names.emplace_back(name);
-      // Followed logs of several containers would need a thread each; the last one is followed.
-      const bool last = &item == &list.as_array().back();
-      RIS_TRY_VOID(
-          logs(docker, str(o, "Id"), follow && last, integer(p, "tail", 200), name, emit, cancel));
+      readers.emplace_back([&, id = str(o, "Id"), name, slot = index++] {
+        if (auto r = logs(docker, id, follow, tail, name, locked, cancel); !r)
+          errors[slot] = name + ": " + r.error().message;
+      });
     }
+    for (auto& t : readers)
+      t.join();
+    for (const auto& e : errors)
+      if (!e.empty())
+        return fail(Errc::unavailable, e);
     return json::value(json::object{{"containers", std::move(names)}});
   }
   if (action == "events") {

@@ -265,15 +265,7 @@ json::object Reconciler::reconcile(const json::object& d,
       replicas[index] = c;
   }
   if (spec && wanted > 0 && running_wanted) {
-    const std::string archive = str(d, "image_archive_format");
-    if (auto img = ensure_image(docker_, spec->image, spec->image_archive,
-                                [&](const std::string& archive_id) -> Result<ImageArchive> {
-                                  RIS_TRY(auto a, fetch_(archive_id));
-                                  if (!archive.empty())
-                                    a.format = archive;
-                                  return a;
-                                });
-        !img)
+    if (auto img = ensure_image(docker_, spec->image, spec->image_archive, fetch_); !img)
       error = img.error().message;
   }
   if (!spec)

@@ -231,8 +231,8 @@ void register_service_routes(net::Router& router, ApiContext& ctx) {
       if (!bytes)
         return reply(net::problem(bytes.error()));
       net::Response r;
-      r.content_type = "application/x-tar";
-      r.body = std::move(*bytes);
+      r.body = std::move(bytes->first);
+      r.content_type = std::move(bytes->second);
       reply(std::move(r));
     });
   });

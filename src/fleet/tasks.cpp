@@ -61,6 +61,17 @@ std::string rfc3339_in(int64_t seconds) {
 }
 }  // namespace
 
+bool docker_action_changes_containers(const boost::json::object& p) {
+  const auto* a = p.if_contains("action");
+  if (!a || !a->is_string())
+    return false;
+  static constexpr std::string_view kReadOnly[] = {
+      "info",    "version", "images", "image_inspect", "containers",
+      "inspect", "logs",    "stats",  "events",        "service_logs"};
+  return std::find(std::begin(kReadOnly), std::end(kReadOnly), a->as_string()) ==
+         std::end(kReadOnly);
+}
+
 Result<void> validate_task_type(std::string_view type, const boost::json::object& p) {
   auto is_str = [&](std::string_view k) {
     const auto* v = p.if_contains(k);
@@ -113,17 +124,34 @@ Result<void> validate_task_type(std::string_view type, const boost::json::object
   }
   if (type == "docker") {
     static constexpr std::string_view kActions[] = {
-        "info",       "version", "images", "image_inspect", "image_remove", "image_pull",
-        "containers", "create",  "start",  "stop",          "restart",      "remove",
-        "inspect",    "logs",    "stats",  "events",        "service_logs"};
+        "info",          "version",      "images",        "image_inspect", "image_remove",
+        "image_pull",    "containers",   "create",        "start",         "stop",
+        "restart",       "remove",       "inspect",       "logs",          "stats",
+        "events",        "service_logs", "start_service", "stop_service",  "restart_service",
+        "remove_service"};
     const auto* a = p.if_contains("action");
     if (!a || !a->is_string() ||
         std::find(std::begin(kActions), std::end(kActions), a->as_string()) == std::end(kActions))
       return fail(Errc::invalid_argument,
                   "docker: \"action\" must be one of info, version, images, image_inspect, "
                   "image_remove, image_pull, containers, create, start, stop, restart, remove, "
-                  "inspect, logs, stats, events, service_logs");
+                  "inspect, logs, stats, events, service_logs, start_service, stop_service, "
+                  "restart_service, remove_service");
     const std::string action(a->as_string());
+    if (action.ends_with("_service")) {
+      const auto* n = p.if_contains("service_name");
+      if (!n || !n->is_string() || n->as_string().empty())
+        return fail(Errc::invalid_argument, "docker " + action + ": \"service_name\" is required");
+      const auto* img = p.if_contains("image");
+      if (action == "start_service" && (!img || !img->is_string() || img->as_string().empty()))
+        return fail(Errc::invalid_argument, "docker start_service: \"image\" is required");
+      if (const auto* ports = p.if_contains("ports"); ports && !ports->is_array())
+        return fail(Errc::invalid_argument,
+                    "docker start_service: \"ports\" must be a list of \"HOST:CONTAINER\"");
+      if (const auto* env = p.if_contains("environment"); env && !env->is_object())
+        return fail(Errc::invalid_argument,
+                    "docker start_service: \"environment\" must be an object of strings");
+    }
     const bool needs_container = action == "start" || action == "stop" || action == "restart" ||
                                  action == "remove" || action == "inspect" || action == "logs" ||
                                  action == "stats";
@@ -154,15 +182,23 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
   RIS_TRY_VOID(identity::require(access, needed));
   const auto* type_v = body.if_contains("type");
   if (!type_v || !type_v->is_string())
-    return fail(Errc::invalid_argument, "\"type\" is required (shell, echo, ping)");
-  const std::string type(type_v->as_string());
+    return fail(Errc::invalid_argument, "\"type\" is required (shell, http, docker, echo, ping)");
+  std::string type(type_v->as_string());
   boost::json::object parameters;
   if (const auto* p = body.if_contains("parameters")) {
     if (!p->is_object())
       return fail(Errc::invalid_argument, "\"parameters\" must be an object");
     parameters = p->as_object();
   }
+  // Seed 000's wire shape: {"task_type": "docker_management", "action": ..., "parameters": ...}.
+  if (type == "docker_management") {
+    type = "docker";
+    if (const auto* a = body.if_contains("action"); a && !parameters.contains("action"))
+      parameters["action"] = *a;
+  }
   RIS_TRY_VOID(validate_task_type(type, parameters));
+  if (type == "docker" && docker_action_changes_containers(parameters))
+    RIS_TRY_VOID(identity::require(access, identity::kManageServices));
   std::string mode = "all";
   if (const auto* m = body.if_contains("mode"); m && m->is_string())
     mode = std::string(m->as_string());

@@ -66,6 +66,7 @@ Result<ClientReply> https_request(const Url& url, const ClientTls& tls, std::str
     return fail(Errc::unavailable, "request to " + url.host + " failed: " +
                                        (io_ec ? io_ec.message() : std::string("timed out")));
   out.status = static_cast<int>(parser.get().result_int());
+  out.content_type = std::string(parser.get()[boost::beast::http::field::content_type]);
   out.body = std::move(parser.get().body());
   stream.shutdown(ec);  // best effort
   return out;

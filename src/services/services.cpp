@@ -332,12 +332,6 @@ Result<boost::json::array> Services::desired_for(const std::string& agent_id) {
                    {"hash", s->hash},
                    {"state", s->desired_state},
                    {"spec", to_json(s->spec, true)}};
-    if (!s->spec.image_archive.empty()) {
-      auto a = store_.query("SELECT format FROM image_archives WHERE id = ? AND space_id = ?",
-                            {s->spec.image_archive, space});
-      if (a && !a->rows.empty())
-        d["image_archive_format"] = a->rows[0].get<std::string>(0);
-    }
     out.push_back(std::move(d));
   }
   return out;
@@ -504,16 +498,21 @@ Result<void> Services::remove_archive(const identity::SpaceAccess& access, std::
   return {};
 }
 
-Result<std::string> Services::archive_for_agent(const std::string& agent_id, std::string_view id) {
-  RIS_TRY(auto rows, store_.query("SELECT a.id FROM image_archives a JOIN agents g ON g.space_id = "
-                                  "a.space_id WHERE a.id = ? AND g.id = ? AND g.revoked_at IS NULL",
-                                  {std::string(id), agent_id}));
+Result<std::pair<std::string, std::string>> Services::archive_for_agent(const std::string& agent_id,
+                                                                        std::string_view id) {
+  RIS_TRY(auto rows,
+          store_.query("SELECT a.format FROM image_archives a JOIN agents g ON g.space_id = "
+                       "a.space_id WHERE a.id = ? AND g.id = ? AND g.revoked_at IS NULL",
+                       {std::string(id), agent_id}));
   if (rows.rows.empty())
     return fail(Errc::not_found, "no such image archive");
   std::ifstream in(archive_dir_ / std::string(id), std::ios::binary);
   if (!in)
     return fail(Errc::internal, "the image archive's file is missing");
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  const std::string type = rows.rows[0].get<std::string>(0) == "rootfs"
+                               ? "application/x-tar; format=rootfs"
+                               : "application/x-tar";
+  return std::pair{std::string(std::istreambuf_iterator<char>(in), {}), type};
 }
 
 }  // namespace ris::services

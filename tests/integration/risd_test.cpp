@@ -93,7 +93,8 @@ TEST_F(Risd, openapi_document_is_served) {
        {"/health", "/metrics", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout",
         "/.well-known/jwks.json", "/api/v1/me", "/events/v1", "/api/v1/spaces",
         "/api/v1/spaces/{space}/roles", "/api/v1/spaces/{space}/audit", "/api/v1/agents/enrol",
-        "/api/v1/spaces/{space}/tasks", "/agent/v1"})
+        "/api/v1/spaces/{space}/tasks", "/api/v1/spaces/{space}/services",
+        "/api/v1/spaces/{space}/images", "/agent/v1"})
     EXPECT_TRUE(j.at("paths").as_object().contains(path)) << path;
 }
 

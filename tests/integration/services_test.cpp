@@ -154,6 +154,23 @@ TEST_F(Services, two_replicas_serve_http_on_loopback_and_their_logs_are_collecte
   EXPECT_NE(out.find("-0-"), std::string::npos) << out;
   EXPECT_NE(out.find("| replica 0 up"), std::string::npos) << out;
   EXPECT_NE(out.find("| replica 1 up"), std::string::npos) << out;
+  // Followed: both replicas at once, live, until cancelled.
+  auto followed = call("POST", "/api/v1/spaces/" + space_ + "/services/web/logs", token_,
+                       {{"tail", 10}, {"follow", true}});
+  ASSERT_EQ(followed.status, 202) << followed.body;
+  const std::string follow_id(json::parse(followed.body).at("task_id").as_string());
+  EXPECT_TRUE(eventually([&] {
+    auto runs = task(follow_id).at("runs").as_array();
+    if (runs.empty() || runs[0].at("state") != json::value("running"))
+      return false;
+    const std::string live = output(std::string(runs[0].at("id").as_string()));
+    return live.find("| replica 0 up") != std::string::npos &&
+           live.find("| replica 1 up") != std::string::npos;
+  })) << json::serialize(task(follow_id));
+  ASSERT_EQ(
+      call("POST", "/api/v1/spaces/" + space_ + "/tasks/" + follow_id + "/cancel", token_).status,
+      200);
+  EXPECT_TRUE(eventually([&] { return all_final(follow_id, 1); }));
   // Scaling down removes the surplus replica.
   auto scaled =
       call("POST", "/api/v1/spaces/" + space_ + "/services/web/scale", token_, {{"replicas", 1}});
@@ -273,6 +290,44 @@ TEST_F(Services, docker_absent_gives_a_clear_error_and_the_rest_works) {
                            {"parameters", {{"message", "still here"}}},
                            {"target", {{"agents", json::array{json::value(a.id())}}}}});
   EXPECT_EQ(wait_for_state(std::string(echo.at("id").as_string()), "succeeded"), "succeeded");
+}
+
+TEST_F(Services, seed_docker_management_start_service_runs_a_named_container) {
+  auto& a = docker_agent();
+  // Seed 000's message shape: task_type docker_management, action beside the parameters.
+  auto t = create_task(
+      {{"type", "docker_management"},
+       {"action", "start_service"},
+       {"parameters",
+        {{"service_name", "webapp"},
+         {"image", image_},
+         {"image_archive", archive_},
+         {"network_mode", "host"},
+         {"ports", json::array{"8080:80"}},
+         {"environment", {{"PORT", std::to_string(base_port_ + 5)}}},
+         {"command", json::array{"sh", "-c", "exec httpd -f -h /www -p 127.0.0.1:$PORT"}}}},
+       {"target", {{"agents", json::array{json::value(a.id())}}}}});
+  EXPECT_EQ(wait_for_state(std::string(t.at("id").as_string()), "succeeded"), "succeeded")
+      << json::serialize(task(std::string(t.at("id").as_string())));
+  EXPECT_TRUE(eventually([&] { return http_get(base_port_ + 5) == "hello from ris\n"; }, 20s));
+  auto info = docker_api("GET", "/containers/ris-task-webapp/json");
+  ASSERT_TRUE(info.is_object()) << json::serialize(info);
+  EXPECT_EQ(info.at_pointer("/Config/Labels/ris.task_service"), json::value("webapp"));
+  auto rm = create_task({{"type", "docker_management"},
+                         {"action", "remove_service"},
+                         {"parameters", {{"service_name", "webapp"}}},
+                         {"target", {{"agents", json::array{json::value(a.id())}}}}});
+  EXPECT_EQ(wait_for_state(std::string(rm.at("id").as_string()), "succeeded"), "succeeded");
+  EXPECT_TRUE(eventually([&] { return http_get(base_port_ + 5).empty(); }, 10s));
+  // Missing parameters are refused before anything is sent.
+  auto bad = call("POST", "/api/v1/spaces/" + space_ + "/tasks", token_,
+                  {{"type", "docker_management"},
+                   {"action", "start_service"},
+                   {"parameters", {{"service_name", "x"}}},
+                   {"target", {{"agents", json::array{json::value(a.id())}}}}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json::parse(bad.body).at("detail"),
+            json::value("docker start_service: \"image\" is required"));
 }
 
 }  // namespace

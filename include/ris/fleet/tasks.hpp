@@ -64,5 +64,7 @@ class Tasks {
 };
 
 Result<void> validate_task_type(std::string_view type, const boost::json::object& parameters);
+// Whether a docker task changes containers or images (then MANAGE_SERVICES is needed too).
+bool docker_action_changes_containers(const boost::json::object& parameters);
 
 }  // namespace ris::fleet

@@ -31,6 +31,7 @@ Result<Url> parse_https_url(std::string_view url);
 
 struct ClientReply {
   int status = 0;
+  std::string content_type;
   std::string body;
   std::string server_ca_pem;  // the CA that verified the server (the pinned one when pinning)
 };

@@ -67,7 +67,10 @@ class Services {
   Result<std::vector<ImageArchiveInfo>> archives(const identity::SpaceAccess& access);
   Result<void> remove_archive(const identity::SpaceAccess& access, std::string_view id);
   // For an agent (its certificate is the authority): the archive's bytes if in its space.
-  Result<std::string> archive_for_agent(const std::string& agent_id, std::string_view id);
+  // The archive's bytes and its media type: application/x-tar for a `docker save` image,
+  // application/x-tar; format=rootfs for a root file system.
+  Result<std::pair<std::string, std::string>> archive_for_agent(const std::string& agent_id,
+                                                                std::string_view id);
 
   // Sends every connected agent of `space_id` its desired set.
   void push_space(const std::string& space_id);
