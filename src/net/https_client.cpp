@@ -1,5 +1,6 @@
-// One HTTPS request on a fresh connection, with a deadline for the whole exchange. Runs its own
-// io_context on the calling thread: for enrolment and tools, not for hot paths.
+// HTTPS requests for agents and tools: HttpsClient keeps one connection alive across requests
+// (reconnecting when the server closed it); https_request is the one-shot form. Each runs its own
+// io_context on the calling thread with a deadline per request: not for servers' hot paths.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,6 +8,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <optional>
 
 #include "client_tls.hpp"
 
@@ -15,61 +17,115 @@ namespace ris::net {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-Result<ClientReply> https_request(const Url& url, const ClientTls& tls, std::string_view method,
-                                  std::string_view target, std::string body,
-                                  std::chrono::milliseconds timeout) {
-  RIS_TRY(auto ctx, make_client_context(tls));
+struct HttpsClient::Impl {
+  Url url;
+  ClientTls tls;
   boost::asio::io_context io;
-  ClientStream stream(io, ctx);
-  SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str());
-  boost::system::error_code ec;
-  boost::asio::ip::tcp::resolver resolver(io);
-  auto endpoints = resolver.resolve(url.host, std::to_string(url.port), ec);
-  if (ec)
-    return fail(Errc::unavailable, "cannot resolve " + url.host + ": " + ec.message());
-  beast::get_lowest_layer(stream).expires_after(timeout);
-  beast::get_lowest_layer(stream).connect(endpoints, ec);
-  if (ec)
-    return fail(Errc::unavailable, "cannot connect to " + url.host + ":" +
-                                       std::to_string(url.port) + ": " + ec.message());
-  stream.handshake(boost::asio::ssl::stream_base::client, ec);
-  if (ec)
-    return fail(Errc::unavailable, "TLS handshake with " + url.host + " failed: " + ec.message());
-  RIS_TRY(std::string ca, verify_server(stream.native_handle(), tls, url.host));
+  std::optional<boost::asio::ssl::context> ctx;
+  std::optional<ClientStream> stream;
+  std::string server_ca_pem;
+  beast::flat_buffer buffer;
 
+  Result<void> connect(std::chrono::milliseconds timeout) {
+    if (!ctx) {
+      RIS_TRY(auto c, make_client_context(tls));
+      ctx.emplace(std::move(c));
+    }
+    stream.emplace(io, *ctx);
+    buffer.clear();
+    SSL_set_tlsext_host_name(stream->native_handle(), url.host.c_str());
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::resolver resolver(io);
+    auto endpoints = resolver.resolve(url.host, std::to_string(url.port), ec);
+    if (ec)
+      return fail(Errc::unavailable, "cannot resolve " + url.host + ": " + ec.message());
+    beast::get_lowest_layer(*stream).expires_after(timeout);
+    beast::get_lowest_layer(*stream).connect(endpoints, ec);
+    if (ec)
+      return fail(Errc::unavailable, "cannot connect to " + url.host + ":" +
+                                         std::to_string(url.port) + ": " + ec.message());
+    beast::get_lowest_layer(*stream).socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    stream->handshake(boost::asio::ssl::stream_base::client, ec);
+    if (ec)
+      return fail(Errc::unavailable, "TLS handshake with " + url.host + " failed: " + ec.message());
+    RIS_TRY(server_ca_pem, verify_server(stream->native_handle(), tls, url.host));
+    return {};
+  }
+
+  // One exchange on the open connection; `sent` tells whether the request went out whole.
+  Result<ClientReply> exchange(const http::request<http::string_body>& req,
+                               std::chrono::milliseconds timeout, bool& sent) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    boost::system::error_code io_ec;
+    sent = false;
+    beast::get_lowest_layer(*stream).expires_after(timeout);
+    // Sync I/O with a deadline: async operations driven by run_for.
+    http::async_write(*stream, req, [&](boost::system::error_code e, size_t) {
+      if (e) {
+        io_ec = e;
+        return;
+      }
+      sent = true;
+      http::async_read(*stream, buffer, parser,
+                       [&](boost::system::error_code e2, size_t) { io_ec = e2; });
+    });
+    io.restart();
+    if (io.run_for(timeout) == 0 && !parser.is_done() && !io_ec)
+      io_ec = beast::error::timeout;
+    if (!parser.is_done()) {
+      stream.reset();
+      return fail(Errc::unavailable, "request to " + url.host + " failed: " +
+                                         (io_ec ? io_ec.message() : std::string("timed out")));
+    }
+    ClientReply out;
+    out.status = static_cast<int>(parser.get().result_int());
+    out.content_type = std::string(parser.get()[http::field::content_type]);
+    out.body = std::move(parser.get().body());
+    out.server_ca_pem = server_ca_pem;
+    if (!parser.get().keep_alive())
+      stream.reset();
+    return out;
+  }
+};
+
+HttpsClient::HttpsClient(Url url, ClientTls tls) : impl_(std::make_unique<Impl>()) {
+  impl_->url = std::move(url);
+  impl_->tls = std::move(tls);
+}
+HttpsClient::~HttpsClient() = default;
+
+Result<ClientReply> HttpsClient::request(std::string_view method, std::string_view target,
+                                         std::string body, const Headers& headers,
+                                         std::chrono::milliseconds timeout) {
   http::request<http::string_body> req{http::string_to_verb(method), std::string(target), 11};
-  req.set(http::field::host, url.host);
+  req.set(http::field::host, impl_->url.host);
   req.set(http::field::user_agent, "ris-client");
   if (!body.empty())
     req.set(http::field::content_type, "application/json");
+  for (const auto& [k, v] : headers)
+    req.set(k, v);
   req.body() = std::move(body);
   req.prepare_payload();
-  // Sync I/O with a deadline: async operations driven by run_for.
-  ClientReply out;
-  out.server_ca_pem = std::move(ca);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(16 << 20);
-  boost::system::error_code io_ec;
-  http::async_write(stream, req, [&](boost::system::error_code e, size_t) {
-    if (e) {
-      io_ec = e;
-      return;
-    }
-    http::async_read(stream, buffer, parser,
-                     [&](boost::system::error_code e2, size_t) { io_ec = e2; });
-  });
-  io.restart();
-  if (io.run_for(timeout) == 0 && !parser.is_done() && !io_ec)
-    io_ec = beast::error::timeout;
-  if (!parser.is_done())
-    return fail(Errc::unavailable, "request to " + url.host + " failed: " +
-                                       (io_ec ? io_ec.message() : std::string("timed out")));
-  out.status = static_cast<int>(parser.get().result_int());
-  out.content_type = std::string(parser.get()[boost::beast::http::field::content_type]);
-  out.body = std::move(parser.get().body());
-  stream.shutdown(ec);  // best effort
-  return out;
+  // A kept connection the server has closed since fails before anything is sent: once more on a
+  // fresh one. A request that went out is never sent twice (it may not be idempotent).
+  const bool reused = impl_->stream.has_value();
+  if (!reused)
+    RIS_TRY_VOID(impl_->connect(timeout));
+  bool sent = false;
+  auto reply = impl_->exchange(req, timeout, sent);
+  if (!reply && reused && !sent) {
+    RIS_TRY_VOID(impl_->connect(timeout));
+    reply = impl_->exchange(req, timeout, sent);
+  }
+  return reply;
+}
+
+Result<ClientReply> https_request(const Url& url, const ClientTls& tls, std::string_view method,
+                                  std::string_view target, std::string body,
+                                  std::chrono::milliseconds timeout) {
+  HttpsClient client(url, tls);
+  return client.request(method, target, std::move(body), {}, timeout);
 }
 
 }  // namespace ris::net

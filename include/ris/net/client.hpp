@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ris/core/result.hpp"
 
@@ -25,6 +27,9 @@ struct Url {
   std::string host;
   uint16_t port = 443;
   std::string target = "/";  // path and query
+  // A local address to connect from (empty: the system's choice). Load tools spread their
+  // connections over 127.0.0.0/8 with it, beyond one address's ephemeral ports.
+  std::string source_address;
 };
 // "https://host[:port][/path]" (also wss://); IPv6 literals in brackets.
 Result<Url> parse_https_url(std::string_view url);
@@ -36,9 +41,26 @@ struct ClientReply {
   std::string server_ca_pem;  // the CA that verified the server (the pinned one when pinning)
 };
 
+// One request on a fresh connection (enrolment, image archives).
 Result<ClientReply> https_request(const Url& url, const ClientTls& tls, std::string_view method,
                                   std::string_view target, std::string body,
                                   std::chrono::milliseconds timeout);
+
+// A keep-alive HTTPS connection for tools (risbench, risctl): requests one after another on
+// one connection, reconnecting when the server has closed it. Not thread-safe.
+class HttpsClient {
+ public:
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  HttpsClient(Url url, ClientTls tls);
+  ~HttpsClient();
+  Result<ClientReply> request(std::string_view method, std::string_view target,
+                              std::string body = {}, const Headers& headers = {},
+                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // An event loop for client connections: one thread calls run(); every callback runs there.
 class ClientLoop {

@@ -1,0 +1,160 @@
+#include "fleet.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "ris/security/ca.hpp"
+
+namespace ris::bench {
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr const char* kAdminPassword = "risbench administrator passphrase";
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+size_t count_lines(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  size_t n = 0;
+  std::string line;
+  while (std::getline(in, line))
+    n += !line.empty();
+  return n;
+}
+}  // namespace
+
+Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
+  std::filesystem::create_directories(options_.work / "data");
+  url_ = "https://127.0.0.1:" + std::to_string(options_.port);
+  risd_ = std::make_unique<Child>(
+      std::vector<std::string>{options_.risd.string(), "--listen",
+                               "127.0.0.1:" + std::to_string(options_.port), "--data-dir",
+                               (options_.work / "data").string(), "--log-level", "warn"},
+      std::map<std::string, std::string>{{"RIS_ADMIN_EMAIL", "bench@localhost"},
+                                         {"RIS_ADMIN_PASSWORD", kAdminPassword}},
+      options_.work / "risd.log");
+  ca_file_ = options_.work / "data/tls/ca.crt";
+  net::Url url{"127.0.0.1", static_cast<uint16_t>(options_.port), "/", ""};
+  // risd makes its CA on first start: wait for it, then for the port.
+  for (int i = 0; i < 600; ++i) {
+    if (!risd_->running())
+      throw std::runtime_error("risd exited at start; see " +
+                               (options_.work / "risd.log").string());
+    if (std::filesystem::exists(ca_file_)) {
+      client_ = std::make_unique<net::HttpsClient>(url, net::ClientTls{read_file(ca_file_)});
+      if (auto r = client_->request("GET", "/health?detailed=true", {}, {}, 2s);
+          r && r->status == 200) {
+        auto health = json::parse(r->body);
+        open_files_limit_ =
+            health.at_pointer("/details/open_files/soft_limit").to_number<int64_t>();
+        break;
+      }
+      client_.reset();
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  if (!client_)
+    throw std::runtime_error("risd did not answer on " + url_);
+  auto login = client_->request(
+      "POST", "/api/v1/auth/login",
+      json::serialize(json::object{{"login", "admin"}, {"password", kAdminPassword}}));
+  if (!login || login->status != 200)
+    throw std::runtime_error("cannot sign in to risd: " +
+                             (login ? login->body : login.error().message));
+  token_ = std::string(json::parse(login->body).at("access_token").as_string());
+  const auto spaces = api("GET", "/api/v1/spaces");  // kept: the loop below borrows from it
+  for (const auto& s : spaces.at("items").as_array())
+    if (s.at("name") == json::value("bench"))
+      space_ = std::string(s.at("id").as_string());
+  if (space_.empty())
+    space_ = std::string(
+        api("POST", "/api/v1/spaces", json::object{{"name", "bench"}}).at("id").as_string());
+}
+
+Fleet::~Fleet() {
+  client_.reset();
+  if (risd_)
+    risd_->stop(30s);
+}
+
+json::value Fleet::api(const std::string& method, const std::string& target,
+                       const json::value& body) {
+  auto r = client_->request(method, target, body.is_null() ? std::string() : json::serialize(body),
+                            {{"Authorization", auth_header()}}, 60s);
+  if (!r)
+    throw std::runtime_error(method + " " + target + ": " + r.error().message);
+  if (r->status < 200 || r->status > 299)
+    throw std::runtime_error(method + " " + target + ": HTTP " + std::to_string(r->status) + " " +
+                             r->body);
+  return r->body.empty() ? json::value() : json::parse(r->body);
+}
+
+std::filesystem::path Fleet::identities(size_t count) {
+  const auto file = options_.work / "agents.jsonl";
+  const size_t have = count_lines(file);
+  if (have >= count)
+    return file;
+  const size_t missing = count - have;
+  const std::string token(api("POST", "/api/v1/spaces/" + space_ + "/agents/join-tokens",
+                              json::object{{"labels", json::object{{"bench", "yes"}}},
+                                           {"uses", static_cast<int64_t>(missing)},
+                                           {"ttl_seconds", 86400}})
+                              .at("token")
+                              .as_string());
+  std::ofstream out(file, std::ios::app);
+  std::mutex mu;
+  std::string failure;
+  size_t next = 0;
+  const net::Url url{"127.0.0.1", static_cast<uint16_t>(options_.port), "/", ""};
+  const net::ClientTls tls{read_file(ca_file_)};
+  auto worker = [&] {
+    for (;;) {
+      size_t i;
+      {
+        std::lock_guard lock(mu);
+        if (next >= missing || !failure.empty())
+          return;
+        i = have + next++;
+      }
+      auto csr = security::new_client_key_and_csr("ris-agent");
+      if (!csr) {
+        std::lock_guard lock(mu);
+        failure = csr.error().message;
+        return;
+      }
+      const std::string name = "bench-" + std::to_string(i);
+      auto r = net::https_request(
+          url, tls, "POST", "/api/v1/agents/enrol",
+          json::serialize(json::object{
+              {"token", token}, {"csr", csr->csr_pem}, {"name", name}, {"hostname", name}}),
+          60s);
+      std::lock_guard lock(mu);
+      if (!r || r->status != 200) {
+        failure = r ? r->body : r.error().message;
+        return;
+      }
+      auto v = json::parse(r->body).as_object();
+      out << json::serialize(json::object{
+                 {"id", v.at("agent_id")}, {"key", csr->key_pem}, {"cert", v.at("certificate")}})
+          << '\n';
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back(worker);
+  for (auto& t : threads)
+    t.join();
+  if (!failure.empty())
+    throw std::runtime_error("enrolment failed: " + failure);
+  return file;
+}
+
+}  // namespace ris::bench

@@ -1,0 +1,155 @@
+// risbench: load generator and benchmark driver for risd (see BENCHMARKS.md).
+//   risbench SCENARIO [options]   capacity | latency | fanout | throughput | peer
+//   risbench sim …                (worker) simulated agents
+//   risbench subscribe …          (worker) WebSocket subscribers
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "scenarios.hpp"
+#include "workers.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: risbench SCENARIO [options]
+
+Scenarios (each starts its own risd, runs --runs times, prints medians):
+  capacity     N agents connected and heartbeating: risd RSS per agent, idle CPU
+  latency      echo tasks at --rate to N agents: submit -> result stored, p50/p90/p99/max
+  fanout       one task to all N agents: until every result is stored
+  throughput   output chunks agent -> risd, and events risd -> /events/v1 subscribers
+  peer         throughput, plus the same subscriber fan-out through nats-server
+
+Options:
+  --agents N           simulated agents (capacity 1000, latency 100, fanout 1000, throughput 10)
+  --per-process N      agents per worker process (5000; a process may hold 20,000 files)
+  --rate R             latency: tasks per second (1000)
+  --duration S         latency: seconds of load (10)
+  --subscribers K      throughput/peer: WebSocket subscribers (100)
+  --messages M         throughput/peer: messages per stream (500)
+  --runs R             repetitions; medians are reported (3)
+  --risd PATH          the risd binary (next to risbench)
+  --nats-server PATH   for peer (/usr/sbin/nats-server)
+  --work DIR           risd data (kept: agent certificates are issued once), logs (bench/work)
+  --results DIR        write SCENARIO.json and SCENARIO.md there
+  --port P             risd's port; nats-server takes P+1 and P+2 (18057)
+
+Examples:
+  risbench capacity --agents 19500 --per-process 5000
+  risbench latency --agents 100 --rate 1000 --duration 10
+)";
+
+std::string need(int& i, int argc, char** argv) {
+  if (i + 1 >= argc)
+    throw std::invalid_argument(std::string(argv[i]) + " needs a value");
+  return argv[++i];
+}
+
+std::filesystem::path self_path() {
+  return std::filesystem::read_symlink("/proc/self/exe");
+}
+
+// Simulated fleets need many descriptors: take what the hard limit allows.
+void raise_open_files_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+int worker(const std::string& kind, int argc, char** argv) {
+  ris::bench::SimOptions sim;
+  ris::bench::SubscribeOptions sub;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--server")
+      sim.server = need(i, argc, argv);
+    else if (a == "--ca")
+      sim.ca_file = sub.ca_file = need(i, argc, argv);
+    else if (a == "--identities")
+      sim.identities = need(i, argc, argv);
+    else if (a == "--from")
+      sim.from = std::stoul(need(i, argc, argv));
+    else if (a == "--to")
+      sim.to = std::stoul(need(i, argc, argv));
+    else if (a == "--kind")
+      sub.kind = need(i, argc, argv);
+    else if (a == "--url")
+      sub.url = need(i, argc, argv);
+    else if (a == "--token")
+      sub.token = need(i, argc, argv);
+    else if (a == "--space")
+      sub.space = need(i, argc, argv);
+    else if (a == "--task")
+      sub.task = need(i, argc, argv);
+    else if (a == "--subject")
+      sub.subject = need(i, argc, argv);
+    else if (a == "--connections")
+      sub.connections = std::stoul(need(i, argc, argv));
+    else if (a == "--expect")
+      sub.expect = std::stoul(need(i, argc, argv));
+    else
+      throw std::invalid_argument("unknown option " + a);
+  }
+  return kind == "sim" ? ris::bench::run_sim(sim) : ris::bench::run_subscribers(sub);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  raise_open_files_limit();
+  try {
+    const std::string scenario = argv[1];
+    if (scenario == "sim" || scenario == "subscribe")
+      return worker(scenario, argc, argv);
+    ris::bench::BenchOptions o;
+    o.self = self_path();
+    o.risd = o.self.parent_path() / "risd";
+    o.work = "bench/work";
+    o.nats_server = "/usr/sbin/nats-server";
+    for (int i = 2; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "--agents")
+        o.agents = std::stoul(need(i, argc, argv));
+      else if (a == "--per-process")
+        o.per_process = std::max<size_t>(1, std::stoul(need(i, argc, argv)));
+      else if (a == "--rate")
+        o.rate = std::stod(need(i, argc, argv));
+      else if (a == "--duration")
+        o.duration = std::stoi(need(i, argc, argv));
+      else if (a == "--subscribers")
+        o.subscribers = std::max<size_t>(2, std::stoul(need(i, argc, argv)));
+      else if (a == "--messages")
+        o.messages = std::max<size_t>(1, std::stoul(need(i, argc, argv)));
+      else if (a == "--runs")
+        o.runs = std::max(1, std::stoi(need(i, argc, argv)));
+      else if (a == "--risd")
+        o.risd = need(i, argc, argv);
+      else if (a == "--nats-server")
+        o.nats_server = need(i, argc, argv);
+      else if (a == "--work")
+        o.work = need(i, argc, argv);
+      else if (a == "--results")
+        o.results = need(i, argc, argv);
+      else if (a == "--port")
+        o.port = std::stoi(need(i, argc, argv));
+      else
+        throw std::invalid_argument("unknown option " + a + " (risbench --help)");
+    }
+    o.work = std::filesystem::absolute(o.work);
+    ris::bench::run_scenario(scenario, o);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "risbench: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,457 @@
+#include "scenarios.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "fleet.hpp"
+#include "observed.hpp"
+#include "processes.hpp"
+
+namespace ris::bench {
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+double ms(int64_t ns) {
+  return static_cast<double>(ns) / 1e6;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  const auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
+}
+
+// Simulated agents [0, count) spread over worker processes, reporting into `seen`.
+class Sims {
+ public:
+  Sims(const BenchOptions& o, Fleet& fleet, size_t count, Observed& seen) {
+    const auto ids = fleet.identities(count);
+    for (size_t from = 0; from < count; from += o.per_process) {
+      const size_t to = std::min(count, from + o.per_process);
+      children_.push_back(std::make_unique<Child>(
+          std::vector<std::string>{o.self.string(), "sim", "--server", fleet.url(), "--ca",
+                                   fleet.ca_file().string(), "--identities", ids.string(), "--from",
+                                   std::to_string(from), "--to", std::to_string(to)},
+          std::map<std::string, std::string>{}, fleet.work() / "sim.log",
+          [&seen](const std::string& line) { seen.line(line); }));
+    }
+    // Agent ids, in cache order, for targeting.
+    std::ifstream in(ids);
+    std::string line;
+    for (size_t i = 0; i < count && std::getline(in, line); ++i)
+      agent_ids_.push_back(std::string(json::parse(line).at("id").as_string()));
+  }
+  const std::vector<std::string>& ids() const { return agent_ids_; }
+
+ private:
+  std::vector<std::unique_ptr<Child>> children_;
+  std::vector<std::string> agent_ids_;
+};
+
+void connect_all(Observed& seen, size_t count) {
+  if (!seen.wait([&](const Observed& s) { return s.opened >= count; }, 900s))
+    throw std::runtime_error("only " + std::to_string(seen.opened) + " of " +
+                             std::to_string(count) +
+                             " agents connected; last close:" + seen.last_close);
+}
+
+// Waits until risd lists `count` agents of the space as connected (their hello is processed).
+void wait_online(Fleet& fleet, size_t count) {
+  for (int i = 0; i < 6000; ++i) {
+    auto h = fleet.api("GET", "/health?detailed=true");
+    if (h.at_pointer("/details/agents/connected").to_number<int64_t>() >=
+        static_cast<int64_t>(count))
+      return;
+    std::this_thread::sleep_for(100ms);
+  }
+  throw std::runtime_error("risd did not see every agent connected");
+}
+
+json::object task_body(const std::vector<std::string>& agents, json::object params) {
+  json::array targets;
+  for (const auto& a : agents)
+    targets.emplace_back(a);
+  return {{"type", "echo"},
+          {"parameters", std::move(params)},
+          {"target", json::object{{"agents", std::move(targets)}}}};
+}
+
+std::vector<std::string> run_ids(const json::value& task) {
+  std::vector<std::string> out;
+  for (const auto& r : task.at("runs").as_array())
+    out.emplace_back(r.at("id").as_string());
+  return out;
+}
+
+FleetOptions fleet_options(const BenchOptions& o) {
+  return {o.risd, o.work, o.port};
+}
+
+// 1. capacity: N agents connected and heartbeating; risd's memory and idle CPU.
+json::object capacity(const BenchOptions& o) {
+  const size_t n = o.agents ? o.agents : 1000;
+  Fleet fleet(fleet_options(o));
+  fleet.identities(n);
+  std::this_thread::sleep_for(2s);
+  const int64_t rss_before = rss_bytes(fleet.risd_pid());
+  Observed seen;
+  const int64_t start = now_ns();
+  Sims sims(o, fleet, n, seen);
+  connect_all(seen, n);
+  wait_online(fleet, n);
+  const int64_t connected_at = now_ns();
+  std::this_thread::sleep_for(5s);  // settle: every agent has sent a heartbeat by 10 s
+  const double cpu0 = cpu_seconds(fleet.risd_pid());
+  const int64_t idle0 = now_ns();
+  std::this_thread::sleep_for(10s);
+  const double cpu =
+      (cpu_seconds(fleet.risd_pid()) - cpu0) / (static_cast<double>(now_ns() - idle0) / 1e9);
+  const int64_t rss = rss_bytes(fleet.risd_pid());
+  auto health = fleet.api("GET", "/health?detailed=true");
+  const int64_t connected = health.at_pointer("/details/agents/connected").to_number<int64_t>();
+  const double per_agent = static_cast<double>(rss - rss_before) / static_cast<double>(n);
+  return {{"agents", n},
+          {"connected", connected},
+          {"connect_seconds", static_cast<double>(connected_at - start) / 1e9},
+          {"risd_rss_mib", static_cast<double>(rss) / (1 << 20)},
+          {"rss_per_agent_kib", per_agent / 1024},
+          {"agents_per_gib", per_agent > 0 ? (1 << 30) / per_agent : 0.0},
+          {"idle_cpu_percent", cpu * 100},
+          {"open_files_limit", fleet.open_files_limit()}};
+}
+
+// 2. latency: echo tasks at a fixed rate, each to one of N agents; submit → result stored.
+json::object latency(const BenchOptions& o) {
+  const size_t n = o.agents ? o.agents : 100;
+  Fleet fleet(fleet_options(o));
+  Observed seen;
+  Sims sims(o, fleet, n, seen);
+  connect_all(seen, n);
+  wait_online(fleet, n);
+  const size_t total = static_cast<size_t>(o.rate * o.duration);
+  // Open loop: task i is due at start + i/rate and its latency counts from then, so a slow
+  // submission shows in the figures instead of slowing the load down.
+  const int submitters = 8;
+  std::vector<int64_t> due(total);
+  std::vector<std::string> runs(total);
+  std::atomic<size_t> failed{0};
+  const int64_t start = now_ns() + 200'000'000;
+  for (size_t i = 0; i < total; ++i)
+    due[i] = start + static_cast<int64_t>(static_cast<double>(i) * 1e9 / o.rate);
+  const std::string target = "/api/v1/spaces/" + fleet.space() + "/tasks";
+  std::vector<std::thread> threads;
+  for (int t = 0; t < submitters; ++t)
+    threads.emplace_back([&, t] {
+      net::HttpsClient client({"127.0.0.1", static_cast<uint16_t>(o.port), "/", ""},
+                              net::ClientTls{[&] {
+                                std::ifstream in(fleet.ca_file());
+                                return std::string(std::istreambuf_iterator<char>(in), {});
+                              }()});
+      for (size_t i = static_cast<size_t>(t); i < total; i += submitters) {
+        const int64_t wait = due[i] - now_ns();
+        if (wait > 0)
+          std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
+        auto body = task_body({sims.ids()[i % n]}, {{"message", "x"}});
+        auto r = client.request("POST", target, json::serialize(body),
+                                {{"Authorization", fleet.auth_header()}});
+        if (!r || r->status != 201) {
+          ++failed;
+          continue;
+        }
+        runs[i] = run_ids(json::parse(r->body)).at(0);
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  const int64_t submitted_by = now_ns();
+  const size_t expected = total - failed;
+  seen.wait([&](const Observed& s) { return s.acked.size() >= expected; }, 120s);
+  std::vector<double> lat;
+  {
+    std::lock_guard lock(seen.mu);
+    for (size_t i = 0; i < total; ++i)
+      if (auto it = seen.acked.find(runs[i]); !runs[i].empty() && it != seen.acked.end())
+        lat.push_back(ms(it->second - due[i]));
+  }
+  return {{"agents", n},
+          {"rate_per_second", o.rate},
+          {"submitted", total},
+          {"achieved_rate",
+           static_cast<double>(total) / (static_cast<double>(submitted_by - start) / 1e9)},
+          {"completed", lat.size()},
+          {"failed_submissions", failed.load()},
+          {"p50_ms", percentile(lat, 50)},
+          {"p90_ms", percentile(lat, 90)},
+          {"p99_ms", percentile(lat, 99)},
+          {"max_ms", percentile(lat, 100)}};
+}
+
+// 3. fan-out: one task to every one of N agents; until every result is stored.
+json::object fanout(const BenchOptions& o) {
+  const size_t n = o.agents ? o.agents : 1000;
+  Fleet fleet(fleet_options(o));
+  Observed seen;
+  Sims sims(o, fleet, n, seen);
+  connect_all(seen, n);
+  wait_online(fleet, n);
+  const int64_t start = now_ns();
+  auto task = fleet.api("POST", "/api/v1/spaces/" + fleet.space() + "/tasks",
+                        task_body(sims.ids(), {{"message", "fan-out"}}));
+  const int64_t created = now_ns();
+  const auto runs = run_ids(task);
+  seen.wait([&](const Observed& s) { return s.acked.size() >= runs.size(); }, 300s);
+  int64_t last = 0;
+  size_t done = 0;
+  {
+    std::lock_guard lock(seen.mu);
+    for (const auto& r : runs)
+      if (auto it = seen.acked.find(r); it != seen.acked.end()) {
+        ++done;
+        last = std::max(last, it->second);
+      }
+  }
+  return {{"agents", n},
+          {"completed", done},
+          {"create_ms", ms(created - start)},
+          {"all_results_stored_ms", done == runs.size() ? ms(last - start) : -1.0}};
+}
+
+// Starts subscriber processes (`kind` ris or nats) and waits until all are subscribed.
+std::vector<std::unique_ptr<Child>> subscribers(const BenchOptions& o, const Fleet& fleet,
+                                                Observed& seen, const std::string& kind,
+                                                const std::string& url,
+                                                const std::vector<std::string>& extra) {
+  std::vector<std::unique_ptr<Child>> out;
+  const size_t processes = 2;
+  for (size_t p = 0; p < processes; ++p) {
+    const size_t count = o.subscribers / processes + (p < o.subscribers % processes ? 1 : 0);
+    std::vector<std::string> argv{o.self.string(), "subscribe",
+                                  "--kind",        kind,
+                                  "--url",         url,
+                                  "--ca",          fleet.ca_file().string(),
+                                  "--connections", std::to_string(count),
+                                  "--expect",      std::to_string(o.messages)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    out.push_back(std::make_unique<Child>(argv, std::map<std::string, std::string>{},
+                                          fleet.work() / "subscribers.log",
+                                          [&seen](const std::string& l) { seen.line(l); }));
+  }
+  if (!seen.wait([&](const Observed& s) { return s.opened >= o.subscribers; }, 120s))
+    throw std::runtime_error("subscribers did not all subscribe; last close:" + seen.last_close);
+  return out;
+}
+
+double delivered_per_second(Observed& seen, size_t subscribers) {
+  if (!seen.wait([&](const Observed& s) { return s.received.size() >= subscribers; }, 300s))
+    return 0;
+  std::lock_guard lock(seen.mu);
+  int64_t first = INT64_MAX, last = 0, count = 0;
+  for (const auto& r : seen.received) {
+    first = std::min(first, r.first_ns);
+    last = std::max(last, r.last_ns);
+    count += r.count;
+  }
+  return last > first ? static_cast<double>(count) / (static_cast<double>(last - first) / 1e9) : 0;
+}
+
+// 4. throughput: output chunks agent → risd (stored and acknowledged), and events risd →
+// /events/v1 subscribers, at 64 B and 1 KiB.
+json::object throughput(const BenchOptions& o) {
+  const size_t n = o.agents ? o.agents : 10;
+  Fleet fleet(fleet_options(o));
+  Observed seen;
+  Sims sims(o, fleet, n, seen);
+  connect_all(seen, n);
+  wait_online(fleet, n);
+  json::object out{{"agents", n}, {"subscribers", o.subscribers}, {"messages", o.messages}};
+  for (int64_t bytes : {64, 1024}) {
+    const std::string size = bytes == 64 ? "64b" : "1kib";
+    seen.reset();
+    fleet.api("POST", "/api/v1/spaces/" + fleet.space() + "/tasks",
+              task_body(sims.ids(), {{"message", "stream"},
+                                     {"bench_chunks", static_cast<int64_t>(o.messages)},
+                                     {"bench_bytes", bytes}}));
+    seen.wait([&](const Observed& s) { return s.streams.size() >= n; }, 300s);
+    {
+      std::lock_guard lock(seen.mu);
+      int64_t first = INT64_MAX, last = 0, chunks = 0;
+      for (const auto& s : seen.streams) {
+        first = std::min(first, s.first_ns);
+        last = std::max(last, s.acked_ns);
+        chunks += s.chunks;
+      }
+      out["agent_to_server_msgs_per_s_" + size] =
+          last > first ? static_cast<double>(chunks) / (static_cast<double>(last - first) / 1e9)
+                       : 0.0;
+    }
+    // One agent streams to every subscriber of its task, after they have subscribed.
+    seen.reset();
+    auto task =
+        fleet.api("POST", "/api/v1/spaces/" + fleet.space() + "/tasks",
+                  task_body({sims.ids()[0]},
+                            {{"message", "fan"},
+                             {"bench_chunks", static_cast<int64_t>(o.messages)},
+                             {"bench_bytes", bytes},
+                             {"bench_delay_ms", static_cast<int64_t>(1000 + 20 * o.subscribers)}}));
+    const std::string task_id(task.at("id").as_string());
+    auto subs = subscribers(
+        o, fleet, seen, "ris", "https://127.0.0.1:" + std::to_string(o.port) + "/events/v1",
+        {"--token", fleet.auth_header().substr(7), "--space", fleet.space(), "--task", task_id});
+    out["server_to_subscribers_msgs_per_s_" + size] = delivered_per_second(seen, o.subscribers);
+  }
+  return out;
+}
+
+// A NATS publisher over plain TCP: `count` messages of `bytes` on `subject`, then PING/PONG.
+void nats_publish(int port, const std::string& subject, size_t count, size_t bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot connect to nats-server");
+  }
+  std::string wire = "CONNECT {\"verbose\":false,\"pedantic\":false}\r\n";
+  const std::string payload(bytes, 'x');
+  for (size_t i = 0; i < count; ++i)
+    wire += "PUB " + subject + " " + std::to_string(bytes) + "\r\n" + payload + "\r\n";
+  wire += "PING\r\n";
+  for (size_t off = 0; off < wire.size();) {
+    const ssize_t w = ::write(fd, wire.data() + off, wire.size() - off);
+    if (w <= 0)
+      break;
+    off += static_cast<size_t>(w);
+  }
+  std::string got;
+  char buf[4096];
+  while (got.find("PONG") == std::string::npos) {
+    const ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r <= 0)
+      break;
+    got.append(buf, static_cast<size_t>(r));
+  }
+  ::close(fd);
+}
+
+// 5. peer: the same subscriber fan-out through nats-server's WebSocket listener (TLS with
+// risd's certificate), same clients, sizes and counts, in the same run.
+json::object peer(const BenchOptions& o) {
+  json::object out = throughput(o);
+  Fleet fleet(fleet_options(o));  // for the CA and certificate files, and the same machine state
+  const int tcp_port = o.port + 1, ws_port = o.port + 2;
+  const auto conf = o.work / "nats.conf";
+  {
+    std::ofstream c(conf);
+    c << "listen: 127.0.0.1:" << tcp_port << "\n"
+      << "websocket {\n  listen: \"127.0.0.1:" << ws_port << "\"\n  tls {\n    cert_file: \""
+      << (o.work / "data/tls/server.crt").string() << "\"\n    key_file: \""
+      << (o.work / "data/tls/server.key").string() << "\"\n  }\n}\n";
+  }
+  Child nats({o.nats_server.string(), "-c", conf.string()}, {}, o.work / "nats.log");
+  std::this_thread::sleep_for(1s);
+  if (!nats.running())
+    throw std::runtime_error("nats-server did not start; see " + (o.work / "nats.log").string());
+  for (int64_t bytes : {64, 1024}) {
+    const std::string size = bytes == 64 ? "64b" : "1kib";
+    Observed seen;
+    auto subs = subscribers(o, fleet, seen, "nats", "https://127.0.0.1:" + std::to_string(ws_port),
+                            {"--subject", "bench"});
+    nats_publish(tcp_port, "bench", o.messages, static_cast<size_t>(bytes));
+    const double nats_rate = delivered_per_second(seen, o.subscribers);
+    out["nats_server_to_subscribers_msgs_per_s_" + size] = nats_rate;
+    const double ris_rate = out.at("server_to_subscribers_msgs_per_s_" + size).as_double();
+    out["ris_over_nats_" + size] = nats_rate > 0 ? ris_rate / nats_rate : 0.0;
+  }
+  return out;
+}
+
+json::object run_once(const std::string& name, const BenchOptions& o) {
+  if (name == "capacity")
+    return capacity(o);
+  if (name == "latency")
+    return latency(o);
+  if (name == "fanout")
+    return fanout(o);
+  if (name == "throughput")
+    return throughput(o);
+  if (name == "peer")
+    return peer(o);
+  throw std::runtime_error("unknown scenario \"" + name +
+                           "\" (capacity, latency, fanout, throughput, peer)");
+}
+
+std::string figure(const json::value& v) {
+  char buf[64];
+  if (v.is_double())
+    std::snprintf(buf, sizeof buf, "%.3g", v.as_double());
+  else
+    return json::serialize(v);
+  // Plain digits for large values (no exponent).
+  if (std::string(buf).find('e') != std::string::npos)
+    std::snprintf(buf, sizeof buf, "%.0f", v.as_double());
+  return buf;
+}
+
+}  // namespace
+
+json::object run_scenario(const std::string& name, const BenchOptions& o) {
+  json::array runs;
+  for (int i = 0; i < o.runs; ++i) {
+    std::fprintf(stderr, "risbench %s: run %d of %d\n", name.c_str(), i + 1, o.runs);
+    runs.push_back(run_once(name, o));
+  }
+  // The median of every numeric figure over the runs.
+  json::object median;
+  for (const auto& [key, first] : runs.front().as_object()) {
+    if (!first.is_number()) {
+      median[key] = first;
+      continue;
+    }
+    std::vector<double> values;
+    for (const auto& r : runs)
+      values.push_back(r.at(key).to_number<double>());
+    std::sort(values.begin(), values.end());
+    const double m = values.size() % 2
+                         ? values[values.size() / 2]
+                         : (values[values.size() / 2 - 1] + values[values.size() / 2]) / 2;
+    median[key] = first.is_double() ? json::value(m) : json::value(static_cast<int64_t>(m));
+  }
+  json::object result{{"scenario", name}, {"runs", runs}, {"median", median}};
+  std::printf("%s (median of %d):\n", name.c_str(), o.runs);
+  for (const auto& [key, v] : median)
+    std::printf("  %-40s %s\n", std::string(key).c_str(), figure(v).c_str());
+  if (!o.results.empty()) {
+    std::filesystem::create_directories(o.results);
+    std::ofstream(o.results / (name + ".json")) << json::serialize(result) << '\n';
+    std::ofstream md(o.results / (name + ".md"));
+    md << "| figure | median | runs |\n|---|---:|---|\n";
+    for (const auto& [key, v] : median) {
+      md << "| " << std::string(key) << " | " << figure(v) << " | ";
+      for (size_t i = 0; i < runs.size(); ++i)
+        md << (i ? ", " : "") << figure(runs[i].at(key));
+      md << " |\n";
+    }
+  }
+  return result;
+}
+
+}  // namespace ris::bench

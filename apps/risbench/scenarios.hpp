@@ -1,0 +1,30 @@
+// risbench's scenarios (issue 6): capacity, latency, fan-out, throughput, peer. Each run starts
+// its own risd (on a data directory kept between runs), measures, and returns one JSON object of
+// figures; run_scenario repeats it and reports the medians.
+#pragma once
+#include <boost/json/object.hpp>
+#include <filesystem>
+#include <string>
+
+namespace ris::bench {
+
+struct BenchOptions {
+  std::filesystem::path self;         // this binary, for worker processes
+  std::filesystem::path risd;         // the risd binary
+  std::filesystem::path work;         // risd data, identity cache, logs
+  std::filesystem::path results;      // where <scenario>.json and <scenario>.md go ("" = none)
+  std::filesystem::path nats_server;  // for the peer scenario
+  int runs = 3;
+  size_t agents = 0;  // 0: the scenario's default
+  size_t per_process = 5000;
+  double rate = 1000;  // latency: tasks per second
+  int duration = 10;   // latency: seconds
+  size_t subscribers = 100;
+  size_t messages = 500;  // per throughput run
+  int port = 18057;
+};
+
+// Runs `name` opts.runs times; prints a summary, writes results; returns the summary JSON.
+boost::json::object run_scenario(const std::string& name, const BenchOptions& opts);
+
+}  // namespace ris::bench

@@ -1,0 +1,82 @@
+// risbench smoke runs: every scenario at a tiny size against a real risd (and nats-server for
+// peer), checking that each measures what it says — all agents connected, every task's result
+// stored, every subscriber served. Figures are not asserted (benchmarks, not timed tests).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "support.hpp"
+
+namespace ris::test {
+namespace {
+namespace json = boost::json;
+
+class Risbench : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    work_ = std::filesystem::temp_directory_path() /
+            ("risbench-test-" + std::to_string(getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(work_);
+  }
+  void TearDown() override { std::filesystem::remove_all(work_); }
+
+  // Runs one scenario once; returns its medians.
+  json::object run(const std::string& scenario, const std::string& args) {
+    const int port = 40000 + static_cast<int>(getpid() % 5000) * 3;
+    auto [code, out] = run_command(std::string(RISBENCH_BINARY) + " " + scenario +
+                                   " --runs 1 --risd " + RISD_BINARY + " --work " + work_.string() +
+                                   " --results " + (work_ / "results").string() + " --port " +
+                                   std::to_string(port) + " " + args + " 2>&1");
+    EXPECT_EQ(code, 0) << out;
+    std::ifstream in(work_ / "results" / (scenario + ".json"));
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    if (text.empty())
+      return {};
+    auto result = json::parse(text).as_object();
+    EXPECT_EQ(result.at("runs").as_array().size(), 1u);
+    EXPECT_TRUE(std::filesystem::exists(work_ / "results" / (scenario + ".md")));
+    return result.at("median").as_object();
+  }
+  double num(const json::object& o, const char* key) {
+    return o.contains(key) ? o.at(key).to_number<double>() : -1;
+  }
+
+  std::filesystem::path work_;
+};
+
+TEST_F(Risbench, capacity_connects_every_agent_and_reads_risd_memory) {
+  auto m = run("capacity", "--agents 40 --per-process 15");
+  EXPECT_EQ(num(m, "connected"), 40);
+  EXPECT_GT(num(m, "risd_rss_mib"), 1);
+  EXPECT_GT(num(m, "open_files_limit"), 1000) << "risd reports its raised descriptor limit";
+}
+
+TEST_F(Risbench, latency_gets_every_result_back) {
+  auto m = run("latency", "--agents 10 --rate 100 --duration 2");
+  EXPECT_EQ(num(m, "submitted"), 200);
+  EXPECT_EQ(num(m, "completed"), 200);
+  EXPECT_GT(num(m, "p50_ms"), 0);
+  EXPECT_LE(num(m, "p50_ms"), num(m, "p99_ms"));
+}
+
+TEST_F(Risbench, fanout_stores_every_result) {
+  auto m = run("fanout", "--agents 30");
+  EXPECT_EQ(num(m, "completed"), 30);
+  EXPECT_GT(num(m, "all_results_stored_ms"), 0);
+}
+
+TEST_F(Risbench, peer_measures_ris_and_nats_side_by_side) {
+  auto m = run("peer", "--agents 3 --subscribers 4 --messages 50");
+  for (const char* k : {"agent_to_server_msgs_per_s_64b", "server_to_subscribers_msgs_per_s_64b",
+                        "agent_to_server_msgs_per_s_1kib", "server_to_subscribers_msgs_per_s_1kib",
+                        "nats_server_to_subscribers_msgs_per_s_64b",
+                        "nats_server_to_subscribers_msgs_per_s_1kib", "ris_over_nats_64b"})
+    EXPECT_GT(num(m, k), 0) << k;
+}
+
+}  // namespace
+}  // namespace ris::test
