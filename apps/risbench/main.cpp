@@ -36,6 +36,7 @@ Options:
   --nats-server PATH   for peer (/usr/sbin/nats-server)
   --work DIR           risd data (kept: agent certificates are issued once), logs (bench/work)
   --results DIR        write SCENARIO.json and SCENARIO.md there
+  --name NAME          … as NAME.json and NAME.md instead
   --port P             risd's port; nats-server takes P+1 and P+2 (18057)
 
 Examples:
@@ -140,12 +141,17 @@ int main(int argc, char** argv) {
         o.work = need(i, argc, argv);
       else if (a == "--results")
         o.results = need(i, argc, argv);
+      else if (a == "--name")
+        o.name = need(i, argc, argv);
       else if (a == "--port")
         o.port = std::stoi(need(i, argc, argv));
       else
         throw std::invalid_argument("unknown option " + a + " (risbench --help)");
     }
     o.work = std::filesystem::absolute(o.work);
+    o.command = "risbench";
+    for (int i = 1; i < argc; ++i)
+      o.command += std::string(" ") + argv[i];
     ris::bench::run_scenario(scenario, o);
     return 0;
   } catch (const std::exception& e) {

@@ -435,15 +435,17 @@ json::object run_scenario(const std::string& name, const BenchOptions& o) {
                          : (values[values.size() / 2 - 1] + values[values.size() / 2]) / 2;
     median[key] = first.is_double() ? json::value(m) : json::value(static_cast<int64_t>(m));
   }
-  json::object result{{"scenario", name}, {"runs", runs}, {"median", median}};
+  json::object result{
+      {"scenario", name}, {"command", o.command}, {"runs", runs}, {"median", median}};
   std::printf("%s (median of %d):\n", name.c_str(), o.runs);
   for (const auto& [key, v] : median)
     std::printf("  %-40s %s\n", std::string(key).c_str(), figure(v).c_str());
   if (!o.results.empty()) {
     std::filesystem::create_directories(o.results);
-    std::ofstream(o.results / (name + ".json")) << json::serialize(result) << '\n';
-    std::ofstream md(o.results / (name + ".md"));
-    md << "| figure | median | runs |\n|---|---:|---|\n";
+    const std::string file = o.name.empty() ? name : o.name;
+    std::ofstream(o.results / (file + ".json")) << json::serialize(result) << '\n';
+    std::ofstream md(o.results / (file + ".md"));
+    md << "`" << o.command << "`\n\n| figure | median | runs |\n|---|---:|---|\n";
     for (const auto& [key, v] : median) {
       md << "| " << std::string(key) << " | " << figure(v) << " | ";
       for (size_t i = 0; i < runs.size(); ++i)

@@ -285,8 +285,9 @@ json::object Reconciler::reconcile(const json::object& d,
       auto it = replicas.find(i);
       if (it == replicas.end()) {
         if (known)
-          drift_.push_back("service " + spec->name + ": replica " + std::to_string(i) +
-                           " was missing; recreated");
+          drift_.push_back({{"service", id},
+                            {"message", "replica " + std::to_string(i) +
+                                            " was missing (removed by hand?); recreated"}});
         if (auto r = create_replica(d, i); !r)
           error = r.error().message;
         continue;
@@ -298,8 +299,9 @@ json::object Reconciler::reconcile(const json::object& d,
       }
       const std::string state = str(c, "State");
       if (state != "running" && state != "restarting") {
-        drift_.push_back("service " + spec->name + ": replica " + std::to_string(i) + " was " +
-                         state + "; started");
+        drift_.push_back(
+            {{"service", id},
+             {"message", "replica " + std::to_string(i) + " was " + state + "; started"}});
         if (auto r = docker_.json("POST", "/containers/" + str(c, "Id") + "/start"); !r)
           error = r.error().message;
       }

@@ -68,7 +68,7 @@ class Reconciler {
   std::map<std::string, std::string> failed_hash_;      // service → spec hash that failed here
   std::map<std::string, boost::json::object> rollout_;  // service → last rollout outcome
   std::set<std::string> seen_;  // services reconciled at least once (a gap after is drift)
-  std::vector<std::string> drift_;
+  std::vector<boost::json::object> drift_;  // {"service": id, "message": …}
   std::string last_report_;
   std::chrono::steady_clock::time_point last_sent_{};
 };

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
+#include <map>
 
 #include "ris/core/ids.hpp"
 #include "ris/core/log.hpp"
@@ -362,11 +363,19 @@ Result<void> Services::on_status(const std::string& agent_id, const json::object
   const auto* list = status.if_contains("services");
   if (!list || !list->is_array())
     return {};
+  // Drift the agent corrected (containers removed or stopped behind RIS's back): logged, and kept
+  // with the agent's report (the last 10 per service) so that people see it on the service.
+  std::map<std::string, json::array> drift_by_service;
   if (const auto* drift = status.if_contains("drift"); drift && drift->is_array())
     for (const auto& d : drift->as_array())
-      if (d.is_string())
+      if (d.is_object()) {
+        const std::string service = str(d.as_object(), "service");
+        const std::string message = str(d.as_object(), "message");
         log::warn("service_drift_corrected",
-                  {{"agent", agent_id}, {"what", std::string(d.as_string())}});
+                  {{"agent", agent_id}, {"service", service}, {"what", message}});
+        drift_by_service[service].push_back(
+            json::object{{"at", now_rfc3339()}, {"message", message}});
+      }
   RIS_TRY(auto agent, store_.query("SELECT space_id FROM agents WHERE id = ?", {agent_id}));
   if (agent.rows.empty())
     return {};
@@ -382,6 +391,22 @@ Result<void> Services::on_status(const std::string& agent_id, const json::object
     if (!loaded)
       continue;  // removed meanwhile, or another space's id
     Service& s = *loaded;
+    json::array drift;
+    RIS_TRY(auto before, store_.query("SELECT report FROM service_reports WHERE service_id = ? "
+                                      "AND agent_id = ?",
+                                      {s.id, agent_id}));
+    if (!before.rows.empty()) {
+      boost::system::error_code ec;
+      auto old = json::parse(before.rows[0].get<std::string>(0), ec);
+      if (!ec && old.is_object())
+        if (const auto* d = old.as_object().if_contains("drift"); d && d->is_array())
+          drift = d->as_array();
+    }
+    for (auto& d : drift_by_service[s.id])
+      drift.push_back(std::move(d));
+    while (drift.size() > 10)
+      drift.erase(drift.begin());
+    report["drift"] = std::move(drift);
     RIS_TRY_VOID(store_.query(
         "INSERT INTO service_reports (service_id, agent_id, report, updated_at) VALUES (?, ?, ?, "
         "?) ON CONFLICT (service_id, agent_id) DO UPDATE SET report = excluded.report, "

@@ -244,6 +244,12 @@ TEST_F(Services, containers_killed_or_removed_by_hand_are_repaired) {
       60s))
       << json::serialize(service("repair"));
   EXPECT_TRUE(eventually([&] { return http_get(base_port_) == "hello from ris\n"; }, 20s));
+  // What was done by hand is reported on the service, not only repaired.
+  auto s = service("repair");
+  const auto& drift = s.at("agents").at(0).at("drift").as_array();
+  ASSERT_FALSE(drift.empty()) << json::serialize(s);
+  EXPECT_NE(json::serialize(drift).find("was missing"), std::string::npos)
+      << json::serialize(drift);
 }
 
 TEST_F(Services, removing_the_service_leaves_no_container_behind) {
