@@ -21,6 +21,12 @@ std::string read_file(const std::filesystem::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// The end of a log, for error messages.
+std::string tail(const std::filesystem::path& p) {
+  const std::string text = read_file(p);
+  return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
+}
+
 size_t count_lines(const std::filesystem::path& p) {
   std::ifstream in(p);
   size_t n = 0;
@@ -33,6 +39,8 @@ size_t count_lines(const std::filesystem::path& p) {
 
 Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
   std::filesystem::create_directories(options_.work / "data");
+  if (!options_.port)
+    options_.port = free_port();
   url_ = "https://127.0.0.1:" + std::to_string(options_.port);
   risd_ = std::make_unique<Child>(
       std::vector<std::string>{options_.risd.string(), "--listen",
@@ -46,8 +54,7 @@ Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
   // risd makes its CA on first start: wait for it, then for the port.
   for (int i = 0; i < 600; ++i) {
     if (!risd_->running())
-      throw std::runtime_error("risd exited at start; see " +
-                               (options_.work / "risd.log").string());
+      throw std::runtime_error("risd exited at start: " + tail(options_.work / "risd.log"));
     if (std::filesystem::exists(ca_file_)) {
       client_ = std::make_unique<net::HttpsClient>(url, net::ClientTls{read_file(ca_file_)});
       if (auto r = client_->request("GET", "/health?detailed=true", {}, {}, 2s);
@@ -62,7 +69,8 @@ Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
     std::this_thread::sleep_for(100ms);
   }
   if (!client_)
-    throw std::runtime_error("risd did not answer on " + url_);
+    throw std::runtime_error("risd did not answer on " + url_ + ": " +
+                             tail(options_.work / "risd.log"));
   auto login = client_->request(
       "POST", "/api/v1/auth/login",
       json::serialize(json::object{{"login", "admin"}, {"password", kAdminPassword}}));

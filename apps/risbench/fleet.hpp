@@ -16,7 +16,7 @@ namespace ris::bench {
 struct FleetOptions {
   std::filesystem::path risd;  // the risd binary
   std::filesystem::path work;  // data directory, identity cache, logs
-  int port = 18057;
+  int port = 0;                // 0: a free one
 };
 
 class Fleet {
@@ -33,6 +33,7 @@ class Fleet {
   std::string auth_header() const { return "Bearer " + token_; }
 
   const std::string& url() const { return url_; }
+  int port() const { return options_.port; }
   const std::string& space() const { return space_; }
   const std::filesystem::path& ca_file() const { return ca_file_; }
   const std::filesystem::path& work() const { return options_.work; }

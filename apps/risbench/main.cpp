@@ -37,7 +37,7 @@ Options:
   --work DIR           risd data (kept: agent certificates are issued once), logs (bench/work)
   --results DIR        write SCENARIO.json and SCENARIO.md there
   --name NAME          … as NAME.json and NAME.md instead
-  --port P             risd's port; nats-server takes P+1 and P+2 (18057)
+  --port P             risd's port (a free one)
 
 Examples:
   risbench capacity --agents 19500 --per-process 5000

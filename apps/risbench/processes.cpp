@@ -1,7 +1,10 @@
 #include "processes.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,8 +85,31 @@ Child::~Child() {
   stop();
 }
 
-bool Child::running() const {
-  return pid_ > 0 && ::kill(pid_, 0) == 0;
+bool Child::running() {
+  if (pid_ <= 0)
+    return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {  // exited (reaped here, not a zombie)
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  ::close(fd);
+  if (!port)
+    throw std::runtime_error(std::string("no free port: ") + std::strerror(errno));
+  return port;
 }
 
 void Child::stop(std::chrono::milliseconds grace) {

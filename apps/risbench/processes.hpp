@@ -29,7 +29,7 @@ class Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
   pid_t pid() const { return pid_; }
-  bool running() const;
+  bool running();  // reaps the process when it has exited
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
  private:
@@ -37,6 +37,9 @@ class Child {
   int stdout_fd_ = -1;
   std::thread reader_;
 };
+
+// A loopback TCP port nobody listens on right now.
+int free_port();
 
 // Resident set size in bytes and CPU time (user + system) in seconds, from /proc/PID.
 int64_t rss_bytes(pid_t pid);

@@ -159,7 +159,7 @@ json::object latency(const BenchOptions& o) {
   std::vector<std::thread> threads;
   for (int t = 0; t < submitters; ++t)
     threads.emplace_back([&, t] {
-      net::HttpsClient client({"127.0.0.1", static_cast<uint16_t>(o.port), "/", ""},
+      net::HttpsClient client({"127.0.0.1", static_cast<uint16_t>(fleet.port()), "/", ""},
                               net::ClientTls{[&] {
                                 std::ifstream in(fleet.ca_file());
                                 return std::string(std::istreambuf_iterator<char>(in), {});
@@ -312,7 +312,7 @@ json::object throughput(const BenchOptions& o) {
                              {"bench_delay_ms", static_cast<int64_t>(1000 + 20 * o.subscribers)}}));
     const std::string task_id(task.at("id").as_string());
     auto subs = subscribers(
-        o, fleet, seen, "ris", "https://127.0.0.1:" + std::to_string(o.port) + "/events/v1",
+        o, fleet, seen, "ris", "https://127.0.0.1:" + std::to_string(fleet.port()) + "/events/v1",
         {"--token", fleet.auth_header().substr(7), "--space", fleet.space(), "--task", task_id});
     out["server_to_subscribers_msgs_per_s_" + size] = delivered_per_second(seen, o.subscribers);
   }
@@ -357,7 +357,7 @@ void nats_publish(int port, const std::string& subject, size_t count, size_t byt
 json::object peer(const BenchOptions& o) {
   json::object out = throughput(o);
   Fleet fleet(fleet_options(o));  // for the CA and certificate files, and the same machine state
-  const int tcp_port = o.port + 1, ws_port = o.port + 2;
+  const int tcp_port = free_port(), ws_port = free_port();
   const auto conf = o.work / "nats.conf";
   {
     std::ofstream c(conf);

@@ -21,9 +21,9 @@ struct BenchOptions {
   int duration = 10;   // latency: seconds
   size_t subscribers = 100;
   size_t messages = 500;  // per throughput run
-  int port = 18057;
-  std::string name;     // result files' name ("" = the scenario's)
-  std::string command;  // as run, recorded with the results
+  int port = 0;           // risd's; 0: a free one
+  std::string name;       // result files' name ("" = the scenario's)
+  std::string command;    // as run, recorded with the results
 };
 
 // Runs `name` opts.runs times; prints a summary, writes results; returns the summary JSON.

@@ -26,11 +26,10 @@ class Risbench : public ::testing::Test {
 
   // Runs one scenario once; returns its medians.
   json::object run(const std::string& scenario, const std::string& args) {
-    const int port = 40000 + static_cast<int>(getpid() % 5000) * 3;
-    auto [code, out] = run_command(std::string(RISBENCH_BINARY) + " " + scenario +
-                                   " --runs 1 --risd " + RISD_BINARY + " --work " + work_.string() +
-                                   " --results " + (work_ / "results").string() + " --port " +
-                                   std::to_string(port) + " " + args + " 2>&1");
+    auto [code, out] =
+        run_command(std::string(RISBENCH_BINARY) + " " + scenario + " --runs 1 --risd " +
+                    RISD_BINARY + " --work " + work_.string() + " --results " +
+                    (work_ / "results").string() + " " + args + " 2>&1");
     EXPECT_EQ(code, 0) << out;
     std::ifstream in(work_ / "results" / (scenario + ".json"));
     std::string text((std::istreambuf_iterator<char>(in)), {});
