@@ -1,6 +1,8 @@
 // HTTPS requests for agents and tools: HttpsClient keeps one connection alive across requests
 // (reconnecting when the server closed it); https_request is the one-shot form. Each runs its own
 // io_context on the calling thread with a deadline per request: not for servers' hot paths.
+#include <poll.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -50,6 +52,11 @@ struct HttpsClient::Impl {
       return fail(Errc::unavailable, "TLS handshake with " + url.host + " failed: " + ec.message());
     RIS_TRY(server_ca_pem, verify_server(stream->native_handle(), tls, url.host));
     return {};
+  }
+
+  bool peer_closed() {
+    pollfd p{beast::get_lowest_layer(*stream).socket().native_handle(), POLLIN, 0};
+    return ::poll(&p, 1, 0) != 0;  // nothing may arrive unasked on an idle HTTP/1.1 connection
   }
 
   // One exchange on the open connection; `sent` tells whether the request went out whole.
@@ -107,14 +114,19 @@ Result<ClientReply> HttpsClient::request(std::string_view method, std::string_vi
     req.set(k, v);
   req.body() = std::move(body);
   req.prepare_payload();
-  // A kept connection the server has closed since fails before anything is sent: once more on a
-  // fresh one. A request that went out is never sent twice (it may not be idempotent).
+  // A kept connection the server has closed meanwhile (idle timeout) is readable — its FIN or
+  // close_notify is waiting — while a live idle one is not: then start afresh. If it still fails,
+  // a request that did not go out, or a GET/HEAD, is tried once more on a fresh connection; other
+  // requests are never sent twice (they may not be idempotent).
+  if (impl_->stream && impl_->peer_closed())
+    impl_->stream.reset();
   const bool reused = impl_->stream.has_value();
   if (!reused)
     RIS_TRY_VOID(impl_->connect(timeout));
   bool sent = false;
   auto reply = impl_->exchange(req, timeout, sent);
-  if (!reply && reused && !sent) {
+  const bool idempotent = method == "GET" || method == "HEAD";
+  if (!reply && reused && (!sent || idempotent)) {
     RIS_TRY_VOID(impl_->connect(timeout));
     reply = impl_->exchange(req, timeout, sent);
   }
