@@ -211,25 +211,31 @@ json::object fanout(const BenchOptions& o) {
   Sims sims(o, fleet, n, seen);
   connect_all(seen, n);
   wait_online(fleet, n);
+  const double cpu_before = cpu_seconds(fleet.risd_pid());
   const int64_t start = now_ns();
   auto task = fleet.api("POST", "/api/v1/spaces/" + fleet.space() + "/tasks",
                         task_body(sims.ids(), {{"message", "fan-out"}}));
   const int64_t created = now_ns();
   const auto runs = run_ids(task);
   seen.wait([&](const Observed& s) { return s.acked.size() >= runs.size(); }, 300s);
+  const double cpu = cpu_seconds(fleet.risd_pid()) - cpu_before;
   int64_t last = 0;
-  size_t done = 0;
+  std::vector<double> at;
   {
     std::lock_guard lock(seen.mu);
     for (const auto& r : runs)
       if (auto it = seen.acked.find(r); it != seen.acked.end()) {
-        ++done;
+        at.push_back(ms(it->second - start));
         last = std::max(last, it->second);
       }
   }
+  const size_t done = at.size();
   return {{"agents", n},
           {"completed", done},
           {"create_ms", ms(created - start)},
+          {"first_result_stored_ms", percentile(at, 0)},
+          {"half_results_stored_ms", percentile(at, 50)},
+          {"risd_cpu_seconds", cpu},
           {"all_results_stored_ms", done == runs.size() ? ms(last - start) : -1.0}};
 }
 

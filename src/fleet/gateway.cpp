@@ -169,31 +169,46 @@ void Gateway::session_closed(Session& s) {
   }
 }
 
-Result<void> Gateway::send_run(Session& s, const std::string& run_id) {
-  RIS_TRY(auto rows,
-          store_.query(
-              "SELECT r.id, r.state, r.attempt, t.type, t.spec FROM task_runs r JOIN tasks t ON "
-              "t.id = r.task_id WHERE r.id = ? AND r.agent_id = ?",
-              {run_id, s.agent_id}));
+Result<boost::json::object> Gateway::execution_payload(const std::string& task_id) {
+  {
+    std::lock_guard lock(payload_mu_);
+    if (auto it = payloads_.find(task_id); it != payloads_.end())
+      return it->second;
+  }
+  RIS_TRY(auto rows, store_.query("SELECT type, spec FROM tasks WHERE id = ?", {task_id}));
   if (rows.rows.empty())
-    return fail(Errc::not_found, "no such run");
-  const auto& r = rows.rows[0];
-  boost::json::error_code ec;
-  auto spec = boost::json::parse(r.get<std::string>("spec"), ec);
+    return fail(Errc::not_found, "no such task");
+  boost::system::error_code ec;
+  auto spec = boost::json::parse(rows.rows[0].get<std::string>(1), ec);
   if (ec || !spec.is_object())
     return fail(Errc::internal, "stored task spec is not JSON");
-  Envelope e;
-  e.message_type = "task_execution";
-  e.task_id = run_id;
-  e.client_id = s.agent_id;
-  boost::json::object payload{{"task_type", r.get<std::string>("type")}, {"action", "run"}};
+  boost::json::object payload{{"task_type", rows.rows[0].get<std::string>(0)}, {"action", "run"}};
   if (auto* p = spec.as_object().if_contains("parameters"))
     payload["parameters"] = *p;
   if (auto* t = spec.as_object().if_contains("timeout_seconds"))
     payload["timeout_seconds"] = *t;
+  std::lock_guard lock(payload_mu_);
+  if (payloads_.size() >= 1024)  // tasks are immutable; forgetting them only costs a re-read
+    payloads_.clear();
+  payloads_.emplace(task_id, payload);
+  return payload;
+}
+
+Result<void> Gateway::send_run(Session& s, const std::string& run_id) {
+  RIS_TRY(auto rows, store_.query("SELECT state, task_id FROM task_runs WHERE id = ? AND "
+                                  "agent_id = ?",
+                                  {run_id, s.agent_id}));
+  if (rows.rows.empty())
+    return fail(Errc::not_found, "no such run");
+  const auto& r = rows.rows[0];
+  RIS_TRY(auto payload, execution_payload(r.get<std::string>(1)));
+  Envelope e;
+  e.message_type = "task_execution";
+  e.task_id = run_id;
+  e.client_id = s.agent_id;
   e.payload = std::move(payload);
   RIS_TRY_VOID(sign(e, task_key_));
-  if (r.get<std::string>("state") == "pending")
+  if (r.get<std::string>(0) == "pending")
     RIS_TRY_VOID(store_.query(
         "UPDATE task_runs SET state = 'dispatched', dispatched_at = ? WHERE id = ? AND state = "
         "'pending'",

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "ris/core/worker_pool.hpp"
@@ -106,6 +107,10 @@ class Gateway {
   void session_closed(Session& s);
   void redeliver(Session& s);
   Result<void> send_run(Session& s, const std::string& run_id);
+  // What task_execution carries for a task (type, parameters, timeout), parsed once per task:
+  // the stored spec also holds the target, which for a fan-out lists every agent, and parsing
+  // it for each run made dispatch quadratic in the fan-out's size.
+  Result<boost::json::object> execution_payload(const std::string& task_id);
   void sweep();
   void publish_run_event(const std::string& run_id, boost::json::object event);
 
@@ -126,6 +131,8 @@ class Gateway {
     double tasks_executed = 0, memory_bytes = 0;
   };
   std::map<std::string, AgentCounters> counters_;  // latest heartbeat of each connected agent
+  std::mutex payload_mu_;
+  std::unordered_map<std::string, boost::json::object> payloads_;  // task id → payload (bounded)
   metrics::Family<metrics::Counter>* completed_ = nullptr;
 
   std::mutex sweep_mu_;
