@@ -68,6 +68,13 @@ TEST_F(Risbench, fanout_stores_every_result) {
   EXPECT_GT(num(m, "all_results_stored_ms"), 0);
 }
 
+TEST_F(Risbench, throughput_streams_to_risd_and_to_subscribers) {
+  auto m = run("throughput", "--agents 3 --subscribers 4 --messages 50");
+  for (const char* k : {"agent_to_server_msgs_per_s_64b", "server_to_subscribers_msgs_per_s_64b",
+                        "agent_to_server_msgs_per_s_1kib", "server_to_subscribers_msgs_per_s_1kib"})
+    EXPECT_GT(num(m, k), 0) << k;
+}
+
 TEST_F(Risbench, peer_measures_ris_and_nats_side_by_side) {
   auto m = run("peer", "--agents 3 --subscribers 4 --messages 50");
   for (const char* k : {"agent_to_server_msgs_per_s_64b", "server_to_subscribers_msgs_per_s_64b",
