@@ -336,5 +336,39 @@ TEST_F(Services, seed_docker_management_start_service_runs_a_named_container) {
             json::value("docker start_service: \"image\" is required"));
 }
 
+TEST_F(Services, changes_need_manage_services_reads_view_agents_and_are_audited) {
+  auto& a = docker_agent();
+  auto token_with = [&](json::array permissions) {
+    auto r = call("POST", "/api/v1/spaces/" + space_ + "/tokens", token_,
+                  {{"name", "scoped"}, {"permissions", permissions}, {"ttl_seconds", 600}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(json::parse(r.body).at("token").as_string());
+  };
+  const std::string viewer = token_with({"VIEW_AGENTS"});
+  const std::string runner = token_with({"VIEW_AGENTS", "RUN_TASKS"});
+  const std::string services = "/api/v1/spaces/" + space_ + "/services";
+  ASSERT_EQ(call("POST", services, token_, web_spec("perm", 0)).status, 201);
+  EXPECT_EQ(call("GET", services, viewer).status, 200);
+  EXPECT_EQ(call("GET", services + "/perm", viewer).status, 200);
+  EXPECT_EQ(call("POST", services, viewer, web_spec("other", 0)).status, 403);
+  EXPECT_EQ(call("POST", services + "/perm/scale", viewer, {{"replicas", 2}}).status, 403);
+  EXPECT_EQ(call("DELETE", services + "/perm", viewer).status, 403);
+  // Docker tasks that change containers need MANAGE_SERVICES on top of RUN_TASKS; reads do not.
+  const json::object target{{"agents", json::array{json::value(a.id())}}};
+  EXPECT_EQ(call("POST", "/api/v1/spaces/" + space_ + "/tasks", runner,
+                 {{"type", "docker"}, {"parameters", {{"action", "info"}}}, {"target", target}})
+                .status,
+            201);
+  EXPECT_EQ(call("POST", "/api/v1/spaces/" + space_ + "/tasks", runner,
+                 {{"type", "docker"},
+                  {"parameters", {{"action", "remove"}, {"container", "x"}}},
+                  {"target", target}})
+                .status,
+            403);
+  auto audit = call("GET", "/api/v1/spaces/" + space_ + "/audit?action=service.create", token_);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_NE(audit.body.find("service.create"), std::string::npos) << audit.body;
+}
+
 }  // namespace
 }  // namespace ris::test
