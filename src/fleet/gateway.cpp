@@ -307,7 +307,7 @@ void Gateway::handle(Session& s, const std::string& text) {
       auto updated = store_.query(
           "UPDATE task_runs SET state = ?, finished_at = ?, exit_code = ?, signal = ?, error = ?, "
           "result = ? WHERE id = ? AND agent_id = ? AND state IN ('pending', 'dispatched', "
-          "'running', 'lost') RETURNING id",
+          "'running', 'lost') RETURNING task_id",
           {state, now_rfc3339(), opt_int(e.payload, "exit_code"), opt_int(e.payload, "signal"),
            str(e.payload, "error"),
            result ? store::Value(boost::json::serialize(*result)) : store::Value(), e.task_id,
@@ -321,11 +321,8 @@ void Gateway::handle(Session& s, const std::string& text) {
         if (const auto* code = e.payload.if_contains("exit_code"))
           event["exit_code"] = *code;
         publish_run_event(e.task_id, std::move(event));
-        if (finished_handler_) {
-          auto task = store_.query("SELECT task_id FROM task_runs WHERE id = ?", {e.task_id});
-          if (task && !task->rows.empty())
-            finished_handler_({e.task_id, task->rows[0].get<std::string>(0), s.agent_id, state});
-        }
+        if (finished_handler_)
+          finished_handler_({e.task_id, updated->rows[0].get<std::string>(0), s.agent_id, state});
       }
     }
   } else if (type == "refused") {
@@ -366,6 +363,31 @@ bool Gateway::send_control(const std::string& agent_id, Envelope e) {
   }
   s->send(e);
   return true;
+}
+
+void Gateway::send_new_run(const std::string& agent_id, const std::string& run_id,
+                           const std::string& task_id) {
+  std::shared_ptr<Session> s;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(agent_id); it != sessions_.end())
+      s = it->second.lock();
+  }
+  if (!s)
+    return;
+  s->enqueue([this, s, run_id, task_id] {
+    auto payload = execution_payload(task_id);
+    if (!payload)
+      return log::error("dispatch_failed", {{"run", run_id}, {"error", payload.error().message}});
+    Envelope e;
+    e.message_type = "task_execution";
+    e.task_id = run_id;
+    e.client_id = s->agent_id;
+    e.payload = std::move(*payload);
+    if (auto signed_ok = sign(e, task_key_); !signed_ok)
+      return log::error("dispatch_failed", {{"run", run_id}, {"error", signed_ok.error().message}});
+    s->send(e);
+  });
 }
 
 void Gateway::dispatch_pending(const std::string& agent_id) {

@@ -279,6 +279,16 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
                {"retries", retries},         {"retry_delay_seconds", retry_delay},
                {"priority", priority}};
   const std::string pending_until = rfc3339_in(ttl);
+  // Runs for connected agents are stored as dispatched and sent straight away; the others wait
+  // as pending for their agent's reconnect (which redelivers both kinds).
+  struct NewRun {
+    std::string id, agent_id;
+    bool connected;
+  };
+  std::vector<NewRun> runs;
+  runs.reserve(agents.size());
+  for (const auto& a : agents)
+    runs.push_back({new_id(), a.id, gateway_.connected(a.id)});
   RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
     RIS_TRY_VOID(
         tx.query("INSERT INTO tasks (id, space_id, created_by, created_at, type, spec, mode) "
@@ -286,15 +296,21 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
                  "?, ?, ?, ?)",
                  {task.id, task.space_id, task.created_by, task.created_at, type,
                   boost::json::serialize(task.spec), mode}));
-    for (const auto& a : agents)
+    for (const auto& r : runs)
       RIS_TRY_VOID(tx.query(
           "INSERT INTO task_runs (id, task_id, space_id, agent_id, state, created_at, "
-          "pending_until, priority) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-          {new_id(), task.id, task.space_id, a.id, task.created_at, pending_until, priority}));
+          "dispatched_at, pending_until, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {r.id, task.id, task.space_id, r.agent_id, r.connected ? "dispatched" : "pending",
+           task.created_at, r.connected ? store::Value(task.created_at) : store::Value(),
+           pending_until, priority}));
     return {};
   }));
-  for (const auto& a : agents)
-    gateway_.dispatch_pending(a.id);
+  for (const auto& r : runs) {
+    if (r.connected)
+      gateway_.send_new_run(r.agent_id, r.id, task.id);
+    else
+      gateway_.dispatch_pending(r.agent_id);  // in case it connected meanwhile
+  }
   return get(access, task.id);
 }
 

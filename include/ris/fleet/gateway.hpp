@@ -66,6 +66,10 @@ class Gateway {
 
   // Sends the pending runs of `agent_id` if it is connected (blocking: call on the pool).
   void dispatch_pending(const std::string& agent_id);
+  // Sends a run just stored as 'dispatched' for a connected agent, with no further database
+  // work (a fan-out's hot path). If the agent has gone meanwhile, its reconnect redelivers it.
+  void send_new_run(const std::string& agent_id, const std::string& run_id,
+                    const std::string& task_id);
   // Asks the agent running `run_id` to stop it (signed task_cancel).
   void cancel(const std::string& agent_id, const std::string& run_id);
   // Closes the agent's connection (revocation).
