@@ -39,7 +39,8 @@ class Services : public FleetFixture {
     image_ = "ris-test-busybox:" + std::to_string(getpid()) + "-" +
              ::testing::UnitTest::GetInstance()->current_test_info()->name();
     archive_ = upload_busybox();
-    base_port_ = 20000 + (getpid() % 2000) * 8;
+    // Below the ephemeral range (32768+), where an outgoing connection could hold the port.
+    base_port_ = 20000 + (getpid() % 1500) * 8;
   }
   void TearDown() override {
     FleetFixture::TearDown();
