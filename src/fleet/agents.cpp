@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <chrono>
 
 #include "ris/core/ids.hpp"
@@ -151,6 +152,28 @@ Result<std::vector<Agent>> Agents::list(const identity::SpaceAccess& access,
     Agent a = from_row(r);
     if (selector.matches(a.labels))
       out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<std::vector<Agent>> Agents::get_many(const identity::SpaceAccess& access,
+                                            const std::vector<std::string>& ids) {
+  RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
+  constexpr size_t kChunk = 500;  // well under SQLite's limit on bound parameters
+  std::vector<Agent> out;
+  for (size_t from = 0; from < ids.size(); from += kChunk) {
+    const size_t to = std::min(ids.size(), from + kChunk);
+    std::string sql =
+        "SELECT " + std::string(kColumns) + " FROM agents WHERE space_id = ? AND id IN (";
+    std::vector<store::Value> params{access.space_id};
+    for (size_t i = from; i < to; ++i) {
+      sql += i == from ? "?" : ", ?";
+      params.emplace_back(ids[i]);
+    }
+    sql += ")";
+    RIS_TRY(auto rows, store_.query(sql, std::move(params)));
+    for (const auto& r : rows.rows)
+      out.push_back(from_row(r));
   }
   return out;
 }

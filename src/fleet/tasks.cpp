@@ -230,27 +230,21 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
   std::vector<Agent> agents;
   const auto& t = target->as_object();
   if (const auto* ids = t.if_contains("agents"); ids && ids->is_array()) {
-    // A long list (a fan-out by ids) is matched against the space's agents read once, not
-    // looked up one query at a time.
-    std::map<std::string, Agent, std::less<>> space_agents;
-    if (ids->as_array().size() > 32) {
-      RIS_TRY(auto all, agents_.list(access, Selector{}));
-      for (auto& a : all)
-        space_agents.emplace(a.id, std::move(a));
-    }
+    // Read in chunks (a fan-out by ids lists thousands), kept in the order given.
+    std::vector<std::string> wanted;
     std::set<std::string> seen;
-    for (const auto& id : ids->as_array()) {
-      if (!id.is_string() || !seen.insert(std::string(id.as_string())).second)
-        continue;
-      if (space_agents.empty()) {
-        RIS_TRY(auto a, agents_.get(access, id.as_string()));
-        agents.push_back(std::move(a));
-      } else if (auto it = space_agents.find(std::string_view(id.as_string()));
-                 it != space_agents.end()) {
-        agents.push_back(it->second);
-      } else {
+    for (const auto& id : ids->as_array())
+      if (id.is_string() && seen.insert(std::string(id.as_string())).second)
+        wanted.emplace_back(id.as_string());
+    RIS_TRY(auto found, agents_.get_many(access, wanted));
+    std::map<std::string, Agent, std::less<>> by_id;
+    for (auto& a : found)
+      by_id.emplace(a.id, std::move(a));
+    for (const auto& id : wanted) {
+      auto it = by_id.find(id);
+      if (it == by_id.end())
         return fail(Errc::not_found, "no such agent");
-      }
+      agents.push_back(std::move(it->second));
     }
   } else if (const auto* sel = t.if_contains("selector"); sel && sel->is_string()) {
     RIS_TRY(auto selector, parse_selector(sel->as_string()));

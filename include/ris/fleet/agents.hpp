@@ -54,6 +54,10 @@ class Agents {
 
   Result<std::vector<Agent>> list(const identity::SpaceAccess& access, const Selector& selector);
   Result<Agent> get(const identity::SpaceAccess& access, std::string_view id);
+  // The agents of the space among `ids`, in chunked queries (a fan-out's target list); ids of
+  // other spaces or of no agent are left out.
+  Result<std::vector<Agent>> get_many(const identity::SpaceAccess& access,
+                                      const std::vector<std::string>& ids);
   Result<Agent> set_labels(const identity::SpaceAccess& access, std::string_view id,
                            const Labels& labels);
   Result<void> revoke(const identity::SpaceAccess& access, std::string_view id);
