@@ -34,6 +34,7 @@ boost::json::object agent_json(ApiContext& ctx, const fleet::Agent& a) {
           {"arch", a.arch},
           {"agent_version", a.agent_version},
           {"addresses", a.addresses},
+          {"capabilities", a.capabilities},
           {"first_seen", a.first_seen},
           {"last_seen", a.last_seen},
           {"health", a.health}};

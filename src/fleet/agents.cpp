@@ -1,8 +1,8 @@
 #include "ris/fleet/agents.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <algorithm>
 #include <chrono>
 
 #include "ris/core/ids.hpp"
@@ -17,7 +17,7 @@ constexpr int kHealthHistory = 720;  // e.g. two hours at one sample per 10 s
 constexpr std::string_view kColumns =
     "id, space_id, name, labels, hostname, os, kernel, arch, agent_version, addresses, first_seen, "
     "last_seen, "
-    "revoked_at, health";
+    "revoked_at, health, capabilities";
 
 boost::json::value parse_or(const std::string& text, boost::json::value fallback) {
   boost::json::error_code ec;
@@ -42,6 +42,9 @@ Agent from_row(const store::Row& r) {
   a.first_seen = r.get<std::string>("first_seen");
   a.last_seen = r.get<std::string>("last_seen");
   a.revoked = !r.is_null("revoked_at");
+  if (auto caps = parse_or(r.get<std::string>("capabilities"), boost::json::array{});
+      caps.is_array())
+    a.capabilities = caps.as_array();
   auto h = parse_or(r.get<std::string>("health"), boost::json::object{});
   if (h.is_object())
     a.health = h.as_object();
@@ -236,11 +239,17 @@ Result<void> Agents::record_hello(std::string_view id, const boost::json::object
     for (const auto& v : a->as_array())
       if (v.is_string() && addrs.size() < 32)
         addrs.push_back(v);
+  boost::json::array caps;
+  if (const auto* c = f.if_contains("capabilities"); c && c->is_array())
+    for (const auto& v : c->as_array())
+      if (v.is_string() && v.as_string().size() <= 64 && caps.size() < 32)
+        caps.push_back(v);
   RIS_TRY_VOID(store_.query(
       "UPDATE agents SET hostname = ?, os = ?, kernel = ?, arch = ?, agent_version = ?, "
-      "addresses = ?, last_seen = ? WHERE id = ?",
+      "addresses = ?, capabilities = ?, last_seen = ? WHERE id = ?",
       {str(f, "hostname"), str(f, "os"), str(f, "kernel"), str(f, "arch"), str(f, "agent_version"),
-       boost::json::serialize(addrs), now_rfc3339(), std::string(id)}));
+       boost::json::serialize(addrs), boost::json::serialize(caps), now_rfc3339(),
+       std::string(id)}));
   return {};
 }
 

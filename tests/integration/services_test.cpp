@@ -135,7 +135,11 @@ class Services : public FleetFixture {
 };
 
 TEST_F(Services, two_replicas_serve_http_on_loopback_and_their_logs_are_collected) {
-  docker_agent();
+  auto& agent = docker_agent();
+  auto shown =
+      json::parse(call("GET", "/api/v1/spaces/" + space_ + "/agents/" + agent.id(), token_).body);
+  EXPECT_NE(json::serialize(shown.at("capabilities")).find("\"docker\""), std::string::npos)
+      << json::serialize(shown);
   auto r = call("POST", "/api/v1/spaces/" + space_ + "/services", token_, web_spec("web", 2));
   ASSERT_EQ(r.status, 201) << r.body;
   ASSERT_TRUE(eventually([&] { return settled("web", 2); }, 90s))
@@ -292,6 +296,11 @@ TEST_F(Services, docker_absent_gives_a_clear_error_and_the_rest_works) {
     return !agents.empty() && agents[0].as_object().contains("error") &&
            agents[0].at("error").as_string().find("not reachable") != std::string::npos;
   })) << json::serialize(service("nodock"));
+  // The agent says so: no "docker" among its capabilities.
+  auto agent =
+      json::parse(call("GET", "/api/v1/spaces/" + space_ + "/agents/" + a.id(), token_).body);
+  EXPECT_EQ(json::serialize(agent.at("capabilities")).find("docker"), std::string::npos)
+      << json::serialize(agent);
   // Other tasks still run.
   auto echo = create_task({{"type", "echo"},
                            {"parameters", {{"message", "still here"}}},

@@ -38,6 +38,7 @@ struct Agent {
   std::string id, space_id, name, hostname, os, kernel, arch, agent_version, first_seen, last_seen;
   Labels labels;
   boost::json::array addresses;
+  boost::json::array capabilities;  // from the latest hello: "docker" when Docker answers
   boost::json::object health;
   bool revoked = false;
 };
