@@ -16,11 +16,6 @@ using namespace std::chrono_literals;
 namespace {
 constexpr const char* kAdminPassword = "risbench administrator passphrase";
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // The end of a log, for error messages.
 std::string tail(const std::filesystem::path& p) {
   const std::string text = read_file(p);
@@ -37,6 +32,10 @@ size_t count_lines(const std::filesystem::path& p) {
 }
 }  // namespace
 
+std::filesystem::path ca_file_of(const std::filesystem::path& work) {
+  return work / "data/tls/ca.crt";
+}
+
 Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
   std::filesystem::create_directories(options_.work / "data");
   if (!options_.port)
@@ -49,7 +48,7 @@ Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
       std::map<std::string, std::string>{{"RIS_ADMIN_EMAIL", "bench@localhost"},
                                          {"RIS_ADMIN_PASSWORD", kAdminPassword}},
       options_.work / "risd.log");
-  ca_file_ = options_.work / "data/tls/ca.crt";
+  ca_file_ = ca_file_of(options_.work);
   net::Url url{"127.0.0.1", static_cast<uint16_t>(options_.port), "/", ""};
   // risd makes its CA on first start: wait for it, then for the port.
   for (int i = 0; i < 600; ++i) {

@@ -19,6 +19,9 @@ struct FleetOptions {
   int port = 0;                // 0: a free one
 };
 
+// risd's CA certificate in a work directory (made by risd on its first start).
+std::filesystem::path ca_file_of(const std::filesystem::path& work);
+
 class Fleet {
  public:
   explicit Fleet(FleetOptions options);  // starts risd and signs in; throws on failure

@@ -135,6 +135,11 @@ void Child::stop(std::chrono::milliseconds grace) {
   }
 }
 
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 int64_t rss_bytes(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -145,8 +150,7 @@ int64_t rss_bytes(pid_t pid) {
 }
 
 double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
   // Fields after the command name (which may hold spaces) start after the last ')'.
   std::istringstream rest(text.substr(text.rfind(')') + 2));
   std::string field;

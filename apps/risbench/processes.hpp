@@ -41,6 +41,9 @@ class Child {
 // A loopback TCP port nobody listens on right now.
 int free_port();
 
+// A whole file ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& p);
+
 // Resident set size in bytes and CPU time (user + system) in seconds, from /proc/PID.
 int64_t rss_bytes(pid_t pid);
 double cpu_seconds(pid_t pid);

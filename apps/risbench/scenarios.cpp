@@ -104,6 +104,18 @@ FleetOptions fleet_options(const BenchOptions& o) {
   return {o.risd, o.work, o.port};
 }
 
+// risd with N simulated agents, all connected and seen online by risd.
+struct ConnectedFleet {
+  ConnectedFleet(const BenchOptions& o, size_t n)
+      : fleet(fleet_options(o)), sims(o, fleet, n, seen) {
+    connect_all(seen, n);
+    wait_online(fleet, n);
+  }
+  Fleet fleet;
+  Observed seen;
+  Sims sims;
+};
+
 // 1. capacity: N agents connected and heartbeating; risd's memory and idle CPU.
 json::object capacity(const BenchOptions& o) {
   const size_t n = o.agents ? o.agents : 1000;
@@ -140,11 +152,8 @@ json::object capacity(const BenchOptions& o) {
 // 2. latency: echo tasks at a fixed rate, each to one of N agents; submit → result stored.
 json::object latency(const BenchOptions& o) {
   const size_t n = o.agents ? o.agents : 100;
-  Fleet fleet(fleet_options(o));
-  Observed seen;
-  Sims sims(o, fleet, n, seen);
-  connect_all(seen, n);
-  wait_online(fleet, n);
+  ConnectedFleet connected(o, n);
+  auto& [fleet, seen, sims] = connected;
   const size_t total = static_cast<size_t>(o.rate * o.duration);
   // Open loop: task i is due at start + i/rate and its latency counts from then, so a slow
   // submission shows in the figures instead of slowing the load down.
@@ -160,10 +169,7 @@ json::object latency(const BenchOptions& o) {
   for (int t = 0; t < submitters; ++t)
     threads.emplace_back([&, t] {
       net::HttpsClient client({"127.0.0.1", static_cast<uint16_t>(fleet.port()), "/", ""},
-                              net::ClientTls{[&] {
-                                std::ifstream in(fleet.ca_file());
-                                return std::string(std::istreambuf_iterator<char>(in), {});
-                              }()});
+                              net::ClientTls{read_file(fleet.ca_file())});
       for (size_t i = static_cast<size_t>(t); i < total; i += submitters) {
         const int64_t wait = due[i] - now_ns();
         if (wait > 0)
@@ -206,11 +212,8 @@ json::object latency(const BenchOptions& o) {
 // 3. fan-out: one task to every one of N agents; until every result is stored.
 json::object fanout(const BenchOptions& o) {
   const size_t n = o.agents ? o.agents : 1000;
-  Fleet fleet(fleet_options(o));
-  Observed seen;
-  Sims sims(o, fleet, n, seen);
-  connect_all(seen, n);
-  wait_online(fleet, n);
+  ConnectedFleet connected(o, n);
+  auto& [fleet, seen, sims] = connected;
   const double cpu_before = cpu_seconds(fleet.risd_pid());
   const int64_t start = now_ns();
   auto task = fleet.api("POST", "/api/v1/spaces/" + fleet.space() + "/tasks",
@@ -240,9 +243,8 @@ json::object fanout(const BenchOptions& o) {
 }
 
 // Starts subscriber processes (`kind` ris or nats) and waits until all are subscribed.
-std::vector<std::unique_ptr<Child>> subscribers(const BenchOptions& o, const Fleet& fleet,
-                                                Observed& seen, const std::string& kind,
-                                                const std::string& url,
+std::vector<std::unique_ptr<Child>> subscribers(const BenchOptions& o, Observed& seen,
+                                                const std::string& kind, const std::string& url,
                                                 const std::vector<std::string>& extra) {
   std::vector<std::unique_ptr<Child>> out;
   const size_t processes = 2;
@@ -251,12 +253,12 @@ std::vector<std::unique_ptr<Child>> subscribers(const BenchOptions& o, const Fle
     std::vector<std::string> argv{o.self.string(), "subscribe",
                                   "--kind",        kind,
                                   "--url",         url,
-                                  "--ca",          fleet.ca_file().string(),
+                                  "--ca",          ca_file_of(o.work).string(),
                                   "--connections", std::to_string(count),
                                   "--expect",      std::to_string(o.messages)};
     argv.insert(argv.end(), extra.begin(), extra.end());
     out.push_back(std::make_unique<Child>(argv, std::map<std::string, std::string>{},
-                                          fleet.work() / "subscribers.log",
+                                          o.work / "subscribers.log",
                                           [&seen](const std::string& l) { seen.line(l); }));
   }
   if (!seen.wait([&](const Observed& s) { return s.opened >= o.subscribers; }, 120s))
@@ -281,11 +283,8 @@ double delivered_per_second(Observed& seen, size_t subscribers) {
 // /events/v1 subscribers, at 64 B and 1 KiB.
 json::object throughput(const BenchOptions& o) {
   const size_t n = o.agents ? o.agents : 10;
-  Fleet fleet(fleet_options(o));
-  Observed seen;
-  Sims sims(o, fleet, n, seen);
-  connect_all(seen, n);
-  wait_online(fleet, n);
+  ConnectedFleet connected(o, n);
+  auto& [fleet, seen, sims] = connected;
   json::object out{{"agents", n}, {"subscribers", o.subscribers}, {"messages", o.messages}};
   for (int64_t bytes : {64, 1024}) {
     const std::string size = bytes == 64 ? "64b" : "1kib";
@@ -318,7 +317,7 @@ json::object throughput(const BenchOptions& o) {
                              {"bench_delay_ms", static_cast<int64_t>(1000 + 20 * o.subscribers)}}));
     const std::string task_id(task.at("id").as_string());
     auto subs = subscribers(
-        o, fleet, seen, "ris", "https://127.0.0.1:" + std::to_string(fleet.port()) + "/events/v1",
+        o, seen, "ris", "https://127.0.0.1:" + std::to_string(fleet.port()) + "/events/v1",
         {"--token", fleet.auth_header().substr(7), "--space", fleet.space(), "--task", task_id});
     out["server_to_subscribers_msgs_per_s_" + size] = delivered_per_second(seen, o.subscribers);
   }
@@ -362,7 +361,6 @@ void nats_publish(int port, const std::string& subject, size_t count, size_t byt
 // risd's certificate), same clients, sizes and counts, in the same run.
 json::object peer(const BenchOptions& o) {
   json::object out = throughput(o);
-  Fleet fleet(fleet_options(o));  // for the CA and certificate files, and the same machine state
   const int tcp_port = free_port(), ws_port = free_port();
   const auto conf = o.work / "nats.conf";
   {
@@ -379,7 +377,7 @@ json::object peer(const BenchOptions& o) {
   for (int64_t bytes : {64, 1024}) {
     const std::string size = bytes == 64 ? "64b" : "1kib";
     Observed seen;
-    auto subs = subscribers(o, fleet, seen, "nats", "https://127.0.0.1:" + std::to_string(ws_port),
+    auto subs = subscribers(o, seen, "nats", "https://127.0.0.1:" + std::to_string(ws_port),
                             {"--subject", "bench"});
     nats_publish(tcp_port, "bench", o.messages, static_cast<size_t>(bytes));
     const double nats_rate = delivered_per_second(seen, o.subscribers);

@@ -18,11 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 int64_t param(const json::object& p, std::string_view k) {
   const auto* v = p.if_contains(k);
   return v && v->is_int64() ? v->as_int64() : 0;

@@ -3,7 +3,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -40,8 +39,7 @@ int run_subscribers(const SubscribeOptions& o) {
     std::fprintf(stderr, "risbench subscribe: %s\n", url.error().message.c_str());
     return 2;
   }
-  std::ifstream in(o.ca_file, std::ios::binary);
-  const net::ClientTls tls{std::string(std::istreambuf_iterator<char>(in), {})};
+  const net::ClientTls tls{read_file(o.ca_file)};
   net::ClientLoop loop;
   std::vector<std::unique_ptr<Subscriber>> subs;
   size_t done = 0;

@@ -194,6 +194,24 @@ Result<boost::json::object> Gateway::execution_payload(const std::string& task_i
   return payload;
 }
 
+std::shared_ptr<Gateway::Session> Gateway::session_of(const std::string& agent_id) const {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(agent_id);
+  return it == sessions_.end() ? nullptr : it->second.lock();
+}
+
+Result<Envelope> Gateway::execution_message(const std::string& agent_id, const std::string& run_id,
+                                            const std::string& task_id) {
+  RIS_TRY(auto payload, execution_payload(task_id));
+  Envelope e;
+  e.message_type = "task_execution";
+  e.task_id = run_id;
+  e.client_id = agent_id;
+  e.payload = std::move(payload);
+  RIS_TRY_VOID(sign(e, task_key_));
+  return e;
+}
+
 Result<void> Gateway::send_run(Session& s, const std::string& run_id) {
   RIS_TRY(auto rows, store_.query("SELECT state, task_id FROM task_runs WHERE id = ? AND "
                                   "agent_id = ?",
@@ -201,13 +219,7 @@ Result<void> Gateway::send_run(Session& s, const std::string& run_id) {
   if (rows.rows.empty())
     return fail(Errc::not_found, "no such run");
   const auto& r = rows.rows[0];
-  RIS_TRY(auto payload, execution_payload(r.get<std::string>(1)));
-  Envelope e;
-  e.message_type = "task_execution";
-  e.task_id = run_id;
-  e.client_id = s.agent_id;
-  e.payload = std::move(payload);
-  RIS_TRY_VOID(sign(e, task_key_));
+  RIS_TRY(auto e, execution_message(s.agent_id, run_id, r.get<std::string>(1)));
   if (r.get<std::string>(0) == "pending")
     RIS_TRY_VOID(store_.query(
         "UPDATE task_runs SET state = 'dispatched', dispatched_at = ? WHERE id = ? AND state = "
@@ -348,12 +360,7 @@ void Gateway::handle(Session& s, const std::string& text) {
 }
 
 bool Gateway::send_control(const std::string& agent_id, Envelope e) {
-  std::shared_ptr<Session> s;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = sessions_.find(agent_id); it != sessions_.end())
-      s = it->second.lock();
-  }
+  auto s = session_of(agent_id);
   if (!s)
     return false;
   e.client_id = agent_id;
@@ -367,36 +374,19 @@ bool Gateway::send_control(const std::string& agent_id, Envelope e) {
 
 void Gateway::send_new_run(const std::string& agent_id, const std::string& run_id,
                            const std::string& task_id) {
-  std::shared_ptr<Session> s;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = sessions_.find(agent_id); it != sessions_.end())
-      s = it->second.lock();
-  }
+  auto s = session_of(agent_id);
   if (!s)
     return;
   s->enqueue([this, s, run_id, task_id] {
-    auto payload = execution_payload(task_id);
-    if (!payload)
-      return log::error("dispatch_failed", {{"run", run_id}, {"error", payload.error().message}});
-    Envelope e;
-    e.message_type = "task_execution";
-    e.task_id = run_id;
-    e.client_id = s->agent_id;
-    e.payload = std::move(*payload);
-    if (auto signed_ok = sign(e, task_key_); !signed_ok)
-      return log::error("dispatch_failed", {{"run", run_id}, {"error", signed_ok.error().message}});
-    s->send(e);
+    auto e = execution_message(s->agent_id, run_id, task_id);
+    if (!e)
+      return log::error("dispatch_failed", {{"run", run_id}, {"error", e.error().message}});
+    s->send(*e);
   });
 }
 
 void Gateway::dispatch_pending(const std::string& agent_id) {
-  std::shared_ptr<Session> s;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = sessions_.find(agent_id); it != sessions_.end())
-      s = it->second.lock();
-  }
+  auto s = session_of(agent_id);
   if (!s)
     return;
   // Through the session's queue, so a dispatch never races the session's own redelivery.
@@ -412,12 +402,7 @@ void Gateway::dispatch_pending(const std::string& agent_id) {
 }
 
 void Gateway::cancel(const std::string& agent_id, const std::string& run_id) {
-  std::shared_ptr<Session> s;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = sessions_.find(agent_id); it != sessions_.end())
-      s = it->second.lock();
-  }
+  auto s = session_of(agent_id);
   if (!s)
     return;
   Envelope e;
@@ -429,12 +414,7 @@ void Gateway::cancel(const std::string& agent_id, const std::string& run_id) {
 }
 
 void Gateway::disconnect(const std::string& agent_id, uint16_t code, const std::string& reason) {
-  std::shared_ptr<Session> s;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = sessions_.find(agent_id); it != sessions_.end())
-      s = it->second.lock();
-  }
+  auto s = session_of(agent_id);
   if (s)
     s->close(code, reason);
 }

@@ -1,5 +1,7 @@
 #include "ris/net/router.hpp"
 
+#include <map>
+
 namespace ris::net {
 namespace {
 std::vector<std::string> split_path(std::string_view path) {
@@ -20,6 +22,23 @@ std::vector<std::string> split_path(std::string_view path) {
 bool is_param(const std::string& seg) {
   return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
 }
+// Whether a path's segments fit a route's pattern; fills `params` (if given) on a fit.
+bool fits(const std::vector<std::string>& pattern, const std::vector<std::string>& segments,
+          std::map<std::string, std::string>* params) {
+  if (pattern.size() != segments.size())
+    return false;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (is_param(pattern[i])) {
+      if (segments[i].empty())
+        return false;
+      if (params)
+        (*params)[pattern[i].substr(1, pattern[i].size() - 2)] = segments[i];
+    } else if (pattern[i] != segments[i]) {
+      return false;
+    }
+  }
+  return true;
+}
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
@@ -34,15 +53,10 @@ void Router::add_upload(std::string method, std::string pattern, Handler handler
 }
 
 bool Router::is_upload(std::string_view method, std::string_view path) const {
-  Request probe;
-  probe.method = std::string(method);
-  probe.path = std::string(path.substr(0, path.find('?')));
-  const auto m = match(probe);
-  if (!m.handler)
-    return false;
+  const auto segments = split_path(path.substr(0, path.find('?')));
   for (const auto& r : routes_)
-    if (&r.handler == m.handler)
-      return r.upload;
+    if (r.upload && r.method == method && fits(r.segments, segments, nullptr))
+      return true;
   return false;
 }
 
@@ -59,21 +73,8 @@ Router::Match Router::match(Request& request) const {
   if (request.path.size() > 1 && request.path.back() == '/')
     return m;
   for (const auto& r : routes_) {
-    if (r.segments.size() != segments.size())
-      continue;
     std::map<std::string, std::string> params;
-    bool ok = true;
-    for (size_t i = 0; i < segments.size() && ok; ++i) {
-      if (is_param(r.segments[i])) {
-        if (segments[i].empty())
-          ok = false;
-        else
-          params[r.segments[i].substr(1, r.segments[i].size() - 2)] = segments[i];
-      } else {
-        ok = r.segments[i] == segments[i];
-      }
-    }
-    if (!ok)
+    if (!fits(r.segments, segments, &params))
       continue;
     if (r.method == request.method || (request.method == "HEAD" && r.method == "GET")) {
       m.handler = &r.handler;

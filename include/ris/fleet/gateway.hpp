@@ -115,6 +115,10 @@ class Gateway {
   // the stored spec also holds the target, which for a fan-out lists every agent, and parsing
   // it for each run made dispatch quadratic in the fan-out's size.
   Result<boost::json::object> execution_payload(const std::string& task_id);
+  // A signed task_execution for one run.
+  Result<Envelope> execution_message(const std::string& agent_id, const std::string& run_id,
+                                     const std::string& task_id);
+  std::shared_ptr<Session> session_of(const std::string& agent_id) const;  // null when away
   void sweep();
   void publish_run_event(const std::string& run_id, boost::json::object event);
 
