@@ -80,12 +80,16 @@ class EventsHandler final : public net::WsHandler {
     });
   }
 
+  // Topics: "task" (one task's run_state and run_output), and a space's change notices for
+  // "agents", "tasks" and "services" ({"type":"changed","resource","id",…}). All need
+  // VIEW_AGENTS in the space, as the REST reads do.
   void subscribe(const ClientMessage& m) {
-    if (m.topic != "task")
-      return send(error_frame("unknown_topic", "topics: task", m.id));
+    const bool space_topic = m.topic == "agents" || m.topic == "tasks" || m.topic == "services";
+    if (m.topic != "task" && !space_topic)
+      return send(error_frame("unknown_topic", "topics: task, agents, tasks, services", m.id));
     if (m.id.empty())
       return send(error_frame("bad_message", "a subscription needs an \"id\"", m.id));
-    ctx_.blocking.post([&ctx = ctx_, state = state_, weak = conn_.weak(), m] {
+    ctx_.blocking.post([&ctx = ctx_, state = state_, weak = conn_.weak(), m, space_topic] {
       auto conn = weak.lock();
       if (!conn)
         return;
@@ -103,16 +107,21 @@ class EventsHandler final : public net::WsHandler {
         return reply(
             error_frame("unauthenticated", "send {\"type\":\"auth\",\"token\":…} first", m.id));
       if (!ctx.tasks)
-        return reply(error_frame("unavailable", "tasks are not served here", m.id));
+        return reply(error_frame("unavailable", "the fleet is not served here", m.id));
       auto access = identity::load_access(ctx.store, m.space, *principal);
-      Result<fleet::Task> task =
-          access ? ctx.tasks->get(*access, m.task) : Result<fleet::Task>(fail(access.error()));
-      if (!task)
-        return reply(
-            error_frame(std::string(errc_name(task.error().code)), task.error().message, m.id));
+      Result<void> allowed = access ? identity::require(*access, identity::kViewAgents)
+                                    : Result<void>(fail(access.error()));
+      if (allowed && !space_topic)
+        if (auto task = ctx.tasks->get(*access, m.task); !task)
+          allowed = fail(task.error());
+      if (!allowed)
+        return reply(error_frame(std::string(errc_name(allowed.error().code)),
+                                 allowed.error().message, m.id));
       // The bus calls back on the publisher's thread; the connection's send is thread-safe and
       // bounded (a slow reader is cut off, never buffered without limit).
-      auto sub = ctx.bus.subscribe(fleet::task_subject(m.space, m.task),
+      auto subject = space_topic ? fleet::space_subject(access->space_id, m.topic)
+                                 : fleet::task_subject(access->space_id, m.task);
+      auto sub = ctx.bus.subscribe(std::move(subject),
                                    [weak](std::string_view, const bus::Message& message) {
                                      if (auto c = weak.lock())
                                        c->send(message);

@@ -2,13 +2,17 @@
 //   client → server: {"type":"ping","id":"…"}
 //                    {"type":"auth","token":"<access token or API token>","id":"…"}
 //                    {"type":"subscribe","topic":"task","space":"…","task":"…","id":"…"}
+//                    {"type":"subscribe","topic":"agents"|"tasks"|"services","space":"…","id":"…"}
 //                    {"type":"unsubscribe","id":"<the subscribe's id>"}
 //   server → client: {"type":"hello","protocol":"events/v1","version":"…"} on connect,
 //                    {"type":"pong"|"authenticated"|"subscribed"|"unsubscribed","id":"…"},
 //                    events: {"type":"run_state"|"run_output","task","run","agent",…},
+//                    {"type":"changed","resource":"agents"|"tasks"|"services","space","id",…}
+//                    (agents: "event" connected|disconnected|heartbeat with "health"),
 //                    {"type":"error","code":"…","message":"…","id":"…"} for a bad frame.
-// Unknown types are errors, not closes. After a reconnect a client fetches what it missed from
-// the REST API (GET …/runs/{run}/output?after=SEQ) and subscribes again.
+// Unknown types are errors, not closes. After a reconnect a client subscribes again, then
+// fetches what it missed from the REST API (lists, GET …/runs/{run}/output?after=SEQ): subscribing
+// before reading means no change falls between the two.
 // parse_client_message faces the network: fuzzed by tests/fuzz/fuzz_events_message.cpp.
 #pragma once
 #include <string>

@@ -38,7 +38,7 @@ store::Value opt_int(const boost::json::object& o, std::string_view k) {
 struct Gateway::Session : std::enable_shared_from_this<Session> {
   Gateway& gw;
   std::weak_ptr<net::WsConnection> conn;
-  std::string agent_id, remote;
+  std::string agent_id, space_id, remote;
   bool verified = false;  // pool-side state, touched only by queued jobs
   std::atomic<bool> closed{false};
 
@@ -138,6 +138,7 @@ void Gateway::verify(Session& s) {
     return s.close(4403, agent ? "this agent has been revoked" : "unknown agent");
   }
   s.verified = true;
+  s.space_id = agent->space_id;
   std::shared_ptr<Session> previous;
   {
     std::lock_guard lock(mu_);
@@ -167,6 +168,7 @@ void Gateway::session_closed(Session& s) {
     away_since_[s.agent_id] = std::chrono::steady_clock::now();
     log::info("agent_disconnected", {{"agent", s.agent_id}});
   }
+  publish_change(s.space_id, "agents", s.agent_id, {{"event", "disconnected"}});
 }
 
 Result<boost::json::object> Gateway::execution_payload(const std::string& task_id) {
@@ -256,10 +258,13 @@ void Gateway::handle(Session& s, const std::string& text) {
   if (type == "hello") {
     r = agents_.record_hello(s.agent_id, e.payload);
     redeliver(s);
+    publish_change(s.space_id, "agents", s.agent_id, {{"event", "connected"}});
     if (connected_handler_)
       connected_handler_(s.agent_id);
   } else if (type == "heartbeat") {
     r = agents_.record_heartbeat(s.agent_id, e.payload);
+    publish_change(s.space_id, "agents", s.agent_id,
+                   {{"event", "heartbeat"}, {"health", e.payload}});
     auto number = [&](std::string_view k) {
       const auto* v = e.payload.if_contains(k);
       return !v               ? 0.0
@@ -443,6 +448,22 @@ std::string task_subject(std::string_view space_id, std::string_view task_id) {
   return "space." + std::string(space_id) + ".task." + std::string(task_id);
 }
 
+std::string space_subject(std::string_view space_id, std::string_view resource) {
+  return "space." + std::string(space_id) + "." + std::string(resource);
+}
+
+void Gateway::publish_change(const std::string& space_id, std::string_view resource,
+                             std::string_view id, boost::json::object extra) {
+  if (!bus_ || space_id.empty())
+    return;
+  extra["type"] = "changed";
+  extra["resource"] = resource;
+  extra["space"] = space_id;
+  extra["id"] = id;
+  bus_->publish(space_subject(space_id, resource),
+                std::make_shared<const std::string>(boost::json::serialize(extra)));
+}
+
 void Gateway::publish_run_event(const std::string& run_id, boost::json::object event) {
   if (!bus_)
     return;
@@ -451,10 +472,15 @@ void Gateway::publish_run_event(const std::string& run_id, boost::json::object e
   if (!rows || rows->rows.empty())
     return;
   const auto& r = rows->rows[0];
-  event["task"] = r.get<std::string>(0);
+  const std::string task = r.get<std::string>(0), space = r.get<std::string>(1);
+  event["task"] = task;
   event["run"] = run_id;
   event["agent"] = r.get<std::string>(2);
-  bus_->publish(task_subject(r.get<std::string>(1), r.get<std::string>(0)),
+  // Task lists follow state changes, not output.
+  if (event["type"] == "run_state")
+    publish_change(space, "tasks", task,
+                   {{"run", run_id}, {"agent", event["agent"]}, {"state", event["state"]}});
+  bus_->publish(task_subject(space, task),
                 std::make_shared<const std::string>(boost::json::serialize(event)));
 }
 

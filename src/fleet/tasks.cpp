@@ -315,6 +315,7 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
            pending_until, priority}));
     return {};
   }));
+  gateway_.publish_change(task.space_id, "tasks", task.id, {{"event", "created"}});
   for (const auto& r : runs) {
     if (r.connected)
       gateway_.send_new_run(r.agent_id, r.id, task.id);
@@ -406,6 +407,7 @@ Result<Task> Tasks::cancel(const identity::SpaceAccess& access, std::string_view
   for (const auto& r : task.runs)
     if (r.state == "dispatched" || r.state == "running")
       gateway_.cancel(r.agent_id, r.id);
+  gateway_.publish_change(task.space_id, "tasks", task.id, {{"event", "cancelled"}});
   return get(access, id);
 }
 

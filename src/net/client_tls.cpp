@@ -56,16 +56,43 @@ Result<boost::asio::ssl::context> make_client_context(const ClientTls& tls) {
     if (ec)
       return fail(Errc::invalid_argument, "client certificate or key rejected: " + ec.message());
   }
-  if (tls.ca_pem.empty() && tls.ca_sha256.empty())
+  if (tls.ca_pem.empty() && tls.ca_sha256.empty() && !tls.system_roots)
     return fail(Errc::invalid_argument, "a CA certificate or a CA hash to pin is required");
   return ctx;
 }
+
+namespace {
+// Verifies the server's chain against `store` for `host` (an IP literal or a DNS name).
+Result<void> verify_chain(X509_STORE* store, X509* leaf, STACK_OF(X509) * chain,
+                          const std::string& host, std::string_view hint) {
+  StoreCtxPtr ctx(X509_STORE_CTX_new());
+  X509_STORE_CTX_init(ctx.get(), store, leaf, chain);
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1)
+    X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+  if (X509_verify_cert(ctx.get()) != 1)
+    return fail(Errc::unauthenticated,
+                std::string("server certificate rejected: ") +
+                    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())) +
+                    std::string(hint));
+  return {};
+}
+}  // namespace
 
 Result<std::string> verify_server(SSL* ssl, const ClientTls& tls, const std::string& host) {
   X509* leaf = SSL_get0_peer_certificate(ssl);
   STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
   if (!leaf)
     return fail(Errc::unauthenticated, "the server sent no certificate");
+  StorePtr store(X509_STORE_new());
+  if (tls.ca_pem.empty() && tls.ca_sha256.empty()) {
+    // The system's trust store, for a server with a certificate from a public CA.
+    X509_STORE_set_default_paths(store.get());
+    RIS_TRY_VOID(verify_chain(store.get(), leaf, chain, host,
+                              " (by the system's trust store; give the server's CA with "
+                              "--ca-file or --ca-hash)"));
+    return std::string();
+  }
   X509Ptr anchor;
   if (!tls.ca_pem.empty()) {
     BioPtr bio(BIO_new_mem_buf(tls.ca_pem.data(), static_cast<int>(tls.ca_pem.size())));
@@ -86,17 +113,8 @@ Result<std::string> verify_server(SSL* ssl, const ClientTls& tls, const std::str
                                              tls.ca_sha256 +
                                              " (wrong server, or a man in the middle)");
   }
-  StorePtr store(X509_STORE_new());
   X509_STORE_add_cert(store.get(), anchor.get());
-  StoreCtxPtr ctx(X509_STORE_CTX_new());
-  X509_STORE_CTX_init(ctx.get(), store.get(), leaf, chain);
-  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
-  if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1)
-    X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
-  if (X509_verify_cert(ctx.get()) != 1)
-    return fail(Errc::unauthenticated,
-                std::string("server certificate rejected: ") +
-                    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())));
+  RIS_TRY_VOID(verify_chain(store.get(), leaf, chain, host, ""));
   return to_pem(anchor.get());
 }
 

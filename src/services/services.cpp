@@ -164,7 +164,7 @@ Result<Service> Services::create(const identity::SpaceAccess& access, const json
   });
   if (!created)
     return fail(created.error());
-  push_space(access.space_id);
+  push_space(access.space_id, id);
   return load(access.space_id, id);
 }
 
@@ -192,7 +192,7 @@ Result<Service> Services::add_version(const Service& s, const ServiceSpec& spec,
   });
   if (!done)
     return fail(done.error());
-  push_space(s.space_id);
+  push_space(s.space_id, s.id);
   return load(s.space_id, s.id);
 }
 
@@ -220,7 +220,7 @@ Result<Service> Services::scale(const identity::SpaceAccess& access, std::string
   RIS_TRY(auto s, load(access.space_id, ref));
   RIS_TRY_VOID(store_.query("UPDATE services SET replicas = ?, updated_at = ? WHERE id = ?",
                             {replicas, now_rfc3339(), s.id}));
-  push_space(s.space_id);
+  push_space(s.space_id, s.id);
   return load(s.space_id, s.id);
 }
 
@@ -241,7 +241,7 @@ Result<Service> Services::set_state(const identity::SpaceAccess& access, std::st
   } else {
     return fail(Errc::invalid_argument, "unknown action (stop, start, restart)");
   }
-  push_space(s.space_id);
+  push_space(s.space_id, s.id);
   return load(s.space_id, s.id);
 }
 
@@ -266,7 +266,7 @@ Result<void> Services::remove(const identity::SpaceAccess& access, std::string_v
   RIS_TRY_VOID(identity::require(access, kManageServices));
   RIS_TRY(auto s, load(access.space_id, ref));
   RIS_TRY_VOID(store_.query("DELETE FROM services WHERE id = ?", {s.id}));
-  push_space(s.space_id);  // agents remove the containers of services they no longer get
+  push_space(s.space_id, s.id);  // agents remove the containers of services they no longer get
   return {};
 }
 
@@ -349,7 +349,8 @@ void Services::push_agent(const std::string& agent_id) {
   gateway_.send_control(agent_id, std::move(e));
 }
 
-void Services::push_space(const std::string& space_id) {
+void Services::push_space(const std::string& space_id, const std::string& service_id) {
+  gateway_.publish_change(space_id, "services", service_id);
   auto rows =
       store_.query("SELECT id FROM agents WHERE space_id = ? AND revoked_at IS NULL", {space_id});
   if (!rows)
@@ -412,6 +413,7 @@ Result<void> Services::on_status(const std::string& agent_id, const json::object
         "?) ON CONFLICT (service_id, agent_id) DO UPDATE SET report = excluded.report, "
         "updated_at = excluded.updated_at",
         {s.id, agent_id, json::serialize(report), now_rfc3339()}));
+    gateway_.publish_change(space, "services", s.id, {{"agent", agent_id}});
     if (s.rollout_state != "updating")
       continue;
     const auto* rollout = report.if_contains("rollout");

@@ -42,6 +42,10 @@ namespace ris::fleet {
 
 // The bus subject of a task's live events (run_state, run_output) for people's tools.
 std::string task_subject(std::string_view space_id, std::string_view task_id);
+// The bus subject of a space's change notices for one kind of resource ("agents", "tasks",
+// "services"): people's views refetch what changed (events are at-most-once; a client that
+// subscribes first and lists second misses nothing).
+std::string space_subject(std::string_view space_id, std::string_view resource);
 
 struct GatewayOptions {
   std::chrono::milliseconds lost_after{60'000};  // an agent away this long loses its active runs
@@ -93,6 +97,9 @@ class Gateway {
   void on_message(std::function<Result<void>(const std::string& agent_id, const Envelope&)> fn) {
     message_handler_ = std::move(fn);
   }
+  // Publishes {"type":"changed","resource":…,"id":…,…extra} under space_subject().
+  void publish_change(const std::string& space_id, std::string_view resource, std::string_view id,
+                      boost::json::object extra = {});
   // Signs and sends a control message to the agent if it is connected (false if not).
   bool send_control(const std::string& agent_id, Envelope e);
 

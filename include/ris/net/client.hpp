@@ -21,6 +21,8 @@ struct ClientTls {
   std::string ca_sha256;  // "sha256:<hex>": trust the CA in the server's chain with this hash
   std::string cert_pem;   // optional client certificate …
   std::string key_pem;    // … and its key
+  // With neither ca_pem nor ca_sha256: trust the system's store (a server with a public CA).
+  bool system_roots = false;
 };
 
 struct Url {

@@ -72,8 +72,8 @@ class Services {
   Result<std::pair<std::string, std::string>> archive_for_agent(const std::string& agent_id,
                                                                 std::string_view id);
 
-  // Sends every connected agent of `space_id` its desired set.
-  void push_space(const std::string& space_id);
+  // Sends the space's desired services to its connected agents and tells people's views.
+  void push_space(const std::string& space_id, const std::string& service_id);
 
  private:
   Result<Service> load(const std::string& space_id, std::string_view ref);

@@ -1,0 +1,65 @@
+// risctl's connection to a risd: JSON requests on one keep-alive TLS connection, problem+json
+// errors turned into "Title: detail" messages, and the access token refreshed (and saved) when
+// it has expired.
+#pragma once
+#include <boost/json/value.hpp>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config.hpp"
+#include "ris/core/result.hpp"
+#include "ris/net/client.hpp"
+
+namespace ris::cli {
+
+// A failed request: the HTTP status (0 when no answer) and the server's problem.
+struct ApiError {
+  int status = 0;
+  std::string type;  // problem type's last path segment ("totp-required"), may be empty
+  std::string message;
+};
+
+Result<net::ClientTls> tls_for(const Context& ctx);
+// "Title: detail" from a problem+json body (or the raw body when it is not one).
+ApiError api_error(int status, const std::string& body);
+
+class Api {
+ public:
+  // Signed in through context `name` of `config` (saved to `path` when tokens are refreshed).
+  static Result<Api> open(Config& config, std::filesystem::path path, std::string name);
+  Api(Api&&) noexcept;
+  ~Api();
+
+  // The JSON answer, or an error with the server's message. Empty body for 204.
+  Result<boost::json::value> call(std::string_view method, const std::string& target,
+                                  const std::optional<boost::json::value>& body = std::nullopt);
+  const ApiError& last_error() const { return last_error_; }
+  Context& context() { return *ctx_; }
+  const std::string& context_name() const { return name_; }
+  // "/api/v1/spaces/<space>" of --space or the context's default; an error naming the fix.
+  Result<std::string> space_path();
+  // Resolves a space name or id to its id.
+  Result<std::string> space_id(const std::string& name_or_id);
+  void override_space(std::string space) { space_override_ = std::move(space); }
+  // A fresh access token (refreshed when expired) for the events WebSocket.
+  Result<std::string> access_token();
+
+ private:
+  Api(Config& config, std::filesystem::path path, std::string name, net::Url url,
+      net::ClientTls tls);
+  Result<void> refresh();
+  Result<net::ClientReply> send(std::string_view method, const std::string& target,
+                                const std::string& body);
+
+  Config* config_;
+  std::filesystem::path path_;
+  std::string name_;
+  Context* ctx_;
+  std::unique_ptr<net::HttpsClient> client_;
+  ApiError last_error_;
+  std::string space_override_;
+};
+
+}  // namespace ris::cli

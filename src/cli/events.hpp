@@ -1,0 +1,33 @@
+// A live feed from risd's /events/v1 for risctl (exec, --watch, rollouts): one WebSocket on a
+// background thread that authenticates, keeps its subscriptions, and reconnects with back-off.
+// After a reconnect it delivers {"type":"reconnected"} so the reader refetches what it may have
+// missed (the subscriptions are renewed first, so nothing falls in between).
+#pragma once
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ris/net/client.hpp"
+
+namespace ris::cli {
+
+class Events {
+ public:
+  Events(net::Url url, net::ClientTls tls, std::string token);
+  ~Events();
+  Events(const Events&) = delete;
+  Events& operator=(const Events&) = delete;
+
+  // {"topic":…, "space":…, ["task":…]}; the id is chosen here.
+  void subscribe(boost::json::object subscription);
+  // The next frame within `timeout` (nullopt when none came).
+  std::optional<boost::json::object> next(std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ris::cli

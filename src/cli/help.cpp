@@ -1,0 +1,183 @@
+// Help texts: risctl --help and every command's --help, with examples.
+#include "help.hpp"
+
+#include <map>
+
+namespace ris::cli {
+
+const std::string& top_help() {
+  static const std::string text = R"(risctl — the command line for RIS
+
+Usage: risctl COMMAND [ARGS] [FLAGS]
+
+Sign in:
+  login URL            sign in to a risd and save a context
+  logout               end the session of the current context
+  context              list contexts, switch, choose the default space
+
+Resources (agents, tasks, services, spaces, members, roles, tokens, audit, invitations):
+  get RESOURCE [NAME]  list, or show one (-o table|json|yaml|name, -l SELECTOR, --watch)
+  describe RESOURCE NAME
+                       everything about one resource, for people
+  create RESOURCE      create a space, role, token, service, join-token or invitation
+  delete RESOURCE NAME delete (or revoke, for agents and tokens)
+  edit service NAME    change a service's spec in $EDITOR
+
+Work:
+  exec SELECTOR -- CMD ...
+                       run a command on every matching agent, output live
+  scale service NAME N set a service's replicas and follow the rollout
+  rollout ACTION service NAME
+                       status | restart | rollback [--to-version N] | stop | start
+
+Other:
+  completion bash|zsh  shell completion script
+  version              risctl's version
+
+Global flags:
+  --context NAME       use this context instead of the current one
+  -s, --space NAME     use this space instead of the context's default
+  --config FILE        contexts file (default $RISCTL_CONFIG or ~/.config/ris/config)
+  -h, --help           help for any command
+
+Examples:
+  risctl login https://ris.example.com:8057 --user alice --ca-file ca.crt
+  risctl get agents -l env=prod
+  risctl exec 'role in (web,cache)' -- systemctl restart nginx
+  risctl scale service web 3
+)";
+  return text;
+}
+
+const std::string* command_help(const std::string& command) {
+  static const std::map<std::string, std::string> texts{
+      {"login", R"(Usage: risctl login URL [--user NAME] [--ca-file FILE | --ca-hash sha256:HEX]
+                    [--password-stdin] [--totp CODE] [--name CONTEXT] [--space NAME]
+
+Signs in (password, then the 2FA code when the account has it on) and saves the session as a
+context in ~/.config/ris/config (mode 0600). The server is trusted by its CA: a CA file, the
+SHA-256 pin risd prints at its first start (the CA is then saved with the context), or — with
+neither — the system's trust store.
+
+  --user NAME          email or username (asked when on a terminal)
+  --password-stdin     read the password from standard input (scripts)
+  --totp CODE          the 2FA code (asked when on a terminal)
+  --name CONTEXT       the context's name (default: the server's host:port)
+  --space NAME         the default space (default: your only or first space)
+
+Examples:
+  risctl login https://127.0.0.1:8057 --user admin --ca-file data/tls/ca.crt
+  echo "$PASSWORD" | risctl login https://ris:8057 --user ci --ca-hash sha256:9f… --password-stdin
+)"},
+      {"logout", R"(Usage: risctl logout [--context NAME]
+
+Ends the session on the server (the refresh token is revoked) and forgets its tokens; the
+context stays, so "risctl login" can sign in again.
+)"},
+      {"context", R"(Usage: risctl context [list]          the contexts, the current one marked *
+       risctl context use NAME      make NAME the current context
+       risctl context set-space NAME
+                                    the default space of the current context
+       risctl context delete NAME   forget a context
+
+Example:
+  risctl context use prod && risctl context set-space payments
+)"},
+      {"get", R"(Usage: risctl get RESOURCE [NAME] [-o table|json|yaml|name] [-l SELECTOR] [--watch]
+
+RESOURCE: agents (ag), tasks, services (svc), spaces, members, roles, tokens, audit,
+invitations. NAME is a name or an id.
+
+  -o, --output FORMAT  table (default), json, yaml, or name
+  -l, --selector SEL   agents only: a label selector (env=prod,role in (web,db),!canary)
+  -w, --watch          keep listing changes as they happen (agents, tasks, services)
+  --state STATE        tasks only: runs in this state
+  --limit N            tasks and audit: at most N
+  --actor ID, --action NAME, --outcome success|failure
+                       audit only: filters
+
+Examples:
+  risctl get agents -l env=prod
+  risctl get services -o yaml
+  risctl get agents --watch
+  risctl get audit --action task.create --limit 20
+)"},
+      {"describe", R"(Usage: risctl describe RESOURCE NAME
+
+Everything about one resource: an agent with its health, a task with its runs, a service with
+its replicas and history.
+
+Example:
+  risctl describe agent web-1
+)"},
+      {"create", R"(Usage: risctl create space NAME [--description TEXT]
+       risctl create role NAME [--permissions P1,P2] [--color HEX]
+       risctl create token NAME --permissions P1,P2 [--ttl SECONDS]
+       risctl create service -f SPEC.json      (or - for standard input)
+       risctl create join-token [--labels k=v,k2=v2] [--uses N] [--ttl SECONDS]
+       risctl create invitation [--uses N] [--ttl SECONDS]
+
+Examples:
+  risctl create role operators --permissions VIEW_AGENTS,RUN_TASKS
+  risctl create join-token --labels env=prod,role=web --uses 10
+  risctl create service -f web.json
+)"},
+      {"delete", R"(Usage: risctl delete RESOURCE NAME
+
+services, roles, tokens (revoked), invitations, spaces, agents (revoked: the agent is
+disconnected and refused from then on).
+
+Example:
+  risctl delete service web
+)"},
+      {"edit", R"(Usage: risctl edit service NAME
+
+Opens the service's spec in $EDITOR (vi when unset); saving a changed spec creates a new
+version and rolls it out. Secrets show as "********": leave them so to keep them.
+)"},
+      {"exec", R"(Usage: risctl exec SELECTOR [--one] [--timeout SECONDS] -- COMMAND [ARGS...]
+
+Runs COMMAND on every agent matching SELECTOR (a label selector, or "all"), streams each
+output line prefixed with the agent's name, and ends with a summary per agent. Exits 1 when
+any run failed, timed out or was lost; Ctrl-C cancels the runs (exit 130).
+
+  --one                run on one matching agent (the least busy; moved if it is lost)
+  --timeout SECONDS    per run (default 300)
+  --script             run COMMAND as a /bin/sh -c script
+
+Examples:
+  risctl exec env=prod -- uptime
+  risctl exec 'role in (db)' --one -- pg_dumpall -f /backup/all.sql
+  risctl exec all --script -- 'df -h / | tail -1'
+)"},
+      {"scale", R"(Usage: risctl scale service NAME REPLICAS [--no-wait] [--timeout SECONDS]
+
+Sets the replicas per targeted agent and follows the change until every agent runs them
+(progress on a terminal, lines otherwise).
+
+Example:
+  risctl scale service web 3
+)"},
+      {"rollout", R"(Usage: risctl rollout status|restart|rollback|stop|start service NAME
+                      [--to-version N] [--no-wait] [--timeout SECONDS]
+
+  status     follow the current rollout until it completes or fails (exit 1 when it failed)
+  restart    new containers of the same spec, rolled like an update
+  rollback   back to the previous version (or --to-version N)
+  stop/start stop or start every replica
+
+Example:
+  risctl rollout rollback service web --to-version 3
+)"},
+      {"completion", R"(Usage: risctl completion bash|zsh
+
+Prints a completion script. Load it with:
+  source <(risctl completion bash)          # bash, e.g. in ~/.bashrc
+  risctl completion zsh > "${fpath[1]}/_risctl"   # zsh
+)"},
+  };
+  auto it = texts.find(command);
+  return it == texts.end() ? nullptr : &it->second;
+}
+
+}  // namespace ris::cli
