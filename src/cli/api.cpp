@@ -72,6 +72,9 @@ Result<Api> Api::open(Config& config, std::filesystem::path path, std::string na
                                            ? "not signed in: run risctl login https://SERVER:8057"
                                            : "no context \"" + name + "\" (risctl context list)");
   const Context& ctx = config.contexts.at(name);
+  if (ctx.access_token.empty() && ctx.refresh_token.empty())
+    return fail(Errc::unauthenticated,
+                "signed out of " + ctx.server + ": run risctl login " + ctx.server);
   RIS_TRY(auto url, net::parse_https_url(ctx.server));
   RIS_TRY(auto tls, tls_for(ctx));
   return Api(config, std::move(path), std::move(name), std::move(url), std::move(tls));

@@ -216,6 +216,7 @@ class Exec {
       emit(r, i, r.partial[i].substr(0, nl));
       r.partial[i].erase(0, nl + 1);
     }
+    std::cout << std::flush;  // live, also into a pipe or a file
   }
   void flush_partial(RunView& r) {
     for (int i = 0; i < 2; ++i)
