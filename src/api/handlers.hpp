@@ -18,6 +18,7 @@ void register_audit_routes(net::Router& router, ApiContext& ctx);
 void register_admin_routes(net::Router& router, ApiContext& ctx);
 void register_fleet_routes(net::Router& router, ApiContext& ctx);
 void register_service_routes(net::Router& router, ApiContext& ctx);
+void register_web_routes(net::Router& router);
 std::unique_ptr<net::WsHandler> make_events_handler(ApiContext& ctx, net::WsConnection& conn,
                                                     const net::Request& upgrade);
 }  // namespace ris::api
