@@ -273,7 +273,7 @@ json::object Reconciler::reconcile(const json::object& d,
   for (const auto& c : surplus) {
     (void)docker_.json("DELETE", "/containers/" + str(c, "Id") + "?force=1&v=1");
   }
-  const bool known = seen_.contains(id);
+  const int64_t had = seen_.contains(id) ? seen_.at(id) : 0;
   if (error.empty() && !running_wanted) {
     for (const auto& [index, c] : replicas)
       if (str(c, "State") == "running")
@@ -284,7 +284,7 @@ json::object Reconciler::reconcile(const json::object& d,
     for (int64_t i = 0; i < wanted; ++i) {
       auto it = replicas.find(i);
       if (it == replicas.end()) {
-        if (known)
+        if (i < had)
           drift_.push_back({{"service", id},
                             {"message", "replica " + std::to_string(i) +
                                             " was missing (removed by hand?); recreated"}});
@@ -344,7 +344,7 @@ json::object Reconciler::reconcile(const json::object& d,
         rollout_[id] = {{"hash", hash}, {"state", "complete"}};
     }
   }
-  seen_.insert(id);
+  seen_[id] = wanted;
   if (!error.empty())
     out["error"] = error;
   if (auto it = rollout_.find(id); it != rollout_.end())

@@ -67,7 +67,9 @@ class Reconciler {
   // Reconciler thread only.
   std::map<std::string, std::string> failed_hash_;      // service → spec hash that failed here
   std::map<std::string, boost::json::object> rollout_;  // service → last rollout outcome
-  std::set<std::string> seen_;  // services reconciled at least once (a gap after is drift)
+  // Replicas each service had when last reconciled: a replica missing below that count is
+  // drift; one above it is a scale-up.
+  std::map<std::string, int64_t> seen_;
   std::vector<boost::json::object> drift_;  // {"service": id, "message": …}
   std::string last_report_;
   std::chrono::steady_clock::time_point last_sent_{};

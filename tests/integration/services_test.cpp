@@ -380,5 +380,44 @@ TEST_F(Services, changes_need_manage_services_reads_view_agents_and_are_audited)
   EXPECT_NE(audit.body.find("service.create"), std::string::npos) << audit.body;
 }
 
+TEST_F(Services, risctl_scales_and_restarts_following_each_rollout) {
+  docker_agent();
+  ASSERT_EQ(
+      call("POST", "/api/v1/spaces/" + space_ + "/services", token_, web_spec("web", 1)).status,
+      201);
+  auto dir = new_dir();
+  std::filesystem::create_directories(dir);
+  const std::string ctl = "RISCTL_CONFIG=" + (dir / "ctl.json").string() + " " + RISCTL_BINARY;
+  auto [login, login_out] =
+      run_command("echo 'a long admin passphrase' | " + ctl +
+                  " login https://127.0.0.1:" + std::to_string(port_) +
+                  " --user admin --password-stdin --space fleet --ca-file " + ca_file_.string());
+  ASSERT_EQ(login, 0) << login_out;
+
+  // Not a terminal: one progress line per change, then the outcome.
+  auto [scale, scale_out] = run_command(ctl + " scale service web 2 --timeout 120");
+  EXPECT_EQ(scale, 0) << scale_out;
+  EXPECT_NE(scale_out.find("web: 2/2 running"), std::string::npos) << scale_out;
+  EXPECT_NE(scale_out.find("service/web rolled out"), std::string::npos) << scale_out;
+  EXPECT_EQ(container_ids("web").size(), 2u);
+  EXPECT_EQ(http_get(base_port_ + 1), "hello from ris\n");
+
+  const auto before = container_ids("web");
+  auto [restart, restart_out] = run_command(ctl + " rollout restart service web --timeout 120");
+  EXPECT_EQ(restart, 0) << restart_out;
+  EXPECT_NE(restart_out.find("rollout complete"), std::string::npos) << restart_out;
+  for (const auto& id : container_ids("web"))
+    EXPECT_EQ(std::count(before.begin(), before.end(), id), 0) << "a container was not replaced";
+
+  auto [get, get_out] = run_command(ctl + " get services");
+  EXPECT_NE(get_out.find("2/2"), std::string::npos) << get_out;
+  auto [bad, bad_out] = run_command(ctl + " rollout rollback service web --to-version 99");
+  EXPECT_EQ(bad, 1);
+  EXPECT_NE(bad_out.find("has no version 99"), std::string::npos) << bad_out;
+  auto [missing, missing_out] = run_command(ctl + " scale service nosuch 1");
+  EXPECT_EQ(missing, 1);
+  EXPECT_NE(missing_out.find("no service \"nosuch\""), std::string::npos) << missing_out;
+}
+
 }  // namespace
 }  // namespace ris::test

@@ -7,7 +7,7 @@ import type { ViewContext } from "../app";
 import { go } from "../app";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Replica = { index?: number; container?: string; state?: string; health?: string; restarts?: number; exit_code?: number; started_at?: string; [k: string]: any };
+type Replica = { replica?: number; container_id?: string; name?: string; version?: number; state?: string; health?: string; restarts?: number; exit_code?: number; started_at?: string; [k: string]: any };
 type AgentStatus = { agent_id: string; connected: boolean; error?: string; replicas?: Replica[]; drift?: { at: string; message: string }[] };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Service = { id: string; name: string; version: number; state: string; replicas: number; running: number; desired: number; rollout: { state: string; error?: string }; spec: any; agents: AgentStatus[]; updated_at: string };
@@ -70,6 +70,12 @@ export async function serviceView(el: HTMLElement, ctx: ViewContext): Promise<()
   const versionSelect = h("select", { "aria-label": "Version to roll back to", name: "version" });
   let names = new Map<string, string>();
   let svc: Service;
+  const rollback = h(
+    "span",
+    { class: "inline" },
+    versionSelect,
+    h("button", { onclick: () => void act("rollback", versionSelect.value ? { version: Number(versionSelect.value) } : undefined) }, "Roll back"),
+  );
 
   const act = async (path: string, body?: unknown) => {
     try {
@@ -111,12 +117,12 @@ export async function serviceView(el: HTMLElement, ctx: ViewContext): Promise<()
               h(
                 "table",
                 {},
-                h("thead", {}, h("tr", {}, ["Replica", "Container", "State", "Health", "Restarts", "Started"].map((c) => h("th", {}, c)))),
+                h("thead", {}, h("tr", {}, ["Replica", "Container", "Version", "State", "Health", "Restarts", "Started"].map((c) => h("th", {}, c)))),
                 h(
                   "tbody",
                   {},
                   (a.replicas ?? []).map((r) =>
-                    h("tr", {}, h("td", {}, String(r.index ?? "")), h("td", { class: "mono" }, r.container ?? ""), h("td", {}, badge(r.state ?? "")), h("td", {}, r.health ?? ""), h("td", {}, String(r.restarts ?? 0)), h("td", { class: "muted" }, ago(r.started_at))),
+                    h("tr", {}, h("td", {}, String(r.replica ?? "")), h("td", { class: "mono" }, r.name ?? r.container_id ?? ""), h("td", {}, r.version ? `v${r.version}` : ""), h("td", {}, badge(r.state ?? "")), h("td", {}, r.health ?? ""), h("td", {}, String(r.restarts ?? 0)), h("td", { class: "muted" }, ago(r.started_at))),
                   ),
                 ),
               ),
@@ -129,7 +135,9 @@ export async function serviceView(el: HTMLElement, ctx: ViewContext): Promise<()
   const loadHistory = async () => {
     const { items } = await call<{ items: { version: number; reason: string; created_at: string; created_by: string }[] }>("GET", `${base}/history`);
     replace(historyEl, items.map((v) => h("tr", {}, h("td", {}, `v${v.version}`), h("td", {}, v.reason), h("td", { class: "muted" }, ago(v.created_at)))));
-    replace(versionSelect, items.filter((v) => v.version !== svc.version).map((v) => h("option", { value: v.version }, `v${v.version} (${v.reason})`)));
+    const older = items.filter((v) => v.version !== svc.version);
+    replace(versionSelect, older.map((v) => h("option", { value: v.version }, `v${v.version} (${v.reason})`)));
+    rollback.hidden = older.length === 0;
   };
   const load = async () => {
     svc = await call<Service>("GET", base);
@@ -165,7 +173,7 @@ export async function serviceView(el: HTMLElement, ctx: ViewContext): Promise<()
       h("button", { type: "submit" }, "Scale"),
     ),
     h("button", { onclick: () => void act("restart") }, "Restart"),
-    h("span", { class: "inline" }, versionSelect, h("button", { onclick: () => void act("rollback", versionSelect.value ? { version: Number(versionSelect.value) } : undefined) }, "Roll back")),
+    rollback,
     h("button", { class: "ghost", onclick: () => void act(svc.state === "stopped" ? "start" : "stop") }, "Stop / start"),
     h(
       "button",
