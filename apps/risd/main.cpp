@@ -203,6 +203,7 @@ int main(int argc, char** argv) {
   services.attach();
   ctx.services = &services;
   ctx.agents_connected = [&gateway] { return gateway.connected_count(); };
+  ctx.agents_known = [&agents] { return agents.count_active().value_or(0); };
   gateway.export_metrics(registry);
   gateway.start_sweeper();
   registry.callback_gauge("ris_clients_connected", "Agents connected to this server",

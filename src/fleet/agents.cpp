@@ -271,4 +271,9 @@ Result<void> Agents::record_heartbeat(std::string_view id, const boost::json::ob
   });
 }
 
+Result<int64_t> Agents::count_active() {
+  RIS_TRY(auto rows, store_.query("SELECT COUNT(*) FROM agents WHERE revoked_at IS NULL", {}));
+  return rows.rows[0].get<int64_t>(0);
+}
+
 }  // namespace ris::fleet

@@ -42,9 +42,9 @@ function step(name) {
   console.log(`--- ${name}`);
 }
 
-function startRisd() {
+function startRisd(listen = "127.0.0.1:0") {
   return new Promise((resolveStart, reject) => {
-    const p = spawn(RISD, ["--listen", "127.0.0.1:0", "--data-dir", join(work, "risd"), "--threads", "2"], {
+    const p = spawn(RISD, ["--listen", listen, "--data-dir", join(work, "risd"), "--threads", "2"], {
       env: { ...process.env, RIS_ADMIN_PASSWORD: PASSWORD, RIS_LOG_LEVEL: "warn" },
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -57,10 +57,11 @@ function startRisd() {
       const pin = /sha256 pin: (sha256:[0-9a-f]{64})/.exec(text);
       if (url && pin) {
         clearTimeout(timer);
-        resolveStart({ url: url[1], pin: pin[1] });
+        resolveStart({ url: url[1], pin: pin[1], process: p });
       }
     });
     p.on("exit", (code) => reject(new Error(`risd exited with ${code}: ${text}`)));
+    p.exited = new Promise((r) => p.on("exit", r));
   });
 }
 
@@ -111,7 +112,7 @@ function busyboxArchive() {
   return join(work, "fs.tar");
 }
 
-const server = await startRisd();
+let server = await startRisd();
 let token = api("POST", "/api/v1/auth/login", { login: "admin", password: PASSWORD }).access_token;
 const space = api("POST", "/api/v1/spaces", { name: "default" }, token);
 // 2FA on for the administrator: the browser must get past the second step.
@@ -128,8 +129,9 @@ const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { 
 const page = await context.newPage();
 const consoleErrors = [];
 // Script errors fail the test; the network errors Chromium also logs here do not (the sign-in's
-// expected 401 "totp-required" is one).
-page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && consoleErrors.push(m.text()));
+// expected 401 "totp-required", the refused reconnects while risd restarts).
+const networkError = /^(Failed to load resource|WebSocket connection to )/;
+page.on("console", (m) => m.type() === "error" && !networkError.test(m.text()) && consoleErrors.push(m.text()));
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
 page.setDefaultTimeout(30000);
 let failed = false;
@@ -196,15 +198,30 @@ try {
   await page.waitForFunction(() => [...document.querySelectorAll("#audit tbody tr")].every((r) => r.getAttribute("data-action") === "service.scale"));
   await page.screenshot({ path: join(OUT, "06-audit.png") });
 
+  step("live views resume after risd restarts, with what changed meanwhile");
+  await page.goto(`${server.url}/#/tasks`);
+  await page.waitForSelector("table#tasks tbody tr");
+  server.process.kill("SIGTERM");
+  await server.process.exited;
+  await page.waitForSelector(".live.off");
+  server = await startRisd(server.url.replace("https://", ""));
+  // Made before the page has reconnected: no change notice reaches it, the refetch must.
+  const missed = api("POST", `/api/v1/spaces/${space.id}/tasks`, { type: "echo", parameters: { message: "while away" }, target: { agents: [agentId] } }, token);
+  await page.waitForSelector(".live.on");
+  await page.waitForSelector(`table#tasks a[href="#/tasks/${missed.id}"]`);
+  await page.screenshot({ path: join(OUT, "07-tasks-after-restart.png") });
+
   step("instance view");
   await page.goto(`${server.url}/#/instance`);
   await page.waitForSelector("#health .s-succeeded");
-  await page.screenshot({ path: join(OUT, "07-instance.png") });
+  await page.waitForFunction(() => document.querySelector("#health")?.textContent?.includes("1/1 connected"));
+  await page.waitForFunction(() => /Requests\/s\d/.test(document.querySelector("#rates")?.textContent ?? ""), null, { timeout: 15000 });
+  await page.screenshot({ path: join(OUT, "08-instance.png") });
 
   step("members and roles, tokens");
   await page.goto(`${server.url}/#/access`);
   await page.waitForSelector("table#members");
-  await page.screenshot({ path: join(OUT, "08-access.png") });
+  await page.screenshot({ path: join(OUT, "09-access.png") });
 
   step("theme switch and a phone-sized screen");
   const before = await page.evaluate(() => document.documentElement.dataset.theme ?? "");
@@ -217,12 +234,12 @@ try {
   if (await page.isVisible("nav#nav")) throw new Error("the navigation should fold into the menu on a phone");
   await page.click("button.menu");
   await page.waitForSelector("nav#nav.open a[data-nav=tasks]");
-  await page.screenshot({ path: join(OUT, "09-phone-menu.png") });
+  await page.screenshot({ path: join(OUT, "10-phone-menu.png") });
   // Keyboard: the menu's links are reachable with Tab.
   await page.keyboard.press("Tab");
   await page.click("nav#nav a[data-nav=tasks]");
   await page.waitForSelector("table#tasks");
-  await page.screenshot({ path: join(OUT, "10-phone-tasks.png") });
+  await page.screenshot({ path: join(OUT, "11-phone-tasks.png") });
 
   if (consoleErrors.length) throw new Error(`errors in the browser console: ${consoleErrors.join(" | ")}`);
   console.log(`dashboard: all steps passed; screenshots in ${OUT}`);

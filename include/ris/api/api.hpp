@@ -53,7 +53,7 @@ struct ApiContext {
   fleet::Tasks* tasks = nullptr;
   services::Services* services = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  // Connected and known agents; the fleet module provides these (0 until it exists).
+  // Connected agents, and enrolled ones not revoked (set by risd from the fleet module).
   std::function<int64_t()> agents_connected = [] { return int64_t{0}; };
   std::function<int64_t()> agents_known = [] { return int64_t{0}; };
 };

@@ -54,6 +54,8 @@ class Agents {
   Result<Enrolled> enrol(const EnrolRequest& request);
 
   Result<std::vector<Agent>> list(const identity::SpaceAccess& access, const Selector& selector);
+  // Enrolled and not revoked, in every space (the instance's health).
+  Result<int64_t> count_active();
   Result<Agent> get(const identity::SpaceAccess& access, std::string_view id);
   // The agents of the space among `ids`, in chunked queries (a fan-out's target list); ids of
   // other spaces or of no agent are left out.
