@@ -1,4 +1,5 @@
 #include "docker_ops.hpp"
+#include "ris/net/http.hpp"
 
 #include "ris/agent/docker_stream.hpp"
 
@@ -57,13 +58,13 @@ Result<void> check_progress(const DockerReply& reply, const std::string& what) {
 }
 
 std::string container_ref(const json::object& p) {
-  return query_escape(str(p, "container"));
+  return net::percent_encode(str(p, "container"));
 }
 
 Result<json::value> logs(const DockerClient& docker, const std::string& container, bool follow,
                          int64_t tail, const std::string& prefix, const OutputSink& emit,
                          const CancelFlag& cancel) {
-  RIS_TRY(auto info, docker.json("GET", "/containers/" + query_escape(container) + "/json"));
+  RIS_TRY(auto info, docker.json("GET", "/containers/" + net::percent_encode(container) + "/json"));
   const bool tty =
       info.at_pointer("/Config/Tty").is_bool() && info.at_pointer("/Config/Tty").as_bool();
   std::string line_prefix = prefix.empty() ? std::string() : prefix + " | ";
@@ -84,7 +85,7 @@ Result<json::value> logs(const DockerClient& docker, const std::string& containe
       emit(stream, ready);
   };
   DockerStreamDemux demux(out);
-  const std::string path = "/containers/" + query_escape(container) +
+  const std::string path = "/containers/" + net::percent_encode(container) +
                            "/logs?stdout=1&stderr=1&follow=" + (follow ? "1" : "0") +
                            "&tail=" + (tail < 0 ? std::string("all") : std::to_string(tail));
   RIS_TRY_VOID(docker.stream(
@@ -110,7 +111,7 @@ Result<json::value> task_service(const DockerClient& docker, const std::string& 
                                  const std::string& action, const json::object& p,
                                  const ArchiveFetcher& fetch) {
   const std::string name = "ris-task-" + str(p, "service_name");
-  const std::string c = "/containers/" + query_escape(name);
+  const std::string c = "/containers/" + net::percent_encode(name);
   if (action == "stop_service") {
     RIS_TRY_VOID(docker.json("POST",
                              c + "/stop?t=" + std::to_string(integer(p, "grace_seconds", 10)), {},
@@ -160,35 +161,20 @@ Result<json::value> task_service(const DockerClient& docker, const std::string& 
   if (auto gone = docker.json("DELETE", c + "?force=1");
       !gone && gone.error().code != Errc::not_found)
     return fail(gone.error());
-  RIS_TRY(auto created, docker.json("POST", "/containers/create?name=" + query_escape(name),
+  RIS_TRY(auto created, docker.json("POST", "/containers/create?name=" + net::percent_encode(name),
                                     json::serialize(body)));
   RIS_TRY_VOID(docker.json("POST", c + "/start"));
   return docker.json("GET", c + "/json");
 }
 }  // namespace
 
-std::string query_escape(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 Result<void> load_archive(const DockerClient& docker, const std::string& image,
                           const ImageArchive& archive) {
   if (archive.format == "rootfs") {
     auto [repo, tag] = split_reference(image);
     RIS_TRY(auto reply, docker.call("POST",
-                                    "/images/create?fromSrc=-&repo=" + query_escape(repo) +
-                                        "&tag=" + query_escape(tag),
+                                    "/images/create?fromSrc=-&repo=" + net::percent_encode(repo) +
+                                        "&tag=" + net::percent_encode(tag),
                                     archive.bytes, "application/x-tar", 10min));
     return check_progress(reply, "importing " + image);
   }
@@ -199,7 +185,7 @@ Result<void> load_archive(const DockerClient& docker, const std::string& image,
 
 Result<void> ensure_image(const DockerClient& docker, const std::string& image,
                           const std::string& archive_id, const ArchiveFetcher& fetch) {
-  auto present = docker.json("GET", "/images/" + query_escape(image) + "/json");
+  auto present = docker.json("GET", "/images/" + net::percent_encode(image) + "/json");
   if (present)
     return {};
   if (present.error().code != Errc::not_found)
@@ -212,8 +198,8 @@ Result<void> ensure_image(const DockerClient& docker, const std::string& image,
   }
   auto [repo, tag] = split_reference(image);
   RIS_TRY(auto reply, docker.call("POST",
-                                  "/images/create?fromImage=" + query_escape(repo) +
-                                      "&tag=" + query_escape(tag),
+                                  "/images/create?fromImage=" + net::percent_encode(repo) +
+                                      "&tag=" + net::percent_encode(tag),
                                   {}, "application/json", 10min));
   return check_progress(reply, "pulling " + image);
 }
@@ -230,21 +216,20 @@ Result<json::value> run_docker_task(const DockerClient& docker, const std::strin
   if (action == "images")
     return docker.json("GET", "/images/json");
   if (action == "image_inspect")
-    return docker.json("GET", "/images/" + query_escape(str(p, "image")) + "/json");
+    return docker.json("GET", "/images/" + net::percent_encode(str(p, "image")) + "/json");
   if (action == "image_remove")
-    return docker.json("DELETE", "/images/" + query_escape(str(p, "image")) +
+    return docker.json("DELETE", "/images/" + net::percent_encode(str(p, "image")) +
                                      (p.contains("force") ? "?force=1" : ""));
   if (action == "image_pull") {
     RIS_TRY_VOID(ensure_image(docker, str(p, "image"), str(p, "image_archive"), fetch));
-    return docker.json("GET", "/images/" + query_escape(str(p, "image")) + "/json");
+    return docker.json("GET", "/images/" + net::percent_encode(str(p, "image")) + "/json");
   }
   if (action == "containers") {
     // Optionally only those with a label ("ris.service=…", "app").
     std::string path = "/containers/json?all=1";
     if (auto label = str(p, "label"); !label.empty())
-      path +=
-          "&filters=" +
-          query_escape(json::serialize(json::object{{"label", json::array{json::value(label)}}}));
+      path += "&filters=" + net::percent_encode(json::serialize(
+                                json::object{{"label", json::array{json::value(label)}}}));
     return docker.json("GET", path);
   }
   if (action == "create") {
@@ -260,7 +245,7 @@ Result<json::value> run_docker_task(const DockerClient& docker, const std::strin
     b["Labels"].as_object()["ris.created_by_task"] = agent_id;
     std::string path = "/containers/create";
     if (auto name = str(p, "name"); !name.empty())
-      path += "?name=" + query_escape(name);
+      path += "?name=" + net::percent_encode(name);
     if (const auto* image = b.if_contains("Image"); image && image->is_string())
       RIS_TRY_VOID(
           ensure_image(docker, std::string(image->as_string()), str(p, "image_archive"), fetch));
@@ -293,7 +278,7 @@ Result<json::value> run_docker_task(const DockerClient& docker, const std::strin
     const std::string filters =
         "{\"label\":[\"ris.agent=" + agent_id + "\",\"ris.service=" + str(p, "service_id") + "\"]}";
     RIS_TRY(auto list,
-            docker.json("GET", "/containers/json?all=1&filters=" + query_escape(filters)));
+            docker.json("GET", "/containers/json?all=1&filters=" + net::percent_encode(filters)));
     json::array names;
     const bool follow =
         p.contains("follow") && p.at("follow").is_bool() && p.at("follow").as_bool();

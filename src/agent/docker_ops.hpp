@@ -24,9 +24,6 @@ Result<void> ensure_image(const DockerClient& docker, const std::string& image,
 Result<void> load_archive(const DockerClient& docker, const std::string& image,
                           const ImageArchive& archive);
 
-// Percent-encodes a query value.
-std::string query_escape(std::string_view s);
-
 // Runs one `docker` task: parameters {"action": ..., ...}. Output (logs, events) goes to `emit`;
 // the returned value is the run's result.
 Result<boost::json::value> run_docker_task(const DockerClient& docker, const std::string& agent_id,

@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "ris/core/log.hpp"
+#include "ris/net/http.hpp"
 #include "ris/security/secure_file.hpp"
 #include "ris/services/spec.hpp"
 
@@ -132,7 +133,8 @@ void Reconciler::pass() {
                                     {"version", pointer_str(*version, "/Version")},
                                     {"api_version", pointer_str(*version, "/ApiVersion")}};
     const std::string filters = "{\"label\":[\"ris.agent=" + opt_.agent_id + "\",\"ris.service\"]}";
-    auto list = docker_.json("GET", "/containers/json?all=1&filters=" + query_escape(filters));
+    auto list =
+        docker_.json("GET", "/containers/json?all=1&filters=" + net::percent_encode(filters));
     if (!list || !list->is_array()) {
       status["docker"].as_object()["error"] =
           list ? std::string("unexpected container list") : list.error().message;
@@ -194,7 +196,7 @@ Result<std::string> Reconciler::create_replica(const json::object& d, int64_t in
   const std::string name = "ris-" + spec->name + "-" + std::to_string(index) + "-" + tail;
   // A leftover of that name (a removal that failed half-way) would block the create.
   (void)docker_.json("DELETE", "/containers/" + name + "?force=1&v=1");
-  RIS_TRY(auto created, docker_.json("POST", "/containers/create?name=" + query_escape(name),
+  RIS_TRY(auto created, docker_.json("POST", "/containers/create?name=" + net::percent_encode(name),
                                      json::serialize(body)));
   const std::string id = pointer_str(created, "/Id");
   RIS_TRY_VOID(docker_.json("POST", "/containers/" + id + "/start"));
@@ -353,7 +355,8 @@ json::object Reconciler::reconcile(const json::object& d,
   const std::string filters =
       "{\"label\":[\"ris.agent=" + opt_.agent_id + "\",\"ris.service=" + id + "\"]}";
   json::array reps;
-  if (auto list = docker_.json("GET", "/containers/json?all=1&filters=" + query_escape(filters));
+  if (auto list =
+          docker_.json("GET", "/containers/json?all=1&filters=" + net::percent_encode(filters));
       list && list->is_array()) {
     for (const auto& c : list->as_array()) {
       const std::string cid = str(c.as_object(), "Id");

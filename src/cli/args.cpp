@@ -1,5 +1,7 @@
 #include "args.hpp"
 
+#include <charconv>
+
 namespace ris::cli {
 namespace {
 std::string long_name(std::string_view short_flag) {
@@ -10,6 +12,24 @@ std::string long_name(std::string_view short_flag) {
   return it == aliases.end() ? std::string(short_flag) : it->second;
 }
 }  // namespace
+
+Result<int64_t> parse_int(std::string_view text, std::string_view what, int64_t min) {
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < min)
+    return fail(Errc::invalid_argument,
+                std::string(what) + " must be a whole number" +
+                    (min > 0 ? " of at least " + std::to_string(min) : std::string(" ≥ 0")) +
+                    ", got \"" + std::string(text) + "\"");
+  return n;
+}
+
+Result<int64_t> Args::get_int(std::string_view flag, int64_t fallback, int64_t min) const {
+  auto it = flags.find(flag);
+  if (it == flags.end())
+    return fallback;
+  return parse_int(it->second, "--" + std::string(flag), min);
+}
 
 Result<Args> parse_args(const std::vector<std::string>& words, const FlagSpec& spec) {
   Args out;

@@ -1,6 +1,7 @@
 // Command-line arguments for risctl: positional words, --flags (with values or boolean) and the
 // words after "--" (a command to run remotely). Unknown flags are errors, not silently ignored.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -22,7 +23,12 @@ struct Args {
     auto it = flags.find(flag);
     return it == flags.end() ? fallback : it->second;
   }
+  // --flag as a whole number of at least `min` (`fallback` when absent).
+  Result<int64_t> get_int(std::string_view flag, int64_t fallback, int64_t min = 0) const;
 };
+
+// `text` as a whole number of at least `min`; the error names `what`.
+Result<int64_t> parse_int(std::string_view text, std::string_view what, int64_t min = 0);
 
 struct FlagSpec {
   std::set<std::string, std::less<>> valued;  // take a value: --output json, --output=json, -o json

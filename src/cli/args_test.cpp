@@ -35,5 +35,19 @@ TEST(Args, NegativeNumbersArePositional) {
   EXPECT_EQ(a->positional.back(), "-1");
 }
 
+TEST(Args, WholeNumbersWithALowerBound) {
+  EXPECT_EQ(*parse_int("42", "N"), 42);
+  EXPECT_FALSE(parse_int("4x", "N"));
+  EXPECT_FALSE(parse_int("", "N"));
+  auto low = parse_int("0", "--timeout", 1);
+  ASSERT_FALSE(low);
+  EXPECT_NE(low.error().message.find("--timeout must be a whole number of at least 1"),
+            std::string::npos);
+  auto a = parse_args({"get", "--limit", "7"}, FlagSpec{{"limit"}, {}});
+  ASSERT_TRUE(a);
+  EXPECT_EQ(*a->get_int("limit", 0), 7);
+  EXPECT_EQ(*a->get_int("absent", 300), 300);
+}
+
 }  // namespace
 }  // namespace ris::cli

@@ -85,6 +85,12 @@ Result<Api> Session::api() {
   return api;
 }
 
+Result<std::pair<Api, std::string>> Session::space_api() {
+  RIS_TRY(auto api, this->api());
+  RIS_TRY(auto space, api.space_path());
+  return std::pair<Api, std::string>(std::move(api), std::move(space));
+}
+
 int Session::error(const std::string& message) const {
   std::cerr << "error: " << message << "\n";
   return 1;

@@ -16,9 +16,6 @@ namespace ris::cli {
 namespace json = boost::json;
 
 namespace {
-std::string str(const json::object& o, std::string_view k) {
-  return cell(o.if_contains(k));
-}
 bool final_state(const std::string& s) {
   return s == "succeeded" || s == "failed" || s == "timed_out" || s == "cancelled" || s == "lost";
 }
@@ -41,7 +38,7 @@ class Exec {
     if (!created)
       return s_.error(created.error().message);
     task_ = created->as_object();
-    task_id_ = str(task_, "id");
+    task_id_ = text(task_, "id");
     load_agent_names();
     update_runs(task_);
     if (runs_.empty())
@@ -73,19 +70,19 @@ class Exec {
       }
       auto e = events.next(std::chrono::milliseconds(250));
       if (e) {
-        const std::string type = str(*e, "type");
+        const std::string type = text(*e, "type");
         if (type == "subscribed" || type == "reconnected") {
           subscribed = true;
           catch_up_all();
         } else if (type == "run_output") {
           on_output(*e);
         } else if (type == "run_state") {
-          if (auto it = runs_.find(str(*e, "run")); it != runs_.end())
-            it->second.state = str(*e, "state");
-          if (final_state(str(*e, "state")) || runs_.find(str(*e, "run")) == runs_.end())
+          if (auto it = runs_.find(text(*e, "run")); it != runs_.end())
+            it->second.state = text(*e, "state");
+          if (final_state(text(*e, "state")) || runs_.find(text(*e, "run")) == runs_.end())
             refresh_task();  // exit codes and errors; new runs (retries, failover)
         } else if (type == "error") {
-          std::cerr << "warning: live output unavailable (" << str(*e, "message")
+          std::cerr << "warning: live output unavailable (" << text(*e, "message")
                     << "); following by polling\n";
         }
       }
@@ -112,7 +109,7 @@ class Exec {
   void load_agent_names() {
     if (auto list = api_.call("GET", space_ + "/agents"))
       for (const auto& a : list->as_object().at("items").as_array())
-        names_[str(a.as_object(), "id")] = str(a.as_object(), "name");
+        names_[text(a.as_object(), "id")] = text(a.as_object(), "name");
   }
 
   void update_runs(const json::object& task) {
@@ -121,16 +118,16 @@ class Exec {
       return;
     for (const auto& rv : runs->as_array()) {
       const auto& r = rv.as_object();
-      auto [it, added] = runs_.try_emplace(str(r, "id"));
+      auto [it, added] = runs_.try_emplace(text(r, "id"));
       RunView& v = it->second;
       if (added) {
-        v.agent_id = str(r, "agent_id");
+        v.agent_id = text(r, "agent_id");
         v.agent_name = names_.contains(v.agent_id) ? names_[v.agent_id] : v.agent_id;
         width_ = std::max(width_, v.agent_name.size());
       }
-      v.state = str(r, "state");
-      v.exit_code = str(r, "exit_code");
-      v.error = str(r, "error");
+      v.state = text(r, "state");
+      v.exit_code = text(r, "exit_code");
+      v.error = text(r, "error");
     }
   }
 
@@ -160,7 +157,7 @@ class Exec {
       const auto& o = c.as_object();
       const int64_t seq = o.at("seq").as_int64();
       if (seq == r.next_chunk) {
-        print_chunk(r, str(o, "stream"), str(o, "data"));
+        print_chunk(r, text(o, "stream"), text(o, "data"));
         ++r.next_chunk;
       }
     }
@@ -168,10 +165,10 @@ class Exec {
   }
 
   void on_output(const json::object& e) {
-    auto it = runs_.find(str(e, "run"));
+    auto it = runs_.find(text(e, "run"));
     if (it == runs_.end()) {
       refresh_task();
-      it = runs_.find(str(e, "run"));
+      it = runs_.find(text(e, "run"));
       if (it == runs_.end())
         return;
     }
@@ -180,11 +177,11 @@ class Exec {
     if (seq < r.next_chunk)
       return;  // printed already
     if (seq > r.next_chunk) {
-      r.early[seq] = {str(e, "stream"), str(e, "data")};
+      r.early[seq] = {text(e, "stream"), text(e, "data")};
       catch_up(it->first, r);  // the gap comes from the store
       return;
     }
-    print_chunk(r, str(e, "stream"), str(e, "data"));
+    print_chunk(r, text(e, "stream"), text(e, "data"));
     ++r.next_chunk;
     drain_early(r);
   }
@@ -283,12 +280,10 @@ int cmd_exec(Session& s) {
   if (s.args.positional.size() != 2 || !s.args.dashdash || s.args.command.empty())
     return std::cerr << *command_help("exec"), 2;
   const std::string selector = s.args.positional[1];
-  auto api = s.api();
-  if (!api)
-    return s.error(api.error().message);
-  auto space = api->space_path();
-  if (!space)
-    return s.error(space.error().message);
+  auto opened = s.space_api();
+  if (!opened)
+    return s.error(opened.error().message);
+  auto& [api, space] = *opened;
   json::object parameters;
   if (s.args.has("script")) {
     std::string script;
@@ -307,15 +302,12 @@ int cmd_exec(Session& s) {
                     {"parameters", std::move(parameters)},
                     {"target", std::move(target)},
                     {"mode", s.args.has("one") ? "one" : "all"}};
-  if (s.args.has("timeout")) {
-    char* end = nullptr;
-    const std::string t = s.args.get("timeout");
-    const long long n = std::strtoll(t.c_str(), &end, 10);
-    if (t.empty() || *end)
-      return s.error("--timeout must be a whole number of seconds");
-    body["timeout_seconds"] = n;
-  }
-  Exec exec(s, *api, *space);
+  auto timeout = s.args.get_int("timeout", 0, 1);
+  if (!timeout)
+    return s.error(timeout.error().message);
+  if (*timeout > 0)
+    body["timeout_seconds"] = *timeout;
+  Exec exec(s, api, space);
   return exec.run(body);
 }
 

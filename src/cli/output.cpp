@@ -175,6 +175,10 @@ std::string cell(const json::value* v) {
   return json::serialize(*v);
 }
 
+std::string text(const json::object& o, std::string_view key) {
+  return cell(o.if_contains(key));
+}
+
 std::string age(const std::string& rfc3339) {
   std::tm tm{};
   if (rfc3339.size() < 19 || !strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm))

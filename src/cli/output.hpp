@@ -1,7 +1,9 @@
 // How risctl prints: aligned tables for people, JSON and YAML for programs.
 #pragma once
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ris::cli {
@@ -17,6 +19,8 @@ std::string to_yaml(const boost::json::value& v);
 // A JSON value as one table cell: strings as is, null as "", arrays joined by ",", objects as
 // k=v pairs.
 std::string cell(const boost::json::value* v);
+// cell() of o[key] ("" when absent).
+std::string text(const boost::json::object& o, std::string_view key);
 // "3m ago", "2h ago" for an RFC 3339 time (empty when unparsable or empty).
 std::string age(const std::string& rfc3339);
 

@@ -8,14 +8,11 @@ namespace ris::cli {
 namespace json = boost::json;
 
 namespace {
-std::string s(const json::object& o, std::string_view k) {
-  return cell(o.if_contains(k));
-}
 std::function<std::string(const json::object&)> field(std::string k) {
-  return [k](const json::object& o) { return s(o, k); };
+  return [k](const json::object& o) { return text(o, k); };
 }
 std::function<std::string(const json::object&)> ago(std::string k) {
-  return [k](const json::object& o) { return age(s(o, k)); };
+  return [k](const json::object& o) { return age(text(o, k)); };
 }
 std::string percent(double part, double whole) {
   if (whole <= 0)
@@ -40,7 +37,7 @@ std::string runs_summary(const json::object& t) {
     return "";
   std::map<std::string, int> by_state;
   for (const auto& r : runs->as_array())
-    by_state[s(r.as_object(), "state")]++;
+    by_state[text(r.as_object(), "state")]++;
   std::string out;
   for (const auto& [state, n] : by_state)
     out += (out.empty() ? "" : ",") + state + "=" + std::to_string(n);
@@ -89,11 +86,12 @@ std::vector<Resource> build() {
        "/services",
        "name",
        {{"name", field("name")},
-        {"image", [](const json::object& o) { return s(obj(o, "spec"), "image"); }},
+        {"image", [](const json::object& o) { return text(obj(o, "spec"), "image"); }},
         {"state", field("state")},
-        {"running", [](const json::object& o) { return s(o, "running") + "/" + s(o, "desired"); }},
+        {"running",
+         [](const json::object& o) { return text(o, "running") + "/" + text(o, "desired"); }},
         {"version", field("version")},
-        {"rollout", [](const json::object& o) { return s(obj(o, "rollout"), "state"); }},
+        {"rollout", [](const json::object& o) { return text(obj(o, "rollout"), "state"); }},
         {"updated", ago("updated_at"), true}},
        true});
   r.push_back({"spaces",
@@ -204,9 +202,9 @@ Result<json::object> find_item(Api& api, const Resource& r, const std::string& n
   std::vector<std::string> keys;
   for (auto& item : items) {
     auto& o = item.as_object();
-    if (s(o, "id") == name || s(o, r.key) == name)
+    if (text(o, "id") == name || text(o, r.key) == name)
       return std::move(o);
-    keys.push_back(s(o, r.key));
+    keys.push_back(text(o, r.key));
   }
   std::string known;
   for (size_t i = 0; i < keys.size() && i < 10; ++i)

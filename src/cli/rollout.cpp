@@ -15,9 +15,6 @@ namespace ris::cli {
 namespace json = boost::json;
 
 namespace {
-std::string str(const json::object& o, std::string_view k) {
-  return cell(o.if_contains(k));
-}
 int64_t num(const json::object& o, std::string_view k) {
   const auto* v = o.if_contains(k);
   return v && v->is_int64() ? v->as_int64() : 0;
@@ -48,10 +45,10 @@ int follow(Session& s, Api& api, const std::string& space, const std::string& na
       return s.error(svc.error().message);
     const auto& o = svc->as_object();
     const auto& rollout = o.at("rollout").as_object();
-    const std::string state = str(rollout, "state");
+    const std::string state = text(rollout, "state");
     const int64_t running = num(o, "running"), desired = num(o, "desired");
     std::string line = name + ": " + std::to_string(running) + "/" + std::to_string(desired) +
-                       " running, version " + str(o, "version") +
+                       " running, version " + text(o, "version") +
                        (state.empty() ? "" : ", rollout " + state);
     if (line != last_line) {
       if (s.tty_out)
@@ -69,7 +66,7 @@ int follow(Session& s, Api& api, const std::string& space, const std::string& na
         std::cout << "\n";
       if (failed)
         return s.error("the rollout " + state +
-                       (rollout.contains("error") ? ": " + str(rollout, "error") : std::string()));
+                       (rollout.contains("error") ? ": " + text(rollout, "error") : std::string()));
       if (interrupted())
         return 130;  // the change goes on in risd; only the following stopped
       if (!converged)
@@ -87,37 +84,27 @@ int follow(Session& s, Api& api, const std::string& space, const std::string& na
   }
 }
 
-Result<std::chrono::seconds> timeout_flag(const Session& s) {
-  const std::string t = s.args.get("timeout", "300");
-  char* end = nullptr;
-  const long long n = std::strtoll(t.c_str(), &end, 10);
-  if (t.empty() || *end || n < 1)
-    return fail(Errc::invalid_argument, "--timeout must be a positive number of seconds");
-  return std::chrono::seconds(n);
-}
-
 int act(Session& s, const std::string& verb, const std::string& name, const json::object& body) {
-  auto api = s.api();
-  if (!api)
-    return s.error(api.error().message);
-  auto space = api->space_path();
-  if (!space)
-    return s.error(space.error().message);
-  auto timeout = timeout_flag(s);
+  auto opened = s.space_api();
+  if (!opened)
+    return s.error(opened.error().message);
+  auto& [api, space] = *opened;
+  auto timeout = s.args.get_int("timeout", 300, 1);
   if (!timeout)
     return s.error(timeout.error().message);
   if (verb != "status") {
-    auto done = api->call("POST", *space + "/services/" + name + "/" + verb, json::value(body));
+    auto done = api.call("POST", space + "/services/" + name + "/" + verb, json::value(body));
     if (!done)
       return s.error(done.error().message);
     if (s.args.has("no-wait")) {
       std::cout << "service/" << name << " " << verb << " requested (version "
-                << str(done->as_object(), "version") << ")\n";
+                << text(done->as_object(), "version") << ")\n";
       return 0;
     }
   }
-  return follow(s, *api, *space, name, verb == "stop" ? Goal::stopped : Goal::running,
-                verb == "restart" || verb == "rollback" || verb == "status", *timeout);
+  return follow(s, api, space, name, verb == "stop" ? Goal::stopped : Goal::running,
+                verb == "restart" || verb == "rollback" || verb == "status",
+                std::chrono::seconds(*timeout));
 }
 }  // namespace
 
@@ -126,11 +113,10 @@ int cmd_service_action(Session& s, const std::string& verb) {
   if (verb == "scale") {
     if (p.size() != 4 || (p[1] != "service" && p[1] != "services" && p[1] != "svc"))
       return std::cerr << *command_help("scale"), 2;
-    char* end = nullptr;
-    const long long n = std::strtoll(p[3].c_str(), &end, 10);
-    if (p[3].empty() || *end || n < 0)
-      return s.error("REPLICAS must be a whole number ≥ 0, got \"" + p[3] + "\"");
-    return act(s, "scale", p[2], json::object{{"replicas", n}});
+    auto n = parse_int(p[3], "REPLICAS");
+    if (!n)
+      return s.error(n.error().message);
+    return act(s, "scale", p[2], json::object{{"replicas", *n}});
   }
   return 2;
 }
@@ -146,12 +132,10 @@ int cmd_rollout(Session& s) {
                    "\" (status, restart, rollback, stop, start)");
   json::object body;
   if (verb == "rollback" && s.args.has("to-version")) {
-    char* end = nullptr;
-    const std::string v = s.args.get("to-version");
-    const long long n = std::strtoll(v.c_str(), &end, 10);
-    if (v.empty() || *end)
-      return s.error("--to-version must be a version number");
-    body["version"] = n;
+    auto n = s.args.get_int("to-version", 0, 1);
+    if (!n)
+      return s.error(n.error().message);
+    body["version"] = *n;
   }
   return act(s, verb, p[3], body);
 }

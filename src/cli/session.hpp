@@ -19,6 +19,8 @@ struct Session {
 
   // Signed in through --context (or the current one), --space applied.
   Result<Api> api();
+  // The same, and the chosen space's URL ("/api/v1/spaces/ID").
+  Result<std::pair<Api, std::string>> space_api();
   // "error: …" on stderr; returns the exit code 1.
   int error(const std::string& message) const;
   std::string colour(int code, const std::string& text) const;  // ANSI when tty_out

@@ -13,37 +13,19 @@
 #include "help.hpp"
 #include "output.hpp"
 #include "resources.hpp"
+#include "ris/net/http.hpp"
 #include "session.hpp"
 
 namespace ris::cli {
 namespace json = boost::json;
 
 namespace {
-std::string str(const json::object& o, std::string_view k) {
-  return cell(o.if_contains(k));
-}
-
-std::string query_escape(const std::string& v) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // The list's query string from the flags that filter it.
 std::string list_query(const Session& s, const Resource& r) {
   std::string q;
   auto add = [&](const std::string& flag, const std::string& param) {
     if (s.args.has(flag))
-      q += (q.empty() ? "?" : "&") + param + "=" + query_escape(s.args.get(flag));
+      q += (q.empty() ? "?" : "&") + param + "=" + net::percent_encode(s.args.get(flag));
   };
   if (r.name == "agents")
     add("selector", "selector");
@@ -83,7 +65,7 @@ bool print_items(const Session& s, const Resource& r, const json::array& items, 
     std::cout << to_yaml(one && !items.empty() ? items[0] : json::value(items));
   } else if (format == "name") {
     for (const auto& i : items)
-      std::cout << r.aliases.front() << "/" << str(i.as_object(), r.key) << "\n";
+      std::cout << r.aliases.front() << "/" << text(i.as_object(), r.key) << "\n";
   } else if (format == "table") {
     std::vector<std::vector<std::string>> rows;
     for (const auto& i : items)
@@ -131,7 +113,7 @@ int watch(Session& s, Api& api, const Resource& r, const std::string& query) {
       for (size_t c = 0; c < cells.size(); ++c)
         if (!r.columns[c].age)
           joined += cells[c] + "\x1f";
-      auto& last = shown[str(o, "id")];
+      auto& last = shown[text(o, "id")];
       if (last != joined) {
         last = joined;
         rows.push_back(std::move(cells));
@@ -157,9 +139,9 @@ int watch(Session& s, Api& api, const Resource& r, const std::string& query) {
   bool pending = false;
   while (!interrupted()) {
     if (auto e = events.next(std::chrono::milliseconds(200))) {
-      const std::string type = str(*e, "type");
+      const std::string type = text(*e, "type");
       if (type == "error")
-        return s.error(str(*e, "message"));
+        return s.error(text(*e, "message"));
       if (type == "changed" || type == "reconnected")
         pending = true;
     }
@@ -214,17 +196,6 @@ Result<json::object> parse_labels(const std::string& v) {
     out[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   return out;
-}
-
-Result<int64_t> int_flag(const Session& s, const std::string& flag, int64_t fallback) {
-  if (!s.args.has(flag))
-    return fallback;
-  const std::string v = s.args.get(flag);
-  char* end = nullptr;
-  const long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end)
-    return fail(Errc::invalid_argument, "--" + flag + " must be a whole number, got \"" + v + "\"");
-  return n;
 }
 
 const Resource* resource_arg(Session& s, const std::string& verb) {
@@ -285,7 +256,7 @@ int cmd_describe(Session& s) {
   auto base = collection_url(*api, *r);
   if (!base)
     return s.error(base.error().message);
-  const std::string id = str(*item, "id");
+  const std::string id = text(*item, "id");
   // The details a list leaves out.
   if (r->name == "agents") {
     if (auto h = api->call("GET", *base + "/" + id + "/health?history=5"))
@@ -310,8 +281,8 @@ int cmd_create(Session& s) {
   auto api = s.api();
   if (!api)
     return s.error(api.error().message);
-  auto ttl = int_flag(s, "ttl", 0);
-  auto uses = int_flag(s, "uses", 0);
+  auto ttl = s.args.get_int("ttl", 0);
+  auto uses = s.args.get_int("uses", 0);
   if (!ttl || !uses)
     return s.error(!ttl ? ttl.error().message : uses.error().message);
   std::string url;
@@ -377,16 +348,16 @@ int cmd_create(Session& s) {
     std::cout << to_yaml(*created);
   else if (what == "token")
     std::cout << "Created token " << name << ". Its secret (shown once):\n"
-              << str(o, "token") << "\n";
+              << text(o, "token") << "\n";
   else if (what == "join-token")
-    std::cout << "Join token (shown once): " << str(o, "token")
+    std::cout << "Join token (shown once): " << text(o, "token")
               << "\nOn the host:\n  ris-agent join " << api->context().server << " --token "
-              << str(o, "token") << " --ca-hash " << str(o, "ca_hash")
+              << text(o, "token") << " --ca-hash " << text(o, "ca_hash")
               << " --state-dir /var/lib/ris-agent\n";
   else if (what == "invitation")
-    std::cout << "Invitation code: " << str(o, "code") << "\n";
+    std::cout << "Invitation code: " << text(o, "code") << "\n";
   else
-    std::cout << what << "/" << (o.contains("name") ? str(o, "name") : str(o, "id"))
+    std::cout << what << "/" << (o.contains("name") ? text(o, "name") : text(o, "id"))
               << " created\n";
   return 0;
 }
@@ -409,7 +380,7 @@ int cmd_delete(Session& s) {
   auto base = collection_url(*api, *r);
   if (!base)
     return s.error(base.error().message);
-  const std::string id = str(*item, r->name == "invitations" ? "code" : "id");
+  const std::string id = text(*item, r->name == "invitations" ? "code" : "id");
   Result<json::value> done = r->name == "agents" ? api->call("POST", *base + "/" + id + "/revoke")
                                                  : api->call("DELETE", *base + "/" + id);
   if (!done)
@@ -423,13 +394,11 @@ int cmd_edit(Session& s) {
   const auto& p = s.args.positional;
   if (p.size() != 3 || find_resource(p[1]) != find_resource("services"))
     return std::cerr << *command_help("edit"), 2;
-  auto api = s.api();
-  if (!api)
-    return s.error(api.error().message);
-  auto space = api->space_path();
-  if (!space)
-    return s.error(space.error().message);
-  auto service = api->call("GET", *space + "/services/" + p[2]);
+  auto opened = s.space_api();
+  if (!opened)
+    return s.error(opened.error().message);
+  auto& [api, space] = *opened;
+  auto service = api.call("GET", space + "/services/" + p[2]);
   if (!service)
     return s.error(service.error().message);
   const std::string before = to_pretty_json(service->as_object().at("spec"));
@@ -457,10 +426,10 @@ int cmd_edit(Session& s) {
     std::cout << "service/" << p[2] << " unchanged\n";
     return 0;
   }
-  auto updated = api->call("PUT", *space + "/services/" + p[2], json::value(*edited));
+  auto updated = api.call("PUT", space + "/services/" + p[2], json::value(*edited));
   if (!updated)
     return s.error(updated.error().message);
-  std::cout << "service/" << p[2] << " edited (version " << str(updated->as_object(), "version")
+  std::cout << "service/" << p[2] << " edited (version " << text(updated->as_object(), "version")
             << ")\n";
   return 0;
 }

@@ -101,6 +101,21 @@ Result<std::string> decode(std::string_view in, bool plus_is_space) {
 }
 }  // namespace
 
+std::string percent_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 Result<ParsedTarget> parse_target(std::string_view target) {
   if (target.empty() || target.front() != '/')
     return fail(Errc::invalid_argument, "request target must start with '/'");

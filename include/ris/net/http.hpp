@@ -57,5 +57,7 @@ struct ParsedTarget {
   std::multimap<std::string, std::string> query;
 };
 Result<ParsedTarget> parse_target(std::string_view target);
+// Percent-encodes `s` for a query value or a path segment (RFC 3986 unreserved kept as is).
+std::string percent_encode(std::string_view s);
 
 }  // namespace ris::net
