@@ -142,7 +142,9 @@ int watch(Session& s, Api& api, const Resource& r, const std::string& query) {
       const std::string type = text(*e, "type");
       if (type == "error")
         return s.error(text(*e, "message"));
-      if (type == "changed" || type == "reconnected")
+      // Heartbeats (every agent, every few seconds) would re-list a large fleet all the time:
+      // the watch follows status changes, new agents, tasks and services.
+      if ((type == "changed" && text(*e, "event") != "heartbeat") || type == "reconnected")
         pending = true;
     }
     // At most two listings a second, however busy the fleet.

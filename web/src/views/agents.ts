@@ -28,25 +28,37 @@ export function agentsView(el: HTMLElement, ctx: ViewContext): () => void {
     },
     "Run on selected",
   );
+  // Rows by agent id: heartbeats and status changes update their row in place (a fleet of
+  // thousands sends a heartbeat every few milliseconds); only an agent not shown yet, or a
+  // reconnect, lists again.
+  const rows = new Map<string, { agent: Agent; tr: HTMLTableRowElement }>();
   let timer = 0;
   const load = async () => {
     try {
       const q = selector.value ? `?selector=${encodeURIComponent(selector.value)}` : "";
       const { items } = await call<{ items: Agent[] }>("GET", `/api/v1/spaces/${ctx.space.id}/agents${q}`);
       replace(message);
-      const online = items.filter((a) => a.status === "online").length;
-      count.textContent = `${items.length} agents, ${online} online`;
+      rows.clear();
+      for (const a of items) rows.set(a.id, { agent: a, tr: row(a) });
+      updateCount();
       replace(
         table,
         items.length
-          ? items.map((a) => row(a))
+          ? [...rows.values()].map((r) => r.tr)
           : h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No agents yet: create a join token under Tokens & invites.")),
       );
     } catch (e) {
       replace(message, notice((e as Error).message));
     }
   };
-  const row = (a: Agent) => {
+  const updateCount = () => {
+    const all = [...rows.values()];
+    count.textContent = `${all.length} agents, ${all.filter((r) => r.agent.status === "online").length} online`;
+  };
+  const relist = () => {
+    if (!timer) timer = window.setTimeout(() => ((timer = 0), void load()), 500);
+  };
+  const row = (a: Agent): HTMLTableRowElement => {
     const box = h("input", {
       type: "checkbox",
       "aria-label": `Select ${a.name}`,
@@ -70,9 +82,22 @@ export function agentsView(el: HTMLElement, ctx: ViewContext): () => void {
       h("td", { class: "muted" }, ago(a.last_seen)),
     );
   };
-  // Subscribed first, listed second; changes refetch at most twice a second.
-  const unsubscribe = subscribe({ topic: "agents", space: ctx.space.id }, () => {
-    if (!timer) timer = window.setTimeout(() => ((timer = 0), void load()), 500);
+  // Subscribed first, listed second: no change falls in between.
+  const unsubscribe = subscribe({ topic: "agents", space: ctx.space.id }, (m) => {
+    const shown = m.type === "changed" ? rows.get(m.id) : undefined;
+    if (!shown || (m.event !== "heartbeat" && m.event !== "connected" && m.event !== "disconnected")) return relist();
+    const a = shown.agent;
+    if (m.event === "heartbeat") {
+      a.health = m.health;
+      a.last_seen = new Date().toISOString();
+      a.status = "online";
+    } else {
+      a.status = m.event === "connected" ? "online" : "offline";
+    }
+    const tr = row(a);
+    shown.tr.replaceWith(tr);
+    shown.tr = tr;
+    updateCount();
   });
   void load();
   replace(
