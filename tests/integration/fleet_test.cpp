@@ -276,6 +276,85 @@ TEST_F(Fleet, agents_of_one_space_are_invisible_to_another) {
   EXPECT_TRUE(json::parse(list.body).at("items").as_array().empty());
 }
 
+TEST_F(Fleet, space_topics_tell_who_may_see_of_agents_and_tasks_as_they_change) {
+  WsClient ws(port_, ca_file_, "/events/v1");
+  ASSERT_TRUE(ws.receive());  // hello
+  ws.send(json::serialize(json::object{{"type", "auth"}, {"token", token_}, {"id", "a"}}));
+  EXPECT_NE(ws.receive().value_or("").find("authenticated"), std::string::npos);
+  ws.send(json::serialize(
+      json::object{{"type", "subscribe"}, {"topic", "chat"}, {"space", space_}, {"id", "x"}}));
+  EXPECT_NE(ws.receive().value_or("").find("topics: task, agents, tasks, services"),
+            std::string::npos);
+  for (const std::string topic : {"agents", "tasks"}) {
+    ws.send(json::serialize(
+        json::object{{"type", "subscribe"}, {"topic", topic}, {"space", space_}, {"id", topic}}));
+    EXPECT_NE(ws.receive().value_or("").find("subscribed"), std::string::npos);
+  }
+  auto is = [](const json::object& e, const char* key, const std::string& value) {
+    const auto* v = e.if_contains(key);
+    return v && v->is_string() && v->as_string() == value;
+  };
+  // Frames until one matches (the agent's heartbeats, every 500 ms, keep them coming).
+  auto wait_for = [&](const std::function<bool(const json::object&)>& match) {
+    for (int i = 0; i < 200; ++i) {
+      auto frame = ws.receive();
+      if (!frame)
+        return false;
+      if (match(json::parse(*frame).as_object()))
+        return true;
+    }
+    return false;
+  };
+  auto& a = start_agent(join_token());
+  const std::string id = a.id();
+  EXPECT_TRUE(wait_for([&](const json::object& e) {
+    return is(e, "type", "changed") && is(e, "resource", "agents") && is(e, "id", id) &&
+           is(e, "event", "connected");
+  }));
+  EXPECT_TRUE(wait_for([&](const json::object& e) {
+    return is(e, "resource", "agents") && is(e, "event", "heartbeat") &&
+           e.at("health").as_object().contains("load_1m");
+  }));
+  auto t = create_task(
+      {{"type", "echo"}, {"parameters", {{"message", "hi"}}}, {"target", {{"agents", {id}}}}});
+  const std::string task_id(t.at("id").as_string());
+  EXPECT_TRUE(wait_for([&](const json::object& e) {
+    return is(e, "resource", "tasks") && is(e, "id", task_id) && is(e, "event", "created");
+  }));
+  EXPECT_TRUE(wait_for([&](const json::object& e) {
+    return is(e, "resource", "tasks") && is(e, "id", task_id) && is(e, "state", "succeeded");
+  }));
+
+  // Someone outside the space, and a member without VIEW_AGENTS, are refused.
+  ASSERT_EQ(
+      call("POST", "/api/v1/accounts", "",
+           {{"email", "eve@example.com"}, {"username", "eve"}, {"password", "eve passphrase"}})
+          .status,
+      201);
+  const std::string eve = login("eve", "eve passphrase");
+  auto try_subscribe = [&](const std::string& token) {
+    WsClient other(port_, ca_file_, "/events/v1");
+    other.receive();
+    other.send(json::serialize(json::object{{"type", "auth"}, {"token", token}, {"id", "a"}}));
+    other.receive();
+    other.send(json::serialize(
+        json::object{{"type", "subscribe"}, {"topic", "agents"}, {"space", space_}, {"id", "s"}}));
+    return other.receive().value_or("");
+  };
+  EXPECT_NE(try_subscribe(eve).find("not_found"), std::string::npos);
+  auto invite = call("POST", "/api/v1/spaces/" + space_ + "/invitations", token_);
+  ASSERT_EQ(invite.status, 201) << invite.body;
+  const std::string code(json::parse(invite.body).at("code").as_string());
+  ASSERT_EQ(call("POST", "/api/v1/invitations/" + code + "/accept", eve).status, 200);
+  EXPECT_NE(try_subscribe(eve).find("subscribed"), std::string::npos)
+      << "@everyone has VIEW_AGENTS";
+  ASSERT_EQ(call("PATCH", "/api/v1/spaces/" + space_ + "/roles/" + space_, token_,
+                 {{"permissions", json::array{"VIEW_CHANNEL"}}})
+                .status,
+            200);
+  EXPECT_NE(try_subscribe(eve).find("forbidden"), std::string::npos);
+}
+
 TEST_F(Fleet, risd_killed_mid_task_loses_nothing) {
   auto& a = start_agent(join_token());
   auto& b = start_agent(join_token());
