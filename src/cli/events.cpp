@@ -1,5 +1,7 @@
 #include "events.hpp"
 
+#include "api.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <condition_variable>
@@ -111,6 +113,15 @@ void Events::subscribe(json::object subscription) {
   });
 }
 
+void Events::reauthenticate(std::string token) {
+  impl_->loop.post([impl = impl_.get(), token = std::move(token)] {
+    impl->token = token;
+    impl->authenticated = false;
+    if (impl->ws)
+      impl->ws->send(json::serialize(json::object{{"type", "auth"}, {"token", token}}));
+  });
+}
+
 std::optional<json::object> Events::next(std::chrono::milliseconds timeout) {
   std::unique_lock lock(impl_->mu);
   if (!impl_->cv.wait_for(lock, timeout, [&] { return !impl_->queue.empty(); }))
@@ -118,6 +129,16 @@ std::optional<json::object> Events::next(std::chrono::milliseconds timeout) {
   auto o = std::move(impl_->queue.front());
   impl_->queue.pop_front();
   return o;
+}
+
+bool renew_token_if_refused(Events& events, Api& api, const json::object& frame) {
+  const auto* type = frame.if_contains("type");
+  const auto* code = frame.if_contains("code");
+  if (!type || *type != "error" || !code || *code != "unauthenticated")
+    return false;
+  if (auto token = api.access_token())
+    events.reauthenticate(std::move(*token));
+  return true;
 }
 
 }  // namespace ris::cli

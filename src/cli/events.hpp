@@ -22,6 +22,9 @@ class Events {
 
   // {"topic":…, "space":…, ["task":…]}; the id is chosen here.
   void subscribe(boost::json::object subscription);
+  // A new access token (the old one expired): authenticates again and renews the
+  // subscriptions. Readers call it when a frame says {"type":"error","code":"unauthenticated"}.
+  void reauthenticate(std::string token);
   // The next frame within `timeout` (nullopt when none came).
   std::optional<boost::json::object> next(std::chrono::milliseconds timeout);
 
@@ -29,5 +32,10 @@ class Events {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+class Api;
+// When `frame` says the token was refused (it expired while reconnecting): a fresh token from
+// `api` goes to `events`. True when the frame was that.
+bool renew_token_if_refused(Events& events, Api& api, const boost::json::object& frame);
 
 }  // namespace ris::cli

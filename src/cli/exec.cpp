@@ -81,6 +81,7 @@ class Exec {
             it->second.state = text(*e, "state");
           if (final_state(text(*e, "state")) || runs_.find(text(*e, "run")) == runs_.end())
             refresh_task();  // exit codes and errors; new runs (retries, failover)
+        } else if (renew_token_if_refused(events, api_, *e)) {
         } else if (type == "error") {
           std::cerr << "warning: live output unavailable (" << text(*e, "message")
                     << "); following by polling\n";

@@ -140,6 +140,8 @@ int watch(Session& s, Api& api, const Resource& r, const std::string& query) {
   while (!interrupted()) {
     if (auto e = events.next(std::chrono::milliseconds(200))) {
       const std::string type = text(*e, "type");
+      if (renew_token_if_refused(events, api, *e))
+        continue;
       if (type == "error")
         return s.error(text(*e, "message"));
       // Heartbeats (every agent, every few seconds) would re-list a large fleet all the time:

@@ -136,6 +136,7 @@ function renderShell(root: HTMLElement): void {
   const main = h("main", { id: "view", tabindex: "-1" });
   replace(
     root,
+    h("a", { class: "skip", href: "#view", onclick: (e: Event) => (e.preventDefault(), main.focus()) }, "Skip to content"),
     h(
       "header",
       {},

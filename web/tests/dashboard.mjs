@@ -145,8 +145,13 @@ try {
   await page.waitForSelector('input[name="totp"]:visible');
   await page.fill('input[name="password"]', PASSWORD);
   await page.fill('input[name="totp"]', totp(secret));
-  await page.click('button[type="submit"]');
+  await page.keyboard.press("Enter"); // the form submits from the keyboard
   await page.waitForSelector("table#agents");
+  // Keyboard: the first Tab reaches "Skip to content", which moves focus to the view.
+  await page.keyboard.press("Tab");
+  if ((await page.evaluate(() => document.activeElement?.textContent)) !== "Skip to content") throw new Error("the first Tab stop is not the skip link");
+  await page.keyboard.press("Enter");
+  if ((await page.evaluate(() => document.activeElement?.id)) !== "view") throw new Error("the skip link did not move focus to the view");
   await page.waitForSelector(".live.on");
   await page.screenshot({ path: join(OUT, "01-agents-empty.png") });
 
