@@ -6,8 +6,8 @@ namespace ris::cli {
 namespace {
 std::string long_name(std::string_view short_flag) {
   static const std::map<std::string, std::string, std::less<>> aliases{
-      {"o", "output"}, {"l", "selector"}, {"w", "watch"},
-      {"f", "file"},   {"h", "help"},     {"s", "space"}};
+      {"o", "output"}, {"l", "selector"}, {"w", "watch"}, {"f", "file"},
+      {"h", "help"},   {"s", "space"},    {"F", "follow"}};
   auto it = aliases.find(short_flag);
   return it == aliases.end() ? std::string(short_flag) : it->second;
 }

@@ -35,7 +35,7 @@ struct FlagSpec {
   std::set<std::string, std::less<>> boolean;  // --watch, -w
 };
 
-// Short forms: -o output, -l selector, -w watch, -f file, -h help, -s space.
+// Short forms: -o output, -l selector, -w watch, -f file, -h help, -s space, -F follow.
 Result<Args> parse_args(const std::vector<std::string>& words, const FlagSpec& spec);
 
 }  // namespace ris::cli

@@ -30,11 +30,12 @@ void on_sigint(int) {
     _exit(130);
 }
 
-const FlagSpec kFlags{{"context",    "space",   "config", "output",      "selector", "user",
-                       "ca-file",    "ca-hash", "totp",   "name",        "file",     "permissions",
-                       "ttl",        "uses",    "labels", "description", "color",    "timeout",
-                       "to-version", "state",   "limit",  "actor",       "action",   "outcome"},
-                      {"help", "watch", "password-stdin", "one", "script", "no-wait"}};
+const FlagSpec kFlags{
+    {"context", "space",       "config",  "output",  "selector",    "user",  "ca-file",
+     "ca-hash", "totp",        "name",    "file",    "permissions", "ttl",   "uses",
+     "labels",  "description", "color",   "timeout", "to-version",  "state", "limit",
+     "actor",   "action",      "outcome", "tail"},
+    {"help", "watch", "password-stdin", "one", "script", "no-wait", "follow"}};
 
 // A line from the terminal with echo off (passwords), or from stdin.
 std::string read_secret(const std::string& prompt, bool echo) {
@@ -315,6 +316,8 @@ int run(int argc, char** argv) {
     return cmd_edit(s);
   if (command == "exec")
     return cmd_exec(s);
+  if (command == "logs")
+    return cmd_logs(s);
   if (command == "scale")
     return cmd_service_action(s, "scale");
   if (command == "rollout")

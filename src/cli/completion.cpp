@@ -11,7 +11,7 @@ const char* kBash = R"SH(# bash completion for risctl: source <(risctl completio
 _risctl() {
   local cur prev words cword
   _init_completion 2>/dev/null || { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
-  local commands="login logout context get describe create delete edit exec scale rollout completion version help"
+  local commands="login logout context get describe create delete edit exec logs scale rollout completion version help"
   local resources="@RESOURCES@"
   case "$prev" in
     -o|--output) COMPREPLY=($(compgen -W "table json yaml name" -- "$cur")); return ;;
@@ -27,7 +27,7 @@ _risctl() {
       if [[ $cword -eq 2 ]]; then COMPREPLY=($(compgen -W "$resources" -- "$cur"))
       else COMPREPLY=($(compgen -W "$(risctl get "${words[2]}" -o name 2>/dev/null | sed 's|.*/||')" -- "$cur")); fi ;;
     create) [[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "space role token service join-token invitation" -- "$cur")) ;;
-    edit|scale) if [[ $cword -eq 2 ]]; then COMPREPLY=($(compgen -W "service" -- "$cur"))
+    edit|scale|logs) if [[ $cword -eq 2 ]]; then COMPREPLY=($(compgen -W "service" -- "$cur"))
       elif [[ $cword -eq 3 ]]; then COMPREPLY=($(compgen -W "$(risctl get services -o name 2>/dev/null | sed 's|.*/||')" -- "$cur")); fi ;;
     rollout) if [[ $cword -eq 2 ]]; then COMPREPLY=($(compgen -W "status restart rollback stop start" -- "$cur"))
       elif [[ $cword -eq 3 ]]; then COMPREPLY=($(compgen -W "service" -- "$cur"))
@@ -44,7 +44,7 @@ const char* kZsh = R"SH(#compdef risctl
 # zsh completion for risctl: risctl completion zsh > "${fpath[1]}/_risctl"
 _risctl() {
   local -a commands resources
-  commands=(login logout context get describe create delete edit exec scale rollout completion version help)
+  commands=(login logout context get describe create delete edit exec logs scale rollout completion version help)
   resources=(@RESOURCES@)
   if (( CURRENT == 2 )); then compadd -a commands; return; fi
   case $words[2] in
@@ -52,7 +52,7 @@ _risctl() {
       if (( CURRENT == 3 )); then compadd -a resources
       else compadd -- ${(f)"$(risctl get $words[3] -o name 2>/dev/null | sed 's|.*/||')"}; fi ;;
     create) (( CURRENT == 3 )) && compadd space role token service join-token invitation ;;
-    edit|scale) if (( CURRENT == 3 )); then compadd service
+    edit|scale|logs) if (( CURRENT == 3 )); then compadd service
       elif (( CURRENT == 4 )); then compadd -- ${(f)"$(risctl get services -o name 2>/dev/null | sed 's|.*/||')"}; fi ;;
     rollout) if (( CURRENT == 3 )); then compadd status restart rollback stop start
       elif (( CURRENT == 4 )); then compadd service

@@ -33,11 +33,18 @@ class Exec {
   Exec(Session& s, Api& api, std::string space_path)
       : s_(s), api_(api), space_(std::move(space_path)) {}
 
-  int run(const json::object& task_body) {
-    auto created = api_.call("POST", space_ + "/tasks", json::value(task_body));
+  // Creates the task (POST `path` with `body`, answering the task or {"task_id"}) and follows it.
+  int run(const std::string& path, const json::object& body) {
+    auto created = api_.call("POST", path, json::value(body));
     if (!created)
       return s_.error(created.error().message);
     task_ = created->as_object();
+    if (task_.contains("task_id")) {  // an action that started a task (service logs)
+      auto task = api_.call("GET", space_ + "/tasks/" + text(task_, "task_id"));
+      if (!task)
+        return s_.error(task.error().message);
+      task_ = task->as_object();
+    }
     task_id_ = text(task_, "id");
     load_agent_names();
     update_runs(task_);
@@ -309,7 +316,25 @@ int cmd_exec(Session& s) {
   if (*timeout > 0)
     body["timeout_seconds"] = *timeout;
   Exec exec(s, api, space);
-  return exec.run(body);
+  return exec.run(space + "/tasks", body);
+}
+
+int cmd_logs(Session& s) {
+  const auto& p = s.args.positional;
+  if (p.size() != 3 || (p[1] != "service" && p[1] != "services" && p[1] != "svc"))
+    return std::cerr << *command_help("logs"), 2;
+  auto opened = s.space_api();
+  if (!opened)
+    return s.error(opened.error().message);
+  auto& [api, space] = *opened;
+  auto tail = s.args.get_int("tail", 100);
+  if (!tail)
+    return s.error(tail.error().message);
+  json::object body{{"tail", *tail}};
+  if (s.args.has("follow"))
+    body["follow"] = true;
+  Exec exec(s, api, space);
+  return exec.run(space + "/services/" + p[2] + "/logs", body);
 }
 
 }  // namespace ris::cli

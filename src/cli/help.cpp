@@ -26,6 +26,7 @@ Resources (agents, tasks, services, spaces, members, roles, tokens, audit, invit
 Work:
   exec SELECTOR -- CMD ...
                        run a command on every matching agent, output live
+  logs service NAME    the logs of every replica (-f to follow, --tail N)
   scale service NAME N set a service's replicas and follow the rollout
   rollout ACTION service NAME
                        status | restart | rollback [--to-version N] | stop | start
@@ -149,6 +150,16 @@ Examples:
   risctl exec env=prod -- uptime
   risctl exec 'role in (db)' --one -- pg_dumpall -f /backup/all.sql
   risctl exec all --script -- 'df -h / | tail -1'
+)"},
+      {"logs", R"(Usage: risctl logs service NAME [--tail N] [-F | --follow]
+
+The logs of every replica of the service on every targeted agent, each line prefixed with the
+agent's and the container's names. --tail: the last N lines of each (default 100). --follow
+keeps streaming until Ctrl-C.
+
+Examples:
+  risctl logs service web --tail 20
+  risctl logs service web --follow
 )"},
       {"scale", R"(Usage: risctl scale service NAME REPLICAS [--no-wait] [--timeout SECONDS]
 

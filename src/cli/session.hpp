@@ -36,6 +36,7 @@ int cmd_create(Session& s);
 int cmd_delete(Session& s);
 int cmd_edit(Session& s);
 int cmd_exec(Session& s);
+int cmd_logs(Session& s);
 int cmd_service_action(Session& s, const std::string& verb);  // scale, restart, rollback, …
 int cmd_rollout(Session& s);
 int cmd_completion(Session& s);

@@ -409,6 +409,10 @@ TEST_F(Services, risctl_scales_and_restarts_following_each_rollout) {
   for (const auto& id : container_ids("web"))
     EXPECT_EQ(std::count(before.begin(), before.end(), id), 0) << "a container was not replaced";
 
+  auto [logs, logs_out] = run_command(ctl + " logs service web --tail 5");
+  EXPECT_EQ(logs, 0) << logs_out;
+  EXPECT_NE(logs_out.find("| replica 1 up"), std::string::npos) << logs_out;
+  EXPECT_NE(logs_out.find("1 succeeded"), std::string::npos) << logs_out;
   auto [get, get_out] = run_command(ctl + " get services");
   EXPECT_NE(get_out.find("2/2"), std::string::npos) << get_out;
   auto [bad, bad_out] = run_command(ctl + " rollout rollback service web --to-version 99");
