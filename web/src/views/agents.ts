@@ -53,7 +53,7 @@ export function agentsView(el: HTMLElement, ctx: ViewContext): () => void {
   };
   const updateCount = () => {
     const all = [...rows.values()];
-    count.textContent = `${all.length} agents, ${all.filter((r) => r.agent.status === "online").length} online`;
+    count.textContent = `${all.length} agent${all.length === 1 ? "" : "s"}, ${all.filter((r) => r.agent.status === "online").length} online`;
   };
   const relist = () => {
     if (!timer) timer = window.setTimeout(() => ((timer = 0), void load()), 500);
