@@ -35,6 +35,8 @@ class Exec {
 
   // Creates the task (POST `path` with `body`, answering the task or {"task_id"}) and follows it.
   int run(const std::string& path, const json::object& body) {
+    if (const auto* t = body.if_contains("ttl_seconds"); t && t->is_int64())
+      ttl_ = t->as_int64();
     auto created = api_.call("POST", path, json::value(body));
     if (!created)
       return s_.error(created.error().message);
@@ -53,6 +55,11 @@ class Exec {
     if (s_.tty_err)
       std::cerr << "Task " << task_id_ << " on " << runs_.size() << " agent"
                 << (runs_.size() == 1 ? "" : "s") << "\n";
+    // An offline agent's run waits for it (up to the task's ttl): say so rather than hang.
+    for (const auto& [id, r] : runs_)
+      if (r.state == "pending")
+        std::cerr << r.agent_name << " is offline: its run starts when it connects"
+                  << (ttl_ > 0 ? " (given up after " + std::to_string(ttl_) + " s)" : "") << "\n";
 
     auto url = net::parse_https_url(api_.context().server);
     auto tls = tls_for(api_.context());
@@ -280,6 +287,7 @@ class Exec {
   std::map<std::string, std::string> names_;
   std::map<std::string, RunView> runs_;
   size_t width_ = 0;
+  int64_t ttl_ = 0;
   bool progress_shown_ = false;
 };
 }  // namespace
@@ -311,10 +319,14 @@ int cmd_exec(Session& s) {
                     {"target", std::move(target)},
                     {"mode", s.args.has("one") ? "one" : "all"}};
   auto timeout = s.args.get_int("timeout", 0, 1);
-  if (!timeout)
-    return s.error(timeout.error().message);
+  // Someone waiting at a terminal: a run for an offline agent is given up after a minute
+  // unless --ttl says otherwise (the API's default is an hour).
+  auto ttl = s.args.get_int("ttl", 60, 1);
+  if (!timeout || !ttl)
+    return s.error(!timeout ? timeout.error().message : ttl.error().message);
   if (*timeout > 0)
     body["timeout_seconds"] = *timeout;
+  body["ttl_seconds"] = *ttl;
   Exec exec(s, api, space);
   return exec.run(space + "/tasks", body);
 }

@@ -144,6 +144,7 @@ any run failed, timed out or was lost; Ctrl-C cancels the runs (exit 130).
 
   --one                run on one matching agent (the least busy; moved if it is lost)
   --timeout SECONDS    per run (default 300)
+  --ttl SECONDS        how long a run waits for an offline agent before it is lost (default 60)
   --script             run COMMAND as a /bin/sh -c script
 
 Examples:

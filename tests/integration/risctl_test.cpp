@@ -186,6 +186,19 @@ TEST_F(Risctl, exec_streams_each_agents_lines_and_sums_up) {
   EXPECT_TRUE(has(usage_out, "Usage: risctl exec")) << usage_out;
 }
 
+TEST_F(Risctl, exec_says_which_agents_are_offline_and_gives_their_runs_up) {
+  sign_in();
+  auto& agent = named_agent("web-1", {{"role", "web"}});
+  const std::string id = agent.id();
+  agent.kill(SIGKILL);
+  ASSERT_TRUE(eventually([&] { return !online(id); }));
+  auto [code, out] = ctl("exec role=web --ttl 2 -- true");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_TRUE(has(out, "web-1 is offline: its run starts when it connects (given up after 2 s)"))
+      << out;
+  EXPECT_TRUE(has(out, "1 lost")) << out;
+}
+
 TEST_F(Risctl, ctrl_c_cancels_the_runs) {
   sign_in();
   auto& agent = named_agent("web-1", {{"role", "web"}});
