@@ -112,7 +112,7 @@ std::vector<Resource> build() {
                {{"username", field("username")},
                 {"display name", field("display_name")},
                 {"owner", field("owner")},
-                {"roles", field("role_ids")},
+                {"roles", field("roles")},
                 {"joined", ago("joined_at"), true},
                 {"account", field("account_id")}}});
   r.push_back({"roles",

@@ -202,6 +202,26 @@ Result<json::object> parse_labels(const std::string& v) {
   return out;
 }
 
+// Members carry role ids; people read names: "roles" is added beside "role_ids".
+void name_roles(Api& api, const Resource& r, json::array& items) {
+  if (r.name != "members")
+    return;
+  auto roles = list_items(api, *find_resource("roles"));
+  if (!roles)
+    return;
+  std::map<std::string, std::string> names;
+  for (const auto& role : *roles)
+    names[text(role.as_object(), "id")] = text(role.as_object(), "name");
+  for (auto& item : items) {
+    auto& o = item.as_object();
+    json::array out;
+    if (const auto* ids = o.if_contains("role_ids"); ids && ids->is_array())
+      for (const auto& id : ids->as_array())
+        out.emplace_back(names.contains(cell(&id)) ? names[cell(&id)] : cell(&id));
+    o["roles"] = std::move(out);
+  }
+}
+
 const Resource* resource_arg(Session& s, const std::string& verb) {
   if (s.args.positional.size() < 2) {
     std::cerr << *command_help(verb);
@@ -238,6 +258,7 @@ int cmd_get(Session& s) {
       return s.error(list.error().message);
     items = std::move(*list);
   }
+  name_roles(*api, *r, items);
   if (!print_items(s, *r, items, one))
     return s.error("unknown output format \"" + s.args.get("output") +
                    "\" (table, json, yaml, name)");

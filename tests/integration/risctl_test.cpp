@@ -234,6 +234,16 @@ TEST_F(Risctl, creates_and_deletes_roles_and_tokens_with_server_errors_shown) {
   auto [del, del_out] = ctl("delete token ci");
   EXPECT_EQ(del, 0) << del_out;
   EXPECT_TRUE(has(del_out, "token/ci revoked")) << del_out;
+  auto me = json::parse(call("GET", "/api/v1/me", token_).body).at("id").as_string();
+  const std::string role_id(
+      json::parse(ctl("get role operators -o json").second).at("id").as_string());
+  ASSERT_EQ(
+      call("PUT", "/api/v1/spaces/" + space_ + "/members/" + std::string(me) + "/roles/" + role_id,
+           token_)
+          .status,
+      204);
+  auto [members, members_out] = ctl("get members");
+  EXPECT_TRUE(has(members_out, "admin") && has(members_out, "operators")) << members_out;
   auto [delrole, delrole_out] = ctl("delete role operators");
   EXPECT_EQ(delrole, 0) << delrole_out;
   auto [gone, gone_out] = ctl("get role operators");
