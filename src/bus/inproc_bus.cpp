@@ -60,6 +60,11 @@ class InProcessBus final : public Bus, public std::enable_shared_from_this<InPro
     return std::make_unique<Sub>(registry_, id);
   }
 
+  bool has_subscribers() const override {
+    std::shared_lock lock(registry_->mu);
+    return !registry_->entries.empty();
+  }
+
   std::string_view backend() const override { return "in-process"; }
   bool connected() const override { return true; }
 

@@ -25,6 +25,15 @@ TEST(InProcessBus, delivers_to_exact_and_prefix_subscribers_until_unsubscribed) 
   EXPECT_EQ(prefix.size(), 3u);
 }
 
+TEST(InProcessBus, says_whether_anyone_listens) {
+  auto bus = std::move(*open_bus(""));
+  EXPECT_FALSE(bus->has_subscribers());
+  auto sub = bus->subscribe("space.1.agents", [](std::string_view, const Message&) {});
+  EXPECT_TRUE(bus->has_subscribers());
+  sub.reset();
+  EXPECT_FALSE(bus->has_subscribers());
+}
+
 TEST(OpenBus, nats_and_unknown_urls_are_clear_errors) {
   auto n = open_bus("nats://127.0.0.1:4222");
   ASSERT_FALSE(n);

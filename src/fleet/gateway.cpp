@@ -454,7 +454,7 @@ std::string space_subject(std::string_view space_id, std::string_view resource) 
 
 void Gateway::publish_change(const std::string& space_id, std::string_view resource,
                              std::string_view id, boost::json::object extra) {
-  if (!bus_ || space_id.empty())
+  if (!bus_ || space_id.empty() || !bus_->has_subscribers())
     return;
   extra["type"] = "changed";
   extra["resource"] = resource;
@@ -465,7 +465,7 @@ void Gateway::publish_change(const std::string& space_id, std::string_view resou
 }
 
 void Gateway::publish_run_event(const std::string& run_id, boost::json::object event) {
-  if (!bus_)
+  if (!bus_ || !bus_->has_subscribers())
     return;
   auto rows =
       store_.query("SELECT task_id, space_id, agent_id FROM task_runs WHERE id = ?", {run_id});

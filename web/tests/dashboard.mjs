@@ -254,7 +254,10 @@ try {
   await page.screenshot({ path: join(OUT, "failure.png") }).catch(() => undefined);
   console.error(`page at failure: ${page.url()}\n${(await page.textContent("body").catch(() => "")).slice(0, 2000)}`);
 } finally {
-  // Nothing left behind in Docker: the service's containers and the image.
+  // Nothing left behind in Docker: the agents stop first (their reconcilers would bring
+  // containers back), then the service's containers and the image go.
+  for (const c of children) c.kill("SIGKILL");
+  await new Promise((r) => setTimeout(r, 300));
   const docker = (method, path) => {
     try {
       return JSON.parse(execFileSync("curl", ["-sf", "--unix-socket", DOCKER, "-X", method, `http://docker${path}`], { encoding: "utf8" }) || "null");

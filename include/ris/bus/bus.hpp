@@ -28,6 +28,9 @@ class Bus {
   virtual void publish(std::string_view subject, Message message) = 0;
   // `pattern`: an exact subject, or a prefix ending in ".>" matching everything below it.
   virtual std::unique_ptr<Subscription> subscribe(std::string pattern, Callback callback) = 0;
+  // Whether anyone subscribes to anything: publishers skip building events nobody would get
+  // (the common case, a fleet with no dashboard open). May say true when unsure.
+  virtual bool has_subscribers() const = 0;
   virtual std::string_view backend() const = 0;
   virtual bool connected() const = 0;
 };
