@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -31,7 +32,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
       : worker_(worker), state_(std::move(state)), stream_(std::move(socket), state_->tls) {
     ++state_->http_connections;
     boost::system::error_code ec;
-    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec)
       remote_ = ep.address().to_string();
   }
@@ -45,9 +46,8 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     id_ = register_session(worker_, *state_, weak_from_this());
     if (state_->shutting_down)
       return;  // raced with shutdown: just drop the connection
-    beast::get_lowest_layer(stream_).expires_after(state_->config.handshake_timeout);
+    stream_.expires_after(state_->config.handshake_timeout);
     stream_.async_handshake(
-        boost::asio::ssl::stream_base::server,
         [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
   }
 
@@ -56,7 +56,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     // A request being handled finishes and is answered with Connection: close. A connection
     // waiting for (the rest of) a request's headers has nothing in flight: stop waiting.
     if (!handling_)
-      beast::get_lowest_layer(stream_).cancel();
+      stream_.cancel();
   }
 
  private:
@@ -75,7 +75,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
       return close();
     if (buffer_.size() > 0 || first_request_)
       return read_header();
-    beast::get_lowest_layer(stream_).expires_after(state_->config.keepalive_timeout);
+    stream_.expires_after(state_->config.keepalive_timeout);
     stream_.async_read_some(buffer_.prepare(512),
                             [self = shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec)
@@ -95,7 +95,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     // The parser checks Content-Length against the limit while it reads the header, before the
     // route is known; start at the larger limit and narrow it in on_header.
     parser_->body_limit(std::max(state_->config.max_body_bytes, state_->config.max_upload_bytes));
-    beast::get_lowest_layer(stream_).expires_after(state_->config.header_timeout);
+    stream_.expires_after(state_->config.header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
@@ -114,7 +114,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
       return on_read_error(http::error::body_limit);
     parser_->body_limit(limit);  // chunked bodies are counted as they arrive
     // Tell a client that waits for 100-continue to go ahead; we read the body either way.
-    beast::get_lowest_layer(stream_).expires_after(state_->config.body_timeout);
+    stream_.expires_after(state_->config.body_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
@@ -230,7 +230,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     r.query = std::move(parsed->query);
     log::info("websocket_upgrade",
               {{"request_id", r.request_id}, {"path", r.path}, {"remote", remote_}});
-    beast::get_lowest_layer(stream_).expires_never();
+    stream_.expires_never();
     // Any bytes already read past the headers would belong to the WebSocket; a client must wait
     // for the 101, so there are none — and Beast's parser has consumed exactly the header.
     start_ws_session(worker_, state_, std::move(stream_), std::move(r), *factory,
@@ -264,7 +264,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     res->prepare_payload();
     if (head_)
       res->body().clear();
-    beast::get_lowest_layer(stream_).expires_after(state_->config.body_timeout);
+    stream_.expires_after(state_->config.body_timeout);
     http::async_write(
         stream_, *res,
         [self = shared_from_this(), res](beast::error_code ec, size_t) { self->on_written(ec); });
@@ -296,11 +296,11 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     if (closing_)
       return;
     closing_ = true;
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+    stream_.expires_after(std::chrono::seconds(2));
     stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
       beast::error_code ignored;
-      beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-      beast::get_lowest_layer(self->stream_).close();
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.socket().close(ignored);
     });
   }
 

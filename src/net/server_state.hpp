@@ -7,7 +7,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -15,10 +14,9 @@
 #include "ris/core/config.hpp"
 #include "ris/metrics/metrics.hpp"
 #include "ris/net/router.hpp"
+#include "tls_stream.hpp"
 
 namespace ris::net {
-
-using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
 // Anything the server must be able to close on shutdown.
 class Session {
