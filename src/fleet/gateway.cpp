@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <deque>
+#include <optional>
 
 #include "ris/bus/bus.hpp"
 #include "ris/core/base64.hpp"
@@ -45,6 +46,9 @@ struct Gateway::Session : std::enable_shared_from_this<Session> {
   std::mutex mu;
   std::deque<std::function<void()>> jobs;
   bool busy = false;
+  // A job that hands its write to the group commit pauses the session: the next message waits
+  // until that write is committed (and acknowledged), so messages stay in order.
+  bool paused = false, parked = false;
 
   Session(Gateway& g, net::WsConnection& c) : gw(g), conn(c.weak()), remote(c.remote_address()) {}
 
@@ -56,11 +60,31 @@ struct Gateway::Session : std::enable_shared_from_this<Session> {
     busy = true;
     gw.pool_.post([self = shared_from_this()] { self->drain(); });
   }
+  // From inside a job: run no further job until resume().
+  void pause() {
+    std::lock_guard lock(mu);
+    paused = true;
+  }
+  // From any thread, once per pause(): carries on with the queued jobs.
+  void resume() {
+    {
+      std::lock_guard lock(mu);
+      paused = false;
+      if (!parked)
+        return;  // drain() has not reached its check yet and simply goes on
+      parked = false;
+    }
+    gw.pool_.post([self = shared_from_this()] { self->drain(); });
+  }
   void drain() {
     while (true) {
       std::function<void()> job;
       {
         std::lock_guard lock(mu);
+        if (paused) {
+          parked = true;  // busy stays set: resume() restarts the drain
+          return;
+        }
         if (jobs.empty()) {
           busy = false;
           return;
@@ -105,6 +129,7 @@ Gateway::Gateway(store::Store& store, Agents& agents, WorkerPool& pool,
     : store_(store),
       agents_(agents),
       pool_(pool),
+      commits_(store, pool),
       task_key_(std::move(task_key)),
       options_(options),
       bus_(bus) {}
@@ -276,14 +301,22 @@ void Gateway::handle(Session& s, const std::string& text) {
     counters_[s.agent_id] = {number("ris_client_tasks_executed_total"),
                              number("ris_client_memory_usage_bytes")};
   } else if (type == "task_ack") {
-    auto started = store_.query(
-        "UPDATE task_runs SET state = 'running', started_at = ? WHERE id = ? AND agent_id = ? AND "
-        "state IN ('pending', 'dispatched') RETURNING id",
-        {now_rfc3339(), e.task_id, s.agent_id});
-    if (!started)
-      r = fail(Errc::internal, "cannot record task_ack");
-    else if (!started->rows.empty())
-      publish_run_event(e.task_id, {{"type", "run_state"}, {"state", "running"}});
+    auto started = std::make_shared<bool>(false);
+    return commit_then(
+        s, e.seq, type,
+        [run = e.task_id, agent = s.agent_id, at = now_rfc3339(),
+         started](store::Store& tx) -> Result<void> {
+          RIS_TRY(auto rows, tx.query("UPDATE task_runs SET state = 'running', started_at = ? "
+                                      "WHERE id = ? AND agent_id = ? AND state IN ('pending', "
+                                      "'dispatched') RETURNING id",
+                                      {at, run, agent}));
+          *started = !rows.rows.empty();
+          return {};
+        },
+        [this, run = e.task_id, started] {
+          if (*started)
+            publish_run_event(run, {{"type", "run_state"}, {"state", "running"}});
+        });
   } else if (type == "task_output") {
     const std::string data = str(e.payload, "data");
     const auto* chunk = e.payload.if_contains("chunk");
@@ -321,26 +354,43 @@ void Gateway::handle(Session& s, const std::string& text) {
     } else {
       // A run presumed lost takes its true result when the agent comes back with one.
       auto result = e.payload.if_contains("result");
-      auto updated = store_.query(
-          "UPDATE task_runs SET state = ?, finished_at = ?, exit_code = ?, signal = ?, error = ?, "
-          "result = ? WHERE id = ? AND agent_id = ? AND state IN ('pending', 'dispatched', "
-          "'running', 'lost') RETURNING task_id",
-          {state, now_rfc3339(), opt_int(e.payload, "exit_code"), opt_int(e.payload, "signal"),
-           str(e.payload, "error"),
-           result ? store::Value(boost::json::serialize(*result)) : store::Value(), e.task_id,
-           s.agent_id});
-      if (!updated)
-        r = fail(Errc::internal, "cannot record task_result");
-      else if (!updated->rows.empty()) {
-        if (completed_)
-          completed_->with({state}).inc();
-        boost::json::object event{{"type", "run_state"}, {"state", state}};
-        if (const auto* code = e.payload.if_contains("exit_code"))
-          event["exit_code"] = *code;
-        publish_run_event(e.task_id, std::move(event));
-        if (finished_handler_)
-          finished_handler_({e.task_id, updated->rows[0].get<std::string>(0), s.agent_id, state});
-      }
+      std::vector<store::Value> params{
+          state,
+          now_rfc3339(),
+          opt_int(e.payload, "exit_code"),
+          opt_int(e.payload, "signal"),
+          str(e.payload, "error"),
+          result ? store::Value(boost::json::serialize(*result)) : store::Value(),
+          e.task_id,
+          s.agent_id};
+      auto task = std::make_shared<std::optional<std::string>>();
+      const auto* code = e.payload.if_contains("exit_code");
+      return commit_then(
+          s, e.seq, type,
+          [params = std::move(params), task](store::Store& tx) -> Result<void> {
+            RIS_TRY(auto rows,
+                    tx.query("UPDATE task_runs SET state = ?, finished_at = ?, exit_code = ?, "
+                             "signal = ?, error = ?, result = ? WHERE id = ? AND agent_id = ? AND "
+                             "state IN ('pending', 'dispatched', 'running', 'lost') "
+                             "RETURNING task_id",
+                             params));
+            if (!rows.rows.empty())
+              *task = rows.rows[0].get<std::string>(0);
+            return {};
+          },
+          [this, run = e.task_id, agent = s.agent_id, state, task,
+           exit_code = code ? *code : boost::json::value()] {
+            if (!*task)
+              return;  // already final: a redelivered result
+            if (completed_)
+              completed_->with({state}).inc();
+            boost::json::object event{{"type", "run_state"}, {"state", state}};
+            if (!exit_code.is_null())
+              event["exit_code"] = exit_code;
+            publish_run_event(run, std::move(event));
+            if (finished_handler_)
+              finished_handler_({run, **task, agent, state});
+          });
     }
   } else if (type == "refused") {
     log::warn("agent_refused_message",
@@ -362,6 +412,28 @@ void Gateway::handle(Session& s, const std::string& text) {
     ack.payload = {{"up_to", e.seq}};
     s.send(ack);
   }
+}
+
+void Gateway::commit_then(Session& s, int64_t seq, std::string type, store::GroupCommit::Body body,
+                          std::function<void()> after) {
+  s.pause();
+  commits_.submit(std::move(body), [this, self = s.shared_from_this(), seq, type = std::move(type),
+                                    after = std::move(after)](Result<void> r) {
+    if (!r) {
+      // Not acknowledged: the agent keeps it in its outbox and sends it again.
+      log::error("agent_message_failed",
+                 {{"agent", self->agent_id}, {"type", type}, {"error", r.error().message}});
+    } else {
+      after();
+      if (seq > 0) {
+        Envelope ack;
+        ack.message_type = "ack";
+        ack.payload = {{"up_to", seq}};
+        self->send(ack);
+      }
+    }
+    self->resume();
+  });
 }
 
 bool Gateway::send_control(const std::string& agent_id, Envelope e) {

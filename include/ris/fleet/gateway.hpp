@@ -25,6 +25,7 @@
 #include "ris/fleet/protocol.hpp"
 #include "ris/net/websocket.hpp"
 #include "ris/security/ed25519.hpp"
+#include "ris/store/group_commit.hpp"
 #include "ris/store/store.hpp"
 
 namespace ris::metrics {
@@ -128,10 +129,16 @@ class Gateway {
   std::shared_ptr<Session> session_of(const std::string& agent_id) const;  // null when away
   void sweep();
   void publish_run_event(const std::string& run_id, boost::json::object event);
+  // Hands a run's state write to the group commit, pausing the session; once committed, runs
+  // `after`, acknowledges `seq` and resumes the session. Under a fan-out, thousands of agents'
+  // acks and results share a few transactions instead of one commit each.
+  void commit_then(Session& s, int64_t seq, std::string type, store::GroupCommit::Body body,
+                   std::function<void()> after);
 
   store::Store& store_;
   Agents& agents_;
   WorkerPool& pool_;
+  store::GroupCommit commits_;
   security::Ed25519Key task_key_;
   GatewayOptions options_;
   bus::Bus* bus_;
