@@ -1,11 +1,14 @@
 // risd's TLS stream: the OpenSSL calls and the deadline (see tls_stream.hpp for why).
 #include "tls_stream.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <sys/socket.h>
 
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
+#include <cstdint>
 
 namespace ris::net {
 
@@ -33,6 +36,56 @@ bool timed_out(const Core& core) {
 }
 
 namespace {
+
+// OpenSSL's own socket BIO writes with write(2): a peer that has gone away would raise SIGPIPE
+// in any process that has not ignored it. This one sends with MSG_NOSIGNAL, as Asio does.
+int fd_of(BIO* b) {
+  return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(b)));
+}
+
+bool would_block(int e) {
+  return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+}
+
+int socket_write(BIO* b, const char* data, int size) {
+  BIO_clear_retry_flags(b);
+  const ssize_t n = ::send(fd_of(b), data, static_cast<size_t>(size), MSG_NOSIGNAL);
+  if (n < 0 && would_block(errno))
+    BIO_set_retry_write(b);
+  return static_cast<int>(n);
+}
+
+int socket_read(BIO* b, char* data, int size) {
+  BIO_clear_retry_flags(b);
+  const ssize_t n = ::recv(fd_of(b), data, static_cast<size_t>(size), 0);
+  if (n < 0 && would_block(errno))
+    BIO_set_retry_read(b);
+  return static_cast<int>(n);
+}
+
+long socket_ctrl(BIO*, int cmd, long, void*) {
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+int socket_create(BIO* b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+BIO_METHOD* socket_method() {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "ris socket");
+    if (m) {
+      BIO_meth_set_write(m, socket_write);
+      BIO_meth_set_read(m, socket_read);
+      BIO_meth_set_ctrl(m, socket_ctrl);
+      BIO_meth_set_create(m, socket_create);
+    }
+    return m;
+  }();
+  return method;
+}
 
 // What SSL_get_error says after a call that did not succeed, as Asio's ssl::stream reports it
 // (so callers' checks for eof and stream_truncated keep working).
@@ -119,7 +172,14 @@ TlsStream::TlsStream(tcp::socket socket, boost::asio::ssl::context& ctx)
                                SSL_MODE_RELEASE_BUFFERS);
   // Read whole socket buffers, not a record header then its body (two recv calls per record).
   SSL_set_read_ahead(core_->ssl, 1);
-  SSL_set_fd(core_->ssl, core_->socket.native_handle());
+  BIO* bio = tls_detail::socket_method() ? BIO_new(tls_detail::socket_method()) : nullptr;
+  if (!bio) {
+    SSL_free(core_->ssl);
+    core_->ssl = nullptr;
+    return;
+  }
+  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(core_->socket.native_handle())));
+  SSL_set_bio(core_->ssl, bio, bio);  // the SSL owns it
   SSL_set_accept_state(core_->ssl);
 }
 

@@ -237,6 +237,7 @@ TEST_F(TlsStreamTest, a_silent_connection_is_closed_at_the_handshake_timeout) {
   EXPECT_LT(waited, 10s);
 }
 
+// Also: writing to the reset connection must not raise SIGPIPE (this process does not ignore it).
 TEST_F(TlsStreamTest, a_client_that_vanishes_mid_response_leaves_nothing_behind) {
   {
     asio::io_context ioc;
