@@ -253,21 +253,22 @@ Result<void> Agents::record_hello(std::string_view id, const boost::json::object
   return {};
 }
 
-Result<void> Agents::record_heartbeat(store::Store& tx, std::string_view id,
-                                      const boost::json::object& sample) {
+Result<void> Agents::record_heartbeat(std::string_view id, const boost::json::object& sample) {
   const std::string now = now_rfc3339(), text = boost::json::serialize(sample), agent(id);
   if (text.size() > 8192)
     return fail(Errc::too_large, "heartbeat too large");
-  RIS_TRY_VOID(
-      tx.query("UPDATE agents SET health = ?, last_seen = ? WHERE id = ?", {text, now, agent}));
-  RIS_TRY_VOID(
-      tx.query("INSERT OR REPLACE INTO agent_health (agent_id, time, sample) VALUES (?, ?, ?)",
-               {agent, now, text}));
-  RIS_TRY_VOID(tx.query(
-      "DELETE FROM agent_health WHERE agent_id = ? AND time < (SELECT time FROM agent_health "
-      "WHERE agent_id = ? ORDER BY time DESC LIMIT 1 OFFSET ?)",
-      {agent, agent, int64_t{kHealthHistory - 1}}));
-  return {};
+  return store_.transaction([&](store::Store& tx) -> Result<void> {
+    RIS_TRY_VOID(
+        tx.query("UPDATE agents SET health = ?, last_seen = ? WHERE id = ?", {text, now, agent}));
+    RIS_TRY_VOID(
+        tx.query("INSERT OR REPLACE INTO agent_health (agent_id, time, sample) VALUES (?, ?, ?)",
+                 {agent, now, text}));
+    RIS_TRY_VOID(tx.query(
+        "DELETE FROM agent_health WHERE agent_id = ? AND time < (SELECT time FROM agent_health "
+        "WHERE agent_id = ? ORDER BY time DESC LIMIT 1 OFFSET ?)",
+        {agent, agent, int64_t{kHealthHistory - 1}}));
+    return {};
+  });
 }
 
 Result<int64_t> Agents::count_active() {

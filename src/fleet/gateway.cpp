@@ -287,26 +287,19 @@ void Gateway::handle(Session& s, const std::string& text) {
     if (connected_handler_)
       connected_handler_(s.agent_id);
   } else if (type == "heartbeat") {
-    // Every agent sends one each 10 s: 2,000 a second for 20,000 agents, so they share commits.
-    auto sample = std::make_shared<const boost::json::object>(std::move(e.payload));
-    return commit_then(
-        s, e.seq, type,
-        [this, agent = s.agent_id, sample](store::Store& tx) {
-          return agents_.record_heartbeat(tx, agent, *sample);
-        },
-        [this, agent = s.agent_id, space = s.space_id, sample] {
-          publish_change(space, "agents", agent, {{"event", "heartbeat"}, {"health", *sample}});
-          auto number = [&](std::string_view k) {
-            const auto* v = sample->if_contains(k);
-            return !v               ? 0.0
-                   : v->is_int64()  ? static_cast<double>(v->as_int64())
-                   : v->is_double() ? v->as_double()
-                                    : 0.0;
-          };
-          std::lock_guard lock(mu_);
-          counters_[agent] = {number("ris_client_tasks_executed_total"),
-                              number("ris_client_memory_usage_bytes")};
-        });
+    r = agents_.record_heartbeat(s.agent_id, e.payload);
+    publish_change(s.space_id, "agents", s.agent_id,
+                   {{"event", "heartbeat"}, {"health", e.payload}});
+    auto number = [&](std::string_view k) {
+      const auto* v = e.payload.if_contains(k);
+      return !v               ? 0.0
+             : v->is_int64()  ? static_cast<double>(v->as_int64())
+             : v->is_double() ? v->as_double()
+                              : 0.0;
+    };
+    std::lock_guard lock(mu_);
+    counters_[s.agent_id] = {number("ris_client_tasks_executed_total"),
+                             number("ris_client_memory_usage_bytes")};
   } else if (type == "task_ack") {
     auto started = std::make_shared<bool>(false);
     return commit_then(

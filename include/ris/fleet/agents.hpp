@@ -70,10 +70,8 @@ class Agents {
   // For the gateway (no caller: the agent's certificate is the authority).
   Result<Agent> find(std::string_view id);
   Result<void> record_hello(std::string_view id, const boost::json::object& facts);
-  // Keeps the latest sample on the agent and a bounded history for charts. Runs in the
-  // caller's transaction `tx` (the gateway's group commit).
-  Result<void> record_heartbeat(store::Store& tx, std::string_view id,
-                                const boost::json::object& sample);
+  // Keeps the latest sample on the agent and a bounded history for charts.
+  Result<void> record_heartbeat(std::string_view id, const boost::json::object& sample);
 
  private:
   store::Store& store_;
