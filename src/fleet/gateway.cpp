@@ -99,6 +99,15 @@ struct Gateway::Session : std::enable_shared_from_this<Session> {
     if (auto c = conn.lock())
       c->send(std::make_shared<const std::string>(serialize(e)));
   }
+  // Tells the agent that its messages up to `seq` are stored (0: the message had no number).
+  void acknowledge(int64_t seq) {
+    if (seq <= 0)
+      return;
+    Envelope ack;
+    ack.message_type = "ack";
+    ack.payload = {{"up_to", seq}};
+    send(ack);
+  }
   void close(uint16_t code, std::string reason) {
     if (auto c = conn.lock())
       c->close(code, std::move(reason));
@@ -406,12 +415,7 @@ void Gateway::handle(Session& s, const std::string& text) {
                {{"agent", s.agent_id}, {"type", type}, {"error", r.error().message}});
     return;
   }
-  if (e.seq > 0) {
-    Envelope ack;
-    ack.message_type = "ack";
-    ack.payload = {{"up_to", e.seq}};
-    s.send(ack);
-  }
+  s.acknowledge(e.seq);
 }
 
 void Gateway::commit_then(Session& s, int64_t seq, std::string type, store::GroupCommit::Body body,
@@ -425,12 +429,7 @@ void Gateway::commit_then(Session& s, int64_t seq, std::string type, store::Grou
                  {{"agent", self->agent_id}, {"type", type}, {"error", r.error().message}});
     } else {
       after();
-      if (seq > 0) {
-        Envelope ack;
-        ack.message_type = "ack";
-        ack.payload = {{"up_to", seq}};
-        self->send(ack);
-      }
+      self->acknowledge(seq);
     }
     self->resume();
   });
