@@ -19,6 +19,8 @@ std::string_view errc_name(Errc code) {
       return "rate_limited";
     case Errc::unavailable:
       return "unavailable";
+    case Errc::busy:
+      return "busy";
     case Errc::internal:
       return "internal";
   }

@@ -49,7 +49,13 @@ Response problem(const Error& e) {
     case Errc::rate_limited:
       return problem(429, "rate-limited", "Too many requests", e.message);
     case Errc::unavailable:
-      return problem(503, "unavailable", "Service unavailable", e.message);
+    case Errc::busy: {
+      // Both pass: a database coming back, a conflict that a retry resolves.
+      auto r = problem(503, e.code == Errc::busy ? "busy" : "unavailable", "Service unavailable",
+                       e.message);
+      r.headers.emplace_back("Retry-After", e.code == Errc::busy ? "1" : "5");
+      return r;
+    }
     case Errc::internal:
       break;
   }

@@ -69,6 +69,8 @@ std::optional<size_t> Row::index_of(std::string_view column) const {
 }
 
 int64_t Row::to_int64(const Value& v) {
+  if (const auto* flag = std::get_if<bool>(&v))
+    return *flag ? 1 : 0;
   if (const auto* i = std::get_if<int64_t>(&v))
     return *i;
   if (const auto* d = std::get_if<double>(&v))
@@ -81,6 +83,8 @@ int64_t Row::to_int64(const Value& v) {
 }
 
 double Row::to_double(const Value& v) {
+  if (const auto* flag = std::get_if<bool>(&v))
+    return *flag ? 1 : 0;
   if (const auto* i = std::get_if<int64_t>(&v))
     return static_cast<double>(*i);
   if (const auto* d = std::get_if<double>(&v))
@@ -93,6 +97,8 @@ double Row::to_double(const Value& v) {
 }
 
 std::string Row::to_string(const Value& v) {
+  if (const auto* flag = std::get_if<bool>(&v))
+    return *flag ? "1" : "0";
   if (const auto* i = std::get_if<int64_t>(&v))
     return std::to_string(*i);
   if (const auto* d = std::get_if<double>(&v)) {

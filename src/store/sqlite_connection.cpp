@@ -36,6 +36,7 @@ Errc errc_for(int rc) {
       return Errc::invalid_argument;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
+      return Errc::busy;
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_CANTOPEN:
@@ -69,6 +70,8 @@ int bind(sqlite3_stmt* stmt, int index, const Value& v) {
   // SQLITE_STATIC: the parameters outlive the statement's execution (see run()).
   if (const auto* i = std::get_if<int64_t>(&v))
     return sqlite3_bind_int64(stmt, index, *i);
+  if (const auto* flag = std::get_if<bool>(&v))
+    return sqlite3_bind_int64(stmt, index, *flag ? 1 : 0);
   if (const auto* d = std::get_if<double>(&v))
     return sqlite3_bind_double(stmt, index, *d);
   if (const auto* s = std::get_if<std::string>(&v)) {

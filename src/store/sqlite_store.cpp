@@ -25,9 +25,13 @@ class SqliteTransaction final : public Store {
     return {};
   }
   std::string_view backend() const override { return "sqlite"; }
+  Engine engine() const override { return Engine::sqlite; }
   int schema_version() const override { return schema_version_; }
   Result<void> close() override {
     return fail(Errc::internal, "the store cannot be closed from inside a transaction");
+  }
+  Result<void> backup_to(const std::filesystem::path&) override {
+    return fail(Errc::internal, "a backup cannot be taken from inside a transaction");
   }
   void finish() { active_ = false; }
 
@@ -123,15 +127,18 @@ Result<QueryResult> SqliteStore::query(std::string_view sql, std::vector<Value> 
 
 Result<void> SqliteStore::transaction(const std::function<Result<void>(Store&)>& body) {
   RIS_TRY_VOID(check_not_in_own_transaction());
-  std::lock_guard lock(mutex_);
-  if (!conn_->is_open())
-    return fail(Errc::unavailable, "the database is closed");
-  transaction_thread_ = std::this_thread::get_id();
-  struct Clear {
-    std::atomic<std::thread::id>& id;
-    ~Clear() { id = std::thread::id{}; }
-  } clear{transaction_thread_};
-  return run_transaction(*conn_, schema_version_, 0, body);
+  // Busy here means another process held the file's lock past the busy timeout.
+  return retry_busy([&]() -> Result<void> {
+    std::lock_guard lock(mutex_);
+    if (!conn_->is_open())
+      return fail(Errc::unavailable, "the database is closed");
+    transaction_thread_ = std::this_thread::get_id();
+    struct Clear {
+      std::atomic<std::thread::id>& id;
+      ~Clear() { id = std::thread::id{}; }
+    } clear{transaction_thread_};
+    return run_transaction(*conn_, schema_version_, 0, body);
+  }, /*max_attempts=*/3);
 }
 
 Result<void> SqliteStore::ping() {

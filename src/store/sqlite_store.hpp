@@ -29,8 +29,10 @@ class SqliteStore final : public Store {
   Result<void> transaction(const std::function<Result<void>(Store&)>& body) override;
   Result<void> ping() override;
   std::string_view backend() const override { return "sqlite"; }
+  Engine engine() const override { return Engine::sqlite; }
   int schema_version() const override { return schema_version_; }
   Result<void> close() override;
+  Result<void> backup_to(const std::filesystem::path& file) override;
 
  private:
   SqliteStore(std::unique_ptr<SqliteConnection> conn, int schema_version)

@@ -22,6 +22,7 @@ enum class Errc {
   too_large,         // over a size limit (413)
   rate_limited,      // slow down (429)
   unavailable,       // a dependency is down (503)
+  busy,              // collided with concurrent work; the same request may succeed if retried (503)
   internal,          // a bug or an unexpected system failure (500)
 };
 

@@ -1,9 +1,10 @@
 // Store: the only way any module reaches the database.
 //
-// One interface, several backends (SQLite in the data directory today, PostgreSQL for clusters
-// later), chosen by `open_store` from RIS_DATABASE_URL. Nothing backend-specific appears here:
-// callers pass SQL with `?` placeholders and typed parameters, and get typed values back. SQL
-// itself lives in each module's repository file, never in handlers.
+// One interface, two backends — SQLite in the data directory (the embedded default) and
+// PostgreSQL (RIS_DATABASE_URL=postgres://…, for several servers) — chosen by `open_store`.
+// Callers pass SQL with `?` placeholders (translated to `$1, $2…` for PostgreSQL) and typed
+// parameters, and get typed values back. SQL itself lives in each module's *_repository.cpp;
+// where the engines' dialects differ the repository asks `dialect.hpp`, never its callers.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -26,8 +27,12 @@ struct Blob {
   bool operator==(const Blob&) const = default;
 };
 
-// A parameter or a column value. NULL is nullptr; booleans are stored as 0/1 integers.
-using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Blob>;
+// A parameter or a column value. NULL is nullptr. Booleans are stored in integer columns as
+// 0/1 on both engines (a bool parameter binds as 1 or 0; PostgreSQL's boolean reads back as
+// int64 0/1). Timestamps are RFC 3339 UTC text (ris/core/time.hpp), which sorts by time.
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Blob, bool>;
+
+enum class Engine { sqlite, postgres };
 
 // One result row. Columns are read by position or by name; `get<T>` converts between storage
 // classes the way SQLite does (an integer read as text gives its digits, NULL gives 0 or "").
@@ -105,8 +110,9 @@ struct QueryResult {
 
 // Blocking: callers run it on a worker pool, never on an I/O thread. Thread-safe. Errors are
 // values: a constraint violation (duplicate key, foreign key, NOT NULL, CHECK) is
-// Errc::conflict, a database that cannot be reached or written is Errc::unavailable, a bad
-// statement is Errc::internal.
+// Errc::conflict; a collision with concurrent work that a retry may resolve (serialization
+// failure, deadlock, SQLite busy) is Errc::busy; a database that cannot be reached or written
+// is Errc::unavailable; a bad statement is Errc::internal.
 class Store {
  public:
   virtual ~Store() = default;
@@ -118,20 +124,36 @@ class Store {
   // Runs `body` in one transaction; commits when it returns success, rolls back otherwise
   // (the body's error is returned). The Store& passed to `body` is bound to that transaction:
   // use it, and only on the calling thread, until `body` returns. Calling `transaction` on it
-  // nests (a savepoint). While a transaction runs, other callers wait for it to finish.
+  // nests (a savepoint). Transactions are serializable on both engines: SQLite runs one
+  // writer at a time, PostgreSQL runs them SERIALIZABLE. An outermost transaction that fails
+  // with Errc::busy is rolled back and run again (see retry_busy), so `body` may run more
+  // than once: keep effects outside the database (events, replies) out of it.
   virtual Result<void> transaction(const std::function<Result<void>(Store&)>& body) = 0;
 
   virtual Result<void> ping() = 0;               // cheap liveness check (health endpoint)
-  virtual std::string_view backend() const = 0;  // "sqlite"
-  virtual int schema_version() const = 0;        // highest migration applied
-  virtual Result<void> close() = 0;              // checkpoint + close; idempotent
+  virtual std::string_view backend() const = 0;  // "sqlite" or "postgres"
+  virtual Engine engine() const = 0;
+  virtual int schema_version() const = 0;  // highest migration applied
+  virtual Result<void> close() = 0;        // checkpoint + close; idempotent
+
+  // A consistent copy of the whole database written to `file` while others keep using the
+  // store (SQLite's online backup API). PostgreSQL answers Errc::invalid_argument: its own
+  // tools (pg_dump, pg_basebackup) do this, see docs/operations.md.
+  virtual Result<void> backup_to(const std::filesystem::path& file) = 0;
 };
+
+// Runs `attempt` until it returns anything but Errc::busy, at most `max_attempts` times,
+// sleeping a jittered, doubling back-off (5 ms, 10 ms, … capped at 500 ms) in between. The one
+// retry loop of the store: both backends' outermost transactions go through it.
+Result<void> retry_busy(const std::function<Result<void>()>& attempt, int max_attempts = 8);
 
 // Opens the store named by `database_url` (RIS_DATABASE_URL):
 //   ""  or "sqlite:"          <data_dir>/ris.db
 //   "sqlite:/abs/path.db"     that file
 //   "sqlite:relative.db"      <data_dir>/relative.db
-//   "postgres://…", "postgresql://…"   Errc::unavailable: that backend is not built yet
+//   "postgres://…", "postgresql://…", or a libpq key=value string starting "host=" / "dbname="
+//                             PostgreSQL (libpq: sslmode, passfile, PGPASSWORD… all apply);
+//                             `pool_size` (default 8) is RIS's own query parameter
 //   anything else             Errc::invalid_argument naming RIS_DATABASE_URL
 // Applies pending migrations before returning, and refuses a database written by a newer RIS.
 Result<std::unique_ptr<Store>> open_store(std::string_view database_url,
