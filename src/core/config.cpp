@@ -76,7 +76,10 @@ const std::vector<Setting>& settings() {
          c.data_dir = std::string(v);
          return {};
        }},
-      {"database-url", "RIS_DATABASE_URL", "URL", "sqlite:PATH (default: DATA_DIR/ris.db)",
+      {"database-url", "RIS_DATABASE_URL", "URL",
+       "sqlite:PATH (default: DATA_DIR/ris.db), or postgres://USER@HOST:PORT/DB"
+       " (libpq: ?sslmode=verify-full&sslrootcert=FILE, password from PGPASSFILE/~/.pgpass or"
+       " PGPASSWORD; &pool_size=N connections, default 8)",
        [](ServerConfig& c, std::string_view v) -> Result<void> {
          c.database_url = std::string(v);
          return {};
