@@ -23,6 +23,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "store/testing/test_database.hpp"
 
 namespace ris::test {
@@ -69,6 +71,13 @@ RisdProcess::RisdProcess(std::vector<std::string> extra_args, std::filesystem::p
 RisdProcess::~RisdProcess() {
   if (pid_ > 0)
     stop(SIGKILL, std::chrono::seconds(10));
+  // A failed test shows what risd said (its data directory is removed below).
+  if (::testing::Test::HasFailure()) {
+    const std::string text = log();
+    const size_t from = text.size() > 6000 ? text.find('\n', text.size() - 6000) : 0;
+    std::cerr << "--- risd stderr (" << data_dir_.string() << ", last lines):\n"
+              << text.substr(from == std::string::npos ? 0 : from) << "--- end of risd stderr\n";
+  }
   if (own_dir_) {
     std::error_code ec;
     std::filesystem::remove_all(data_dir_, ec);
