@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "ris/identity/audit.hpp"
 
@@ -57,6 +60,43 @@ TEST_F(AuditLogTest, appends_a_chain_that_verifies) {
   ASSERT_TRUE(v);
   EXPECT_TRUE(v->ok) << v->problem;
   EXPECT_EQ(v->entries_checked, 2);
+}
+
+TEST_F(AuditLogTest, concurrent_appends_form_one_chain_without_gaps) {
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t)
+    writers.emplace_back([&] {
+      for (int i = 0; i < 25; ++i)
+        if (!log_->append(entry("thing.do")))
+          ++failures;
+    });
+  for (auto& w : writers)
+    w.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto v = log_->verify();
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->ok) << v->problem;
+  EXPECT_EQ(v->entries_checked, 100);
+}
+
+TEST_F(AuditLogTest, verify_while_entries_are_appended_is_no_false_alarm) {
+  append_n(5);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 200; ++i)
+      (void)log_->append(entry("thing.do"));
+    done = true;
+  });
+  int verified = 0;
+  while (!done.load()) {
+    auto v = log_->verify();
+    ASSERT_TRUE(v);
+    EXPECT_TRUE(v->ok) << v->problem;
+    ++verified;
+  }
+  writer.join();
+  EXPECT_GT(verified, 0);
 }
 
 TEST_F(AuditLogTest, an_empty_log_verifies) {
