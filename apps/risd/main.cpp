@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
   ctx.agents = &agents;
   ctx.gateway = &gateway;
   ctx.tasks = &tasks;
-  ris::services::Services services(**store, gateway, config.data_dir / "images");
+  ris::services::Services services(**store, agents, gateway, config.data_dir / "images");
   services.attach();
   ctx.services = &services;
   ctx.agents_connected = [&gateway] { return gateway.connected_count(); };

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
+#include "agents_repository.hpp"
 #include "ris/core/ids.hpp"
 #include "ris/core/time.hpp"
 #include "ris/security/ca.hpp"
@@ -14,42 +15,6 @@
 namespace ris::fleet {
 namespace {
 constexpr int kHealthHistory = 720;  // e.g. two hours at one sample per 10 s
-constexpr std::string_view kColumns =
-    "id, space_id, name, labels, hostname, os, kernel, arch, agent_version, addresses, first_seen, "
-    "last_seen, "
-    "revoked_at, health, capabilities";
-
-boost::json::value parse_or(const std::string& text, boost::json::value fallback) {
-  boost::json::error_code ec;
-  auto v = boost::json::parse(text, ec);
-  return ec ? fallback : v;
-}
-
-Agent from_row(const store::Row& r) {
-  Agent a;
-  a.id = r.get<std::string>("id");
-  a.space_id = r.get<std::string>("space_id");
-  a.name = r.get<std::string>("name");
-  a.labels = labels_from_json(parse_or(r.get<std::string>("labels"), boost::json::object{}));
-  a.hostname = r.get<std::string>("hostname");
-  a.os = r.get<std::string>("os");
-  a.kernel = r.get<std::string>("kernel");
-  a.arch = r.get<std::string>("arch");
-  a.agent_version = r.get<std::string>("agent_version");
-  auto addrs = parse_or(r.get<std::string>("addresses"), boost::json::array{});
-  if (addrs.is_array())
-    a.addresses = addrs.as_array();
-  a.first_seen = r.get<std::string>("first_seen");
-  a.last_seen = r.get<std::string>("last_seen");
-  a.revoked = !r.is_null("revoked_at");
-  if (auto caps = parse_or(r.get<std::string>("capabilities"), boost::json::array{});
-      caps.is_array())
-    a.capabilities = caps.as_array();
-  auto h = parse_or(r.get<std::string>("health"), boost::json::object{});
-  if (h.is_object())
-    a.health = h.as_object();
-  return a;
-}
 
 std::string str(const boost::json::object& o, std::string_view k, size_t max = 256) {
   const auto* v = o.if_contains(k);
@@ -92,9 +57,7 @@ Result<CreatedJoinToken> Agents::create_join_token(const identity::SpaceAccess& 
   t.token = std::string(kJoinTokenPrefix) + security::random_token(24);
   t.expires_at =
       to_rfc3339(std::chrono::system_clock::now() + std::chrono::seconds(spec.ttl_seconds));
-  RIS_TRY_VOID(store_.query(
-      "INSERT INTO join_tokens (id, space_id, token_hash, labels, created_by, created_at, "
-      "expires_at, max_uses) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  RIS_TRY_VOID(AgentsRepository(store_).insert_join_token(
       {t.id, access.space_id, security::sha256_hex(t.token),
        boost::json::serialize(labels_to_json(spec.labels)), access.member.account_id, now_rfc3339(),
        t.expires_at, spec.max_uses}));
@@ -110,75 +73,36 @@ Result<Enrolled> Agents::enrol(const EnrolRequest& req) {
     return fail(Errc::invalid_argument, "csr (PEM) is required");
   Enrolled out;
   out.agent_id = new_id();
-  std::string labels;
-  RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY(
-        auto rows,
-        tx.query(
-            "SELECT id, space_id, labels, expires_at, max_uses, uses, revoked_at FROM join_tokens "
-            "WHERE token_hash = ?",
-            {security::sha256_hex(req.token)}));
-    if (rows.rows.empty())
-      return refused;
-    const auto& r = rows.rows[0];
-    if (!r.is_null("revoked_at") || r.get<std::string>("expires_at") <= now_rfc3339() ||
-        (r.get<int64_t>("max_uses") > 0 && r.get<int64_t>("uses") >= r.get<int64_t>("max_uses")))
-      return refused;
-    out.space_id = r.get<std::string>("space_id");
-    labels = r.get<std::string>("labels");
-    RIS_TRY_VOID(tx.query("UPDATE join_tokens SET uses = uses + 1 WHERE id = ?",
-                          {r.get<std::string>("id")}));
-    return {};
-  }));
+  AgentsRepository repo(store_);
+  RIS_TRY(auto use, repo.use_join_token(security::sha256_hex(req.token), now_rfc3339()));
+  if (!use)
+    return refused;
+  out.space_id = use->space_id;
   RIS_TRY(out.certificate_pem, security::sign_client_csr(ca_dir_, req.csr_pem, out.agent_id, 365));
   RIS_TRY(std::string fingerprint, security::certificate_sha256(out.certificate_pem));
-  const std::string now = now_rfc3339();
   std::string name = req.name.empty() ? req.hostname : req.name;
   if (name.empty())
     name = out.agent_id;
-  RIS_TRY_VOID(store_.query(
-      "INSERT INTO agents (id, space_id, name, labels, hostname, cert_sha256, first_seen, "
-      "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      {out.agent_id, out.space_id, name.substr(0, 128), labels, req.hostname.substr(0, 253),
-       fingerprint, now, now}));
+  RIS_TRY_VOID(repo.insert_agent({out.agent_id, out.space_id, name.substr(0, 128), use->labels_json,
+                                  req.hostname.substr(0, 253), fingerprint, now_rfc3339()}));
   return out;
 }
 
 Result<std::vector<Agent>> Agents::list(const identity::SpaceAccess& access,
                                         const Selector& selector) {
   RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
-  RIS_TRY(auto rows, store_.query("SELECT " + std::string(kColumns) +
-                                      " FROM agents WHERE space_id = ? ORDER BY name",
-                                  {access.space_id}));
+  RIS_TRY(auto all, AgentsRepository(store_).in_space(access.space_id));
   std::vector<Agent> out;
-  for (const auto& r : rows.rows) {
-    Agent a = from_row(r);
+  for (auto& a : all)
     if (selector.matches(a.labels))
       out.push_back(std::move(a));
-  }
   return out;
 }
 
 Result<std::vector<Agent>> Agents::get_many(const identity::SpaceAccess& access,
                                             const std::vector<std::string>& ids) {
   RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
-  constexpr size_t kChunk = 500;  // well under SQLite's limit on bound parameters
-  std::vector<Agent> out;
-  for (size_t from = 0; from < ids.size(); from += kChunk) {
-    const size_t to = std::min(ids.size(), from + kChunk);
-    std::string sql =
-        "SELECT " + std::string(kColumns) + " FROM agents WHERE space_id = ? AND id IN (";
-    std::vector<store::Value> params{access.space_id};
-    for (size_t i = from; i < to; ++i) {
-      sql += i == from ? "?" : ", ?";
-      params.emplace_back(ids[i]);
-    }
-    sql += ")";
-    RIS_TRY(auto rows, store_.query(sql, std::move(params)));
-    for (const auto& r : rows.rows)
-      out.push_back(from_row(r));
-  }
-  return out;
+  return AgentsRepository(store_).many(access.space_id, ids);
 }
 
 Result<Agent> Agents::get(const identity::SpaceAccess& access, std::string_view id) {
@@ -190,11 +114,14 @@ Result<Agent> Agents::get(const identity::SpaceAccess& access, std::string_view 
 }
 
 Result<Agent> Agents::find(std::string_view id) {
-  RIS_TRY(auto rows, store_.query("SELECT " + std::string(kColumns) + " FROM agents WHERE id = ?",
-                                  {std::string(id)}));
-  if (rows.rows.empty())
+  RIS_TRY(auto a, AgentsRepository(store_).find(id));
+  if (!a)
     return fail(Errc::not_found, "no such agent");
-  return from_row(rows.rows[0]);
+  return std::move(*a);
+}
+
+Result<std::vector<AgentLabels>> Agents::active_in_space(std::string_view space_id) {
+  return AgentsRepository(store_).active_in_space(space_id);
 }
 
 Result<Agent> Agents::set_labels(const identity::SpaceAccess& access, std::string_view id,
@@ -203,31 +130,30 @@ Result<Agent> Agents::set_labels(const identity::SpaceAccess& access, std::strin
   RIS_TRY(auto a, get(access, id));
   for (const auto& [k, v] : labels)
     RIS_TRY_VOID(validate_label(k, v));
-  RIS_TRY_VOID(store_.query("UPDATE agents SET labels = ? WHERE id = ?",
-                            {boost::json::serialize(labels_to_json(labels)), a.id}));
+  RIS_TRY_VOID(
+      AgentsRepository(store_).set_labels(a.id, boost::json::serialize(labels_to_json(labels))));
   return find(id);
 }
 
 Result<void> Agents::revoke(const identity::SpaceAccess& access, std::string_view id) {
   RIS_TRY_VOID(identity::require(access, identity::kManageAgents));
   RIS_TRY(auto a, get(access, id));
-  RIS_TRY_VOID(store_.query("UPDATE agents SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
-                            {now_rfc3339(), a.id}));
-  return {};
+  return AgentsRepository(store_).revoke(a.id, now_rfc3339());
 }
 
 Result<boost::json::array> Agents::health_history(const identity::SpaceAccess& access,
                                                   std::string_view id, int limit) {
   RIS_TRY(auto a, get(access, id));
-  RIS_TRY(auto rows,
-          store_.query(
-              "SELECT time, sample FROM agent_health WHERE agent_id = ? ORDER BY time DESC LIMIT ?",
-              {a.id, int64_t{std::clamp(limit, 1, kHealthHistory)}}));
+  RIS_TRY(auto samples,
+          AgentsRepository(store_).health(a.id, int64_t{std::clamp(limit, 1, kHealthHistory)}));
   boost::json::array out;
-  for (auto it = rows.rows.rbegin(); it != rows.rows.rend(); ++it) {
-    auto sample = parse_or(it->get<std::string>(1), boost::json::object{});
+  for (auto it = samples.rbegin(); it != samples.rend(); ++it) {
+    boost::json::error_code ec;
+    auto sample = boost::json::parse(it->sample_json, ec);
+    if (ec)
+      sample = boost::json::object{};
     if (sample.is_object())
-      sample.as_object()["time"] = it->get<std::string>(0);
+      sample.as_object()["time"] = it->time;
     out.push_back(std::move(sample));
   }
   return out;
@@ -244,36 +170,22 @@ Result<void> Agents::record_hello(std::string_view id, const boost::json::object
     for (const auto& v : c->as_array())
       if (v.is_string() && v.as_string().size() <= 64 && caps.size() < 32)
         caps.push_back(v);
-  RIS_TRY_VOID(store_.query(
-      "UPDATE agents SET hostname = ?, os = ?, kernel = ?, arch = ?, agent_version = ?, "
-      "addresses = ?, capabilities = ?, last_seen = ? WHERE id = ?",
+  return AgentsRepository(store_).record_hello(
+      id,
       {str(f, "hostname"), str(f, "os"), str(f, "kernel"), str(f, "arch"), str(f, "agent_version"),
-       boost::json::serialize(addrs), boost::json::serialize(caps), now_rfc3339(),
-       std::string(id)}));
-  return {};
+       boost::json::serialize(addrs), boost::json::serialize(caps)},
+      now_rfc3339());
 }
 
 Result<void> Agents::record_heartbeat(std::string_view id, const boost::json::object& sample) {
-  const std::string now = now_rfc3339(), text = boost::json::serialize(sample), agent(id);
+  const std::string text = boost::json::serialize(sample);
   if (text.size() > 8192)
     return fail(Errc::too_large, "heartbeat too large");
-  return store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY_VOID(
-        tx.query("UPDATE agents SET health = ?, last_seen = ? WHERE id = ?", {text, now, agent}));
-    RIS_TRY_VOID(
-        tx.query("INSERT OR REPLACE INTO agent_health (agent_id, time, sample) VALUES (?, ?, ?)",
-                 {agent, now, text}));
-    RIS_TRY_VOID(tx.query(
-        "DELETE FROM agent_health WHERE agent_id = ? AND time < (SELECT time FROM agent_health "
-        "WHERE agent_id = ? ORDER BY time DESC LIMIT 1 OFFSET ?)",
-        {agent, agent, int64_t{kHealthHistory - 1}}));
-    return {};
-  });
+  return AgentsRepository(store_).record_heartbeat(id, text, now_rfc3339(), kHealthHistory);
 }
 
 Result<int64_t> Agents::count_active() {
-  RIS_TRY(auto rows, store_.query("SELECT COUNT(*) FROM agents WHERE revoked_at IS NULL", {}));
-  return rows.rows[0].get<int64_t>(0);
+  return AgentsRepository(store_).count_active();
 }
 
 }  // namespace ris::fleet

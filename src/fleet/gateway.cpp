@@ -11,10 +11,10 @@
 #include "ris/core/time.hpp"
 #include "ris/fleet/protocol.hpp"
 #include "ris/metrics/metrics.hpp"
+#include "run_repository.hpp"
 
 namespace ris::fleet {
 namespace {
-constexpr std::string_view kActive = "('pending', 'dispatched', 'running')";
 constexpr std::string_view kFinal[] = {"succeeded", "failed", "timed_out", "cancelled", "lost"};
 
 bool is_final(std::string_view state) {
@@ -211,14 +211,14 @@ Result<boost::json::object> Gateway::execution_payload(const std::string& task_i
     if (auto it = payloads_.find(task_id); it != payloads_.end())
       return it->second;
   }
-  RIS_TRY(auto rows, store_.query("SELECT type, spec FROM tasks WHERE id = ?", {task_id}));
-  if (rows.rows.empty())
+  RIS_TRY(auto stored, RunRepository(store_).type_and_spec(task_id));
+  if (!stored)
     return fail(Errc::not_found, "no such task");
   boost::system::error_code ec;
-  auto spec = boost::json::parse(rows.rows[0].get<std::string>(1), ec);
+  auto spec = boost::json::parse(stored->second, ec);
   if (ec || !spec.is_object())
     return fail(Errc::internal, "stored task spec is not JSON");
-  boost::json::object payload{{"task_type", rows.rows[0].get<std::string>(0)}, {"action", "run"}};
+  boost::json::object payload{{"task_type", stored->first}, {"action", "run"}};
   if (auto* p = spec.as_object().if_contains("parameters"))
     payload["parameters"] = *p;
   if (auto* t = spec.as_object().if_contains("timeout_seconds"))
@@ -249,33 +249,25 @@ Result<Envelope> Gateway::execution_message(const std::string& agent_id, const s
 }
 
 Result<void> Gateway::send_run(Session& s, const std::string& run_id) {
-  RIS_TRY(auto rows, store_.query("SELECT state, task_id FROM task_runs WHERE id = ? AND "
-                                  "agent_id = ?",
-                                  {run_id, s.agent_id}));
-  if (rows.rows.empty())
+  RunRepository runs(store_);
+  RIS_TRY(auto run, runs.run_of_agent(run_id, s.agent_id));
+  if (!run)
     return fail(Errc::not_found, "no such run");
-  const auto& r = rows.rows[0];
-  RIS_TRY(auto e, execution_message(s.agent_id, run_id, r.get<std::string>(1)));
-  if (r.get<std::string>(0) == "pending")
-    RIS_TRY_VOID(store_.query(
-        "UPDATE task_runs SET state = 'dispatched', dispatched_at = ? WHERE id = ? AND state = "
-        "'pending'",
-        {now_rfc3339(), run_id}));
+  const auto& [state, task_id] = *run;
+  RIS_TRY(auto e, execution_message(s.agent_id, run_id, task_id));
+  if (state == "pending")
+    RIS_TRY_VOID(runs.mark_dispatched(run_id, now_rfc3339()));
   s.send(e);
   return {};
 }
 
 void Gateway::redeliver(Session& s) {
-  auto rows = store_.query(
-      "SELECT id FROM task_runs WHERE agent_id = ? AND state IN " + std::string(kActive) +
-          " AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, id",
-      {s.agent_id, now_rfc3339()});
-  if (!rows)
-    return log::error("redeliver_failed", {{"agent", s.agent_id}, {"error", rows.error().message}});
-  for (const auto& r : rows->rows)
-    if (auto sent = send_run(s, r.get<std::string>(0)); !sent)
-      log::error("dispatch_failed",
-                 {{"run", r.get<std::string>(0)}, {"error", sent.error().message}});
+  auto due = RunRepository(store_).due_runs(s.agent_id, now_rfc3339(), false);
+  if (!due)
+    return log::error("redeliver_failed", {{"agent", s.agent_id}, {"error", due.error().message}});
+  for (const auto& run : *due)
+    if (auto sent = send_run(s, run); !sent)
+      log::error("dispatch_failed", {{"run", run}, {"error", sent.error().message}});
 }
 
 void Gateway::handle(Session& s, const std::string& text) {
@@ -315,11 +307,7 @@ void Gateway::handle(Session& s, const std::string& text) {
         s, e.seq, type,
         [run = e.task_id, agent = s.agent_id, at = now_rfc3339(),
          started](store::Store& tx) -> Result<void> {
-          RIS_TRY(auto rows, tx.query("UPDATE task_runs SET state = 'running', started_at = ? "
-                                      "WHERE id = ? AND agent_id = ? AND state IN ('pending', "
-                                      "'dispatched') RETURNING id",
-                                      {at, run, agent}));
-          *started = !rows.rows.empty();
+          RIS_TRY(*started, RunRepository(tx).mark_running(run, agent, at));
           return {};
         },
         [this, run = e.task_id, started] {
@@ -330,27 +318,15 @@ void Gateway::handle(Session& s, const std::string& text) {
     const std::string data = str(e.payload, "data");
     const auto* chunk = e.payload.if_contains("chunk");
     bool stored = false;
-    r = store_.transaction([&](store::Store& tx) -> Result<void> {
-      RIS_TRY(auto run, tx.query("SELECT output_bytes FROM task_runs WHERE id = ? AND agent_id = ?",
-                                 {e.task_id, s.agent_id}));
-      if (run.rows.empty() || !chunk || !chunk->is_int64())
-        return {};
-      const int64_t before = run.rows[0].get<int64_t>(0);
-      stored = before < static_cast<int64_t>(options_.output_cap_bytes);
-      RIS_TRY(auto ins, tx.query("INSERT OR IGNORE INTO task_output (run_id, seq, stream, data) "
-                                 "SELECT ?, ?, ?, ? WHERE "
-                                 "? < ? RETURNING seq",
-                                 {e.task_id, chunk->as_int64(), str(e.payload, "stream"), data,
-                                  before, static_cast<int64_t>(options_.output_cap_bytes)}));
-      if (ins.rows.empty() && before < static_cast<int64_t>(options_.output_cap_bytes))
-        return {};  // a chunk already stored (redelivery)
-      RIS_TRY_VOID(
-          tx.query("UPDATE task_runs SET output_bytes = output_bytes + ?, output_truncated = "
-                   "output_truncated OR ? WHERE id = ?",
-                   {static_cast<int64_t>(data.size()), int64_t{ins.rows.empty()}, e.task_id}));
-      stored = stored && !ins.rows.empty();
-      return {};
-    });
+    if (chunk && chunk->is_int64()) {
+      auto written = RunRepository(store_).append_output(
+          e.task_id, s.agent_id, chunk->as_int64(), str(e.payload, "stream"), data,
+          static_cast<int64_t>(options_.output_cap_bytes));
+      if (written)
+        stored = *written == OutputWrite::stored;
+      else
+        r = fail(written.error());
+    }
     if (r && stored)
       publish_run_event(e.task_id, {{"type", "run_output"},
                                     {"seq", chunk->as_int64()},
@@ -363,28 +339,20 @@ void Gateway::handle(Session& s, const std::string& text) {
     } else {
       // A run presumed lost takes its true result when the agent comes back with one.
       auto result = e.payload.if_contains("result");
-      std::vector<store::Value> params{
-          state,
-          now_rfc3339(),
-          opt_int(e.payload, "exit_code"),
-          opt_int(e.payload, "signal"),
-          str(e.payload, "error"),
-          result ? store::Value(boost::json::serialize(*result)) : store::Value(),
-          e.task_id,
-          s.agent_id};
+      RunFinal final{e.task_id,
+                     s.agent_id,
+                     state,
+                     now_rfc3339(),
+                     opt_int(e.payload, "exit_code"),
+                     opt_int(e.payload, "signal"),
+                     str(e.payload, "error"),
+                     result ? store::Value(boost::json::serialize(*result)) : store::Value()};
       auto task = std::make_shared<std::optional<std::string>>();
       const auto* code = e.payload.if_contains("exit_code");
       return commit_then(
           s, e.seq, type,
-          [params = std::move(params), task](store::Store& tx) -> Result<void> {
-            RIS_TRY(auto rows,
-                    tx.query("UPDATE task_runs SET state = ?, finished_at = ?, exit_code = ?, "
-                             "signal = ?, error = ?, result = ? WHERE id = ? AND agent_id = ? AND "
-                             "state IN ('pending', 'dispatched', 'running', 'lost') "
-                             "RETURNING task_id",
-                             params));
-            if (!rows.rows.empty())
-              *task = rows.rows[0].get<std::string>(0);
+          [final = std::move(final), task](store::Store& tx) -> Result<void> {
+            RIS_TRY(*task, RunRepository(tx).finish(final));
             return {};
           },
           [this, run = e.task_id, agent = s.agent_id, state, task,
@@ -467,13 +435,10 @@ void Gateway::dispatch_pending(const std::string& agent_id) {
     return;
   // Through the session's queue, so a dispatch never races the session's own redelivery.
   s->enqueue([this, s] {
-    auto rows = store_.query(
-        "SELECT id FROM task_runs WHERE agent_id = ? AND state = 'pending' AND (not_before IS "
-        "NULL OR not_before <= ?) ORDER BY priority DESC, id",
-        {s->agent_id, now_rfc3339()});
-    if (rows)
-      for (const auto& r : rows->rows)
-        (void)send_run(*s, r.get<std::string>(0));
+    auto due = RunRepository(store_).due_runs(s->agent_id, now_rfc3339(), true);
+    if (due)
+      for (const auto& run : *due)
+        (void)send_run(*s, run);
   });
 }
 
@@ -538,15 +503,13 @@ void Gateway::publish_change(const std::string& space_id, std::string_view resou
 void Gateway::publish_run_event(const std::string& run_id, boost::json::object event) {
   if (!bus_ || !bus_->has_subscribers())
     return;
-  auto rows =
-      store_.query("SELECT task_id, space_id, agent_id FROM task_runs WHERE id = ?", {run_id});
-  if (!rows || rows->rows.empty())
+  auto route = RunRepository(store_).route(run_id);
+  if (!route || !*route)
     return;
-  const auto& r = rows->rows[0];
-  const std::string task = r.get<std::string>(0), space = r.get<std::string>(1);
+  const std::string task = (*route)->task_id, space = (*route)->space_id;
   event["task"] = task;
   event["run"] = run_id;
-  event["agent"] = r.get<std::string>(2);
+  event["agent"] = (*route)->agent_id;
   // Task lists follow state changes, not output.
   if (event["type"] == "run_state")
     publish_change(space, "tasks", task,
@@ -582,11 +545,10 @@ void Gateway::export_metrics(metrics::Registry& registry) {
 void Gateway::start_sweeper() {
   // Runs that were active when risd last stopped belong to agents that are away until they
   // reconnect: start their grace period now.
-  if (auto rows = store_.query(
-          "SELECT DISTINCT agent_id FROM task_runs WHERE state IN ('dispatched', 'running')")) {
+  if (auto agents = RunRepository(store_).agents_with_active_runs()) {
     std::lock_guard lock(mu_);
-    for (const auto& r : rows->rows)
-      away_since_.emplace(r.get<std::string>(0), std::chrono::steady_clock::now());
+    for (const auto& agent : *agents)
+      away_since_.emplace(agent, std::chrono::steady_clock::now());
   }
   sweeper_ = std::thread([this] {
     std::unique_lock lock(sweep_mu_);
@@ -615,24 +577,13 @@ void Gateway::sweep() {
       }
     }
   }
+  RunRepository runs(store_);
   std::vector<FinishedRun> lost;
-  for (const auto& agent : gone) {
-    auto rows = store_.query(
-        "UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent disconnected "
-        "and did not come back in time' WHERE agent_id = ? AND state IN ('dispatched', "
-        "'running') RETURNING id, task_id",
-        {now_rfc3339(), agent});
-    if (rows)
-      for (const auto& r : rows->rows)
-        lost.push_back({r.get<std::string>(0), r.get<std::string>(1), agent, "lost"});
-  }
-  if (auto rows = store_.query(
-          "UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent stayed "
-          "offline past the task''s time to live' WHERE state = 'pending' AND pending_until < ? "
-          "RETURNING id, task_id, agent_id",
-          {now_rfc3339(), now_rfc3339()}))
-    for (const auto& r : rows->rows)
-      lost.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2), "lost"});
+  for (const auto& agent : gone)
+    if (auto marked = runs.mark_lost(agent, now_rfc3339()))
+      lost.insert(lost.end(), marked->begin(), marked->end());
+  if (auto expired = runs.expire_pending(now_rfc3339()))
+    lost.insert(lost.end(), expired->begin(), expired->end());
   for (const auto& l : lost) {
     log::warn("run_lost", {{"run", l.run_id}, {"agent", l.agent_id}});
     if (completed_)
@@ -642,12 +593,9 @@ void Gateway::sweep() {
       finished_handler_(l);
   }
   // Retries whose back-off has passed go out to their (connected) agents.
-  if (auto due = store_.query(
-          "SELECT DISTINCT agent_id FROM task_runs WHERE state = 'pending' AND not_before "
-          "IS NOT NULL AND not_before <= ?",
-          {now_rfc3339()}))
-    for (const auto& r : due->rows)
-      dispatch_pending(r.get<std::string>(0));
+  if (auto due = runs.agents_with_due_retries(now_rfc3339()))
+    for (const auto& agent : *due)
+      dispatch_pending(agent);
 }
 
 void Gateway::stop() {

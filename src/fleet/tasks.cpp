@@ -12,46 +12,12 @@
 #include "ris/core/log.hpp"
 #include "ris/core/time.hpp"
 #include "ris/identity/audit.hpp"
+#include "run_repository.hpp"
 
 namespace ris::fleet {
 namespace {
 constexpr int64_t kDefaultTimeout = 300, kMaxTimeout = 7 * 24 * 3600;
 constexpr int64_t kDefaultTtl = 3600, kMaxTtl = 7 * 24 * 3600;
-constexpr std::string_view kRunColumns =
-    "id, task_id, agent_id, state, created_at, dispatched_at, started_at, finished_at, error, "
-    "exit_code, signal, "
-    "output_bytes, output_truncated, attempt, result";
-
-std::optional<std::string> opt(const store::Row& r, const char* c) {
-  return r.is_null(c) ? std::nullopt : std::optional(r.get<std::string>(c));
-}
-std::optional<int64_t> opt_int(const store::Row& r, const char* c) {
-  return r.is_null(c) ? std::nullopt : std::optional(r.get<int64_t>(c));
-}
-
-Run run_from_row(const store::Row& r) {
-  Run run;
-  run.id = r.get<std::string>("id");
-  run.task_id = r.get<std::string>("task_id");
-  run.agent_id = r.get<std::string>("agent_id");
-  run.state = r.get<std::string>("state");
-  run.created_at = r.get<std::string>("created_at");
-  run.dispatched_at = opt(r, "dispatched_at");
-  run.started_at = opt(r, "started_at");
-  run.finished_at = opt(r, "finished_at");
-  run.error = opt(r, "error");
-  run.exit_code = opt_int(r, "exit_code");
-  run.signal = opt_int(r, "signal");
-  run.output_bytes = r.get<int64_t>("output_bytes");
-  run.output_truncated = r.get<int64_t>("output_truncated") != 0;
-  run.attempt = static_cast<int>(r.get<int64_t>("attempt"));
-  if (auto text = opt(r, "result")) {
-    boost::json::error_code ec;
-    run.result = boost::json::parse(*text, ec);
-  }
-  return run;
-}
-
 int64_t int_or(const boost::json::object& o, std::string_view k, int64_t fallback) {
   const auto* v = o.if_contains(k);
   return v && v->is_int64() ? v->as_int64() : fallback;
@@ -260,14 +226,9 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
     return fail(Errc::invalid_argument, "no agent matches the target");
   if (mode == "one") {
     // Least busy connected agent; an offline one only when none is connected.
-    auto rows = store_.query(
-        "SELECT agent_id, COUNT(*) FROM task_runs WHERE space_id = ? AND state IN ('pending', "
-        "'dispatched', 'running') GROUP BY agent_id",
-        {access.space_id});
-    std::map<std::string, int64_t> busy;
-    if (rows)
-      for (const auto& r : rows->rows)
-        busy[r.get<std::string>(0)] = r.get<int64_t>(1);
+    auto busy = RunRepository(store_)
+                    .active_per_agent(access.space_id)
+                    .value_or(std::map<std::string, int64_t>{});
     std::stable_sort(agents.begin(), agents.end(), [&](const Agent& a, const Agent& b) {
       const bool ca = gateway_.connected(a.id), cb = gateway_.connected(b.id);
       if (ca != cb)
@@ -291,33 +252,30 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
   const std::string pending_until = rfc3339_in(ttl);
   // Runs for connected agents are stored as dispatched and sent straight away; the others wait
   // as pending for their agent's reconnect (which redelivers both kinds).
-  struct NewRun {
-    std::string id, agent_id;
-    bool connected;
-  };
   std::vector<NewRun> runs;
   runs.reserve(agents.size());
-  for (const auto& a : agents)
-    runs.push_back({new_id(), a.id, gateway_.connected(a.id)});
-  RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY_VOID(
-        tx.query("INSERT INTO tasks (id, space_id, created_by, created_at, type, spec, mode) "
-                 "VALUES (?, ?, ?, "
-                 "?, ?, ?, ?)",
-                 {task.id, task.space_id, task.created_by, task.created_at, type,
-                  boost::json::serialize(task.spec), mode}));
-    for (const auto& r : runs)
-      RIS_TRY_VOID(tx.query(
-          "INSERT INTO task_runs (id, task_id, space_id, agent_id, state, created_at, "
-          "dispatched_at, pending_until, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {r.id, task.id, task.space_id, r.agent_id, r.connected ? "dispatched" : "pending",
-           task.created_at, r.connected ? store::Value(task.created_at) : store::Value(),
-           pending_until, priority}));
-    return {};
-  }));
+  for (const auto& a : agents) {
+    const bool connected = gateway_.connected(a.id);
+    NewRun r;
+    r.id = new_id();
+    r.task_id = task.id;
+    r.space_id = task.space_id;
+    r.agent_id = a.id;
+    r.state = connected ? "dispatched" : "pending";
+    r.created_at = task.created_at;
+    if (connected)
+      r.dispatched_at = task.created_at;
+    r.pending_until = pending_until;
+    r.priority = priority;
+    runs.push_back(std::move(r));
+  }
+  RIS_TRY_VOID(
+      RunRepository(store_).create_task({task.id, task.space_id, task.created_by, task.created_at,
+                                         type, boost::json::serialize(task.spec), mode},
+                                        runs));
   gateway_.publish_change(task.space_id, "tasks", task.id, {{"event", "created"}});
   for (const auto& r : runs) {
-    if (r.connected)
+    if (r.state == "dispatched")
       gateway_.send_new_run(r.agent_id, r.id, task.id);
     else
       gateway_.dispatch_pending(r.agent_id);  // in case it connected meanwhile
@@ -327,31 +285,22 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
 
 Result<Task> Tasks::get(const identity::SpaceAccess& access, std::string_view id) {
   RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
-  RIS_TRY(
-      auto rows,
-      store_.query(
-          "SELECT id, space_id, created_by, created_at, type, spec, mode FROM tasks WHERE id = ? "
-          "AND space_id = ?",
-          {std::string(id), access.space_id}));
-  if (rows.rows.empty())
+  RunRepository repo(store_);
+  RIS_TRY(auto record, repo.task(id, access.space_id));
+  if (!record)
     return fail(Errc::not_found, "no such task");
-  const auto& r = rows.rows[0];
   Task t;
-  t.id = r.get<std::string>("id");
-  t.space_id = r.get<std::string>("space_id");
-  t.created_by = r.get<std::string>("created_by");
-  t.created_at = r.get<std::string>("created_at");
-  t.type = r.get<std::string>("type");
-  t.mode = r.get<std::string>("mode");
+  t.id = record->id;
+  t.space_id = record->space_id;
+  t.created_by = record->created_by;
+  t.created_at = record->created_at;
+  t.type = record->type;
+  t.mode = record->mode;
   boost::json::error_code ec;
-  auto spec = boost::json::parse(r.get<std::string>("spec"), ec);
+  auto spec = boost::json::parse(record->spec_json, ec);
   if (!ec && spec.is_object())
     t.spec = identity::mask_secrets(spec.as_object());
-  RIS_TRY(auto runs, store_.query("SELECT " + std::string(kRunColumns) +
-                                      " FROM task_runs WHERE task_id = ? ORDER BY id",
-                                  {t.id}));
-  for (const auto& rr : runs.rows)
-    t.runs.push_back(run_from_row(rr));
+  RIS_TRY(t.runs, repo.runs_of(t.id));
   return t;
 }
 
@@ -359,18 +308,10 @@ Result<std::vector<Task>> Tasks::list(const identity::SpaceAccess& access,
                                       std::optional<std::string> agent_id, int limit) {
   RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
   limit = std::clamp(limit, 1, 200);
-  auto rows =
-      agent_id ? store_.query(
-                     "SELECT DISTINCT task_id FROM task_runs WHERE space_id = ? AND agent_id = ? "
-                     "ORDER BY task_id DESC LIMIT ?",
-                     {access.space_id, *agent_id, int64_t{limit}})
-               : store_.query("SELECT id FROM tasks WHERE space_id = ? ORDER BY id DESC LIMIT ?",
-                              {access.space_id, int64_t{limit}});
-  if (!rows)
-    return fail(rows.error());
+  RIS_TRY(auto ids, RunRepository(store_).task_ids(access.space_id, agent_id, int64_t{limit}));
   std::vector<Task> out;
-  for (const auto& r : rows->rows) {
-    RIS_TRY(auto t, get(access, r.get<std::string>(0)));
+  for (const auto& id : ids) {
+    RIS_TRY(auto t, get(access, id));
     out.push_back(std::move(t));
   }
   return out;
@@ -379,31 +320,16 @@ Result<std::vector<Task>> Tasks::list(const identity::SpaceAccess& access,
 Result<std::vector<OutputChunk>> Tasks::output(const identity::SpaceAccess& access,
                                                std::string_view run_id, int64_t after_seq) {
   RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
-  RIS_TRY(
-      auto rows,
-      store_.query(
-          "SELECT o.seq, o.stream, o.data FROM task_output o JOIN task_runs r ON r.id = o.run_id "
-          "WHERE o.run_id = ? AND r.space_id = ? AND o.seq > ? ORDER BY o.seq LIMIT 10000",
-          {std::string(run_id), access.space_id, after_seq}));
-  std::vector<OutputChunk> out;
-  for (const auto& r : rows.rows)
-    out.push_back({r.get<int64_t>(0), r.get<std::string>(1), r.get<std::string>(2)});
-  if (out.empty()) {
-    RIS_TRY(auto exists, store_.query("SELECT 1 FROM task_runs WHERE id = ? AND space_id = ?",
-                                      {std::string(run_id), access.space_id}));
-    if (exists.rows.empty())
-      return fail(Errc::not_found, "no such run");
-  }
-  return out;
+  RIS_TRY(auto chunks, RunRepository(store_).output(run_id, access.space_id, after_seq, 10000));
+  if (!chunks)
+    return fail(Errc::not_found, "no such run");
+  return std::move(*chunks);
 }
 
 Result<Task> Tasks::cancel(const identity::SpaceAccess& access, std::string_view id) {
   RIS_TRY_VOID(identity::require(access, identity::kRunTasks));
   RIS_TRY(auto task, get(access, id));
-  RIS_TRY_VOID(store_.query(
-      "UPDATE task_runs SET state = 'cancelled', finished_at = ? WHERE task_id = ? AND state = "
-      "'pending'",
-      {now_rfc3339(), task.id}));
+  RIS_TRY_VOID(RunRepository(store_).cancel_pending(task.id, now_rfc3339()));
   for (const auto& r : task.runs)
     if (r.state == "dispatched" || r.state == "running")
       gateway_.cancel(r.agent_id, r.id);
@@ -414,21 +340,18 @@ Result<Task> Tasks::cancel(const identity::SpaceAccess& access, std::string_view
 void Tasks::after_run(const FinishedRun& f) {
   if (f.state == "succeeded" || f.state == "cancelled")
     return;
-  auto rows = store_.query(
-      "SELECT t.mode, t.spec, t.space_id, r.attempt FROM tasks t JOIN task_runs r ON "
-      "r.task_id = t.id WHERE r.id = ?",
-      {f.run_id});
-  if (!rows || rows->rows.empty())
+  auto context = RunRepository(store_).context(f.run_id);
+  if (!context || !*context)
     return;
-  const auto& r = rows->rows[0];
+  const RunContext& c = **context;
   boost::json::error_code ec;
-  auto spec = boost::json::parse(r.get<std::string>(1), ec);
+  auto spec = boost::json::parse(c.spec_json, ec);
   if (ec || !spec.is_object())
     return;
-  if (r.get<std::string>(0) == "one" && f.state == "lost")
-    fail_over(f, spec.as_object(), r.get<std::string>(2), static_cast<int>(r.get<int64_t>(3)));
+  if (c.mode == "one" && f.state == "lost")
+    fail_over(f, spec.as_object(), c.space_id, c.attempt);
   else
-    retry(f, spec.as_object(), r.get<std::string>(2));
+    retry(f, spec.as_object(), c.space_id);
 }
 
 // A failed, timed-out or lost run is tried again on the same agent after a back-off that
@@ -437,21 +360,28 @@ void Tasks::retry(const FinishedRun& f, const boost::json::object& spec, const s
   const int64_t retries = int_or(spec, "retries", 0);
   if (retries <= 0)
     return;
-  auto count = store_.query("SELECT COUNT(*) FROM task_runs WHERE task_id = ? AND agent_id = ?",
-                            {f.task_id, f.agent_id});
-  if (!count || count->rows.empty())
+  RunRepository repo(store_);
+  auto count = repo.count_runs(f.task_id, f.agent_id);
+  if (!count)
     return;
-  const int64_t attempts = count->rows[0].get<int64_t>(0);
+  const int64_t attempts = *count;
   if (attempts > retries)
     return;
   const int64_t delay = std::min<int64_t>(
       int_or(spec, "retry_delay_seconds", 5) << std::min<int64_t>(attempts - 1, 10), 3600);
   const int64_t ttl = int_or(spec, "ttl_seconds", kDefaultTtl);
-  auto ins = store_.query(
-      "INSERT INTO task_runs (id, task_id, space_id, agent_id, state, created_at, pending_until, "
-      "not_before, attempt, priority) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
-      {new_id(), f.task_id, space, f.agent_id, now_rfc3339(), rfc3339_in(delay + ttl),
-       rfc3339_in(delay), attempts + 1, int_or(spec, "priority", 0)});
+  NewRun run;
+  run.id = new_id();
+  run.task_id = f.task_id;
+  run.space_id = space;
+  run.agent_id = f.agent_id;
+  run.state = "pending";
+  run.created_at = now_rfc3339();
+  run.pending_until = rfc3339_in(delay + ttl);
+  run.not_before = rfc3339_in(delay);
+  run.attempt = attempts + 1;
+  run.priority = int_or(spec, "priority", 0);
+  auto ins = repo.insert_run(run);
   if (ins)
     log::info("run_retry_scheduled", {{"task", f.task_id},
                                       {"agent", f.agent_id},
@@ -483,12 +413,16 @@ void Tasks::fail_over(const FinishedRun& lost, const boost::json::object& spec_o
     auto agent = agents_.find(candidate);
     if (!agent || agent->space_id != space || agent->revoked || !selector.matches(agent->labels))
       continue;
-    const std::string run = new_id();
-    auto ins = store_.query(
-        "INSERT INTO task_runs (id, task_id, space_id, agent_id, state, created_at, pending_until, "
-        "attempt) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-        {run, lost.task_id, space, candidate, now_rfc3339(), rfc3339_in(kDefaultTtl),
-         int64_t{attempt + 1}});
+    NewRun run;
+    run.id = new_id();
+    run.task_id = lost.task_id;
+    run.space_id = space;
+    run.agent_id = candidate;
+    run.state = "pending";
+    run.created_at = now_rfc3339();
+    run.pending_until = rfc3339_in(kDefaultTtl);
+    run.attempt = attempt + 1;
+    auto ins = RunRepository(store_).insert_run(run);
     if (ins) {
       log::info("run_failed_over",
                 {{"task", lost.task_id}, {"from", lost.agent_id}, {"to", candidate}});

@@ -11,6 +11,7 @@
 #include "ris/fleet/selector.hpp"
 #include "ris/security/digest.hpp"
 #include "ris/security/secure_file.hpp"
+#include "services_repository.hpp"
 
 namespace ris::services {
 namespace {
@@ -18,9 +19,6 @@ namespace json = boost::json;
 using identity::kManageServices;
 using identity::kViewAgents;
 
-constexpr const char* kColumns =
-    "s.id, s.space_id, s.name, s.version, s.desired_state, s.replicas, s.restart_generation, "
-    "s.rollout_state, s.rollout_error, s.created_by, s.created_at, s.updated_at, v.spec";
 constexpr int64_t kMaxServicesPerSpace = 500;
 
 std::string str(const json::object& o, std::string_view k) {
@@ -28,22 +26,22 @@ std::string str(const json::object& o, std::string_view k) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-Result<Service> from_row(const store::Row& r) {
+Result<Service> from_stored(const StoredService& r) {
   Service s;
-  s.id = r.get<std::string>("id");
-  s.space_id = r.get<std::string>("space_id");
-  s.name = r.get<std::string>("name");
-  s.version = r.get<int64_t>("version");
-  s.desired_state = r.get<std::string>("desired_state");
-  s.replicas = r.get<int64_t>("replicas");
-  s.restart_generation = r.get<int64_t>("restart_generation");
-  s.rollout_state = r.get<std::string>("rollout_state");
-  s.rollout_error = r.get_optional<std::string>("rollout_error");
-  s.created_by = r.get<std::string>("created_by");
-  s.created_at = r.get<std::string>("created_at");
-  s.updated_at = r.get<std::string>("updated_at");
+  s.id = r.id;
+  s.space_id = r.space_id;
+  s.name = r.name;
+  s.version = r.version;
+  s.desired_state = r.desired_state;
+  s.replicas = r.replicas;
+  s.restart_generation = r.restart_generation;
+  s.rollout_state = r.rollout_state;
+  s.rollout_error = r.rollout_error;
+  s.created_by = r.created_by;
+  s.created_at = r.created_at;
+  s.updated_at = r.updated_at;
   boost::json::error_code ec;
-  auto spec = json::parse(r.get<std::string>("spec"), ec);
+  auto spec = json::parse(r.spec_json, ec);
   if (ec || !spec.is_object())
     return fail(Errc::internal, "stored service spec is not JSON");
   RIS_TRY(s.spec, parse_service_spec(spec.as_object()));
@@ -67,8 +65,9 @@ bool all_replicas_current(const json::object& report, const Service& s) {
 }
 }  // namespace
 
-Services::Services(store::Store& store, fleet::Gateway& gateway, std::filesystem::path archive_dir)
-    : store_(store), gateway_(gateway), archive_dir_(std::move(archive_dir)) {}
+Services::Services(store::Store& store, fleet::Agents& agents, fleet::Gateway& gateway,
+                   std::filesystem::path archive_dir)
+    : store_(store), agents_(agents), gateway_(gateway), archive_dir_(std::move(archive_dir)) {}
 
 void Services::attach() {
   gateway_.on_connected([this](const std::string& agent_id) { push_agent(agent_id); });
@@ -83,31 +82,25 @@ void Services::attach() {
 }
 
 Result<Service> Services::load(const std::string& space_id, std::string_view ref) {
-  RIS_TRY(auto rows, store_.query(std::string("SELECT ") + kColumns +
-                                      " FROM services s JOIN service_versions v ON v.service_id "
-                                      "= s.id AND v.version = s.version WHERE s.space_id = ? AND "
-                                      "(s.id = ? OR s.name = ?)",
-                                  {space_id, std::string(ref), std::string(ref)}));
-  if (rows.rows.empty())
+  ServicesRepository repo(store_);
+  RIS_TRY(auto stored, repo.find(space_id, ref));
+  if (!stored)
     return fail(Errc::not_found, "no service \"" + std::string(ref) + "\" in this space");
-  RIS_TRY(auto s, from_row(rows.rows[0]));
-  RIS_TRY(auto reports,
-          store_.query("SELECT agent_id, report, updated_at FROM service_reports WHERE "
-                       "service_id = ? ORDER BY agent_id",
-                       {s.id}));
+  RIS_TRY(auto s, from_stored(*stored));
+  RIS_TRY(auto reports, repo.reports(s.id));
   RIS_TRY(auto targeted, targeted_agents(s));
   for (const auto& agent : targeted) {
     json::object entry{{"agent_id", agent}, {"connected", gateway_.connected(agent)}};
-    for (const auto& r : reports.rows) {
-      if (r.get<std::string>("agent_id") != agent)
+    for (const auto& r : reports) {
+      if (r.agent_id != agent)
         continue;
       boost::json::error_code ec;
-      auto v = json::parse(r.get<std::string>("report"), ec);
+      auto v = json::parse(r.report_json, ec);
       if (!ec && v.is_object())
         for (auto& [k, val] : v.as_object())
           if (k != "id")
             entry[k] = val;
-      entry["reported_at"] = r.get<std::string>("updated_at");
+      entry["reported_at"] = r.updated_at;
     }
     s.agents.push_back(std::move(entry));
   }
@@ -115,26 +108,21 @@ Result<Service> Services::load(const std::string& space_id, std::string_view ref
 }
 
 Result<std::vector<std::string>> Services::targeted_agents(const Service& s) {
-  RIS_TRY(auto rows, store_.query("SELECT id, labels FROM agents WHERE space_id = ? AND "
-                                  "revoked_at IS NULL ORDER BY id",
-                                  {s.space_id}));
+  RIS_TRY(auto agents, agents_.active_in_space(s.space_id));
   fleet::Selector selector;
   if (!s.spec.target_selector.empty()) {
     RIS_TRY(selector, fleet::parse_selector(s.spec.target_selector));
   }
   std::vector<std::string> out;
-  for (const auto& r : rows.rows) {
-    const std::string id = r.get<std::string>("id");
+  for (const auto& a : agents) {
     if (!s.spec.target_agents.empty()) {
-      if (std::find(s.spec.target_agents.begin(), s.spec.target_agents.end(), id) !=
+      if (std::find(s.spec.target_agents.begin(), s.spec.target_agents.end(), a.id) !=
           s.spec.target_agents.end())
-        out.push_back(id);
+        out.push_back(a.id);
       continue;
     }
-    boost::json::error_code ec;
-    auto labels = json::parse(r.get<std::string>("labels"), ec);
-    if (!ec && selector.matches(fleet::labels_from_json(labels)))
-      out.push_back(id);
+    if (selector.matches(a.labels))
+      out.push_back(a.id);
   }
   return out;
 }
@@ -144,24 +132,16 @@ Result<Service> Services::create(const identity::SpaceAccess& access, const json
   RIS_TRY(auto spec, parse_service_spec(body));
   if (!spec.target_selector.empty())
     RIS_TRY_VOID(fleet::parse_selector(spec.target_selector));
-  RIS_TRY(auto count,
-          store_.query("SELECT COUNT(*) FROM services WHERE space_id = ?", {access.space_id}));
-  if (count.rows[0].get<int64_t>(0) >= kMaxServicesPerSpace)
+  ServicesRepository repo(store_);
+  RIS_TRY(auto count, repo.count_in_space(access.space_id));
+  if (count >= kMaxServicesPerSpace)
     return fail(Errc::conflict, "a space holds at most 500 services");
-  const std::string id = new_id(), now = now_rfc3339();
-  auto created = store_.transaction([&](store::Store& tx) -> Result<void> {
-    auto ins = tx.query(
-        "INSERT INTO services (id, space_id, name, version, replicas, created_by, created_at, "
-        "updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
-        {id, access.space_id, spec.name, spec.replicas, access.member.account_id, now, now});
-    if (!ins)
-      return fail(Errc::conflict, "a service named \"" + spec.name + "\" already exists");
-    RIS_TRY_VOID(
-        tx.query("INSERT INTO service_versions (service_id, version, spec, created_by, "
-                 "created_at, reason) VALUES (?, 1, ?, ?, ?, 'create')",
-                 {id, json::serialize(to_json(spec, true)), access.member.account_id, now}));
-    return {};
-  });
+  const std::string id = new_id();
+  auto created =
+      repo.create({id, access.space_id, spec.name, spec.replicas, access.member.account_id,
+                   now_rfc3339(), json::serialize(to_json(spec, true))});
+  if (!created && created.error().code == Errc::conflict)
+    return fail(Errc::conflict, "a service named \"" + spec.name + "\" already exists");
   if (!created)
     return fail(created.error());
   push_space(access.space_id, id);
@@ -171,27 +151,12 @@ Result<Service> Services::create(const identity::SpaceAccess& access, const json
 Result<Service> Services::add_version(const Service& s, const ServiceSpec& spec,
                                       const std::string& by, const std::string& reason,
                                       const std::string& rollout_state) {
-  const std::string now = now_rfc3339();
-  const int64_t next = s.version + 1;
   // A version whose containers equal the running ones (only replicas, target or the update
   // policy changed) has nothing to roll out.
   const bool same_containers = container_hash(spec, s.restart_generation) == s.hash;
-  auto done = store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY(auto max,
-            tx.query("SELECT MAX(version) FROM service_versions WHERE service_id = ?", {s.id}));
-    const int64_t version = std::max(next, max.rows[0].get<int64_t>(0) + 1);
-    RIS_TRY_VOID(
-        tx.query("INSERT INTO service_versions (service_id, version, spec, created_by, "
-                 "created_at, reason) VALUES (?, ?, ?, ?, ?, ?)",
-                 {s.id, version, json::serialize(to_json(spec, true)), by, now, reason}));
-    RIS_TRY_VOID(tx.query(
-        "UPDATE services SET version = ?, replicas = ?, rollout_state = ?, rollout_error = NULL, "
-        "updated_at = ? WHERE id = ?",
-        {version, spec.replicas, same_containers ? s.rollout_state : rollout_state, now, s.id}));
-    return {};
-  });
-  if (!done)
-    return fail(done.error());
+  RIS_TRY_VOID(ServicesRepository(store_).add_version(
+      {s.id, s.version + 1, json::serialize(to_json(spec, true)), by, now_rfc3339(), reason,
+       spec.replicas, same_containers ? s.rollout_state : rollout_state}));
   push_space(s.space_id, s.id);
   return load(s.space_id, s.id);
 }
@@ -218,8 +183,7 @@ Result<Service> Services::scale(const identity::SpaceAccess& access, std::string
   if (replicas < 0 || replicas > kMaxReplicas)
     return fail(Errc::invalid_argument, "\"replicas\" must be between 0 and 64");
   RIS_TRY(auto s, load(access.space_id, ref));
-  RIS_TRY_VOID(store_.query("UPDATE services SET replicas = ?, updated_at = ? WHERE id = ?",
-                            {replicas, now_rfc3339(), s.id}));
+  RIS_TRY_VOID(ServicesRepository(store_).set_replicas(s.id, replicas, now_rfc3339()));
   push_space(s.space_id, s.id);
   return load(s.space_id, s.id);
 }
@@ -229,15 +193,11 @@ Result<Service> Services::set_state(const identity::SpaceAccess& access, std::st
   RIS_TRY_VOID(identity::require(access, kManageServices));
   RIS_TRY(auto s, load(access.space_id, ref));
   const std::string now = now_rfc3339();
+  ServicesRepository repo(store_);
   if (action == "stop" || action == "start") {
-    RIS_TRY_VOID(store_.query("UPDATE services SET desired_state = ?, updated_at = ? WHERE id = ?",
-                              {action == "stop" ? "stopped" : "running", now, s.id}));
+    RIS_TRY_VOID(repo.set_desired_state(s.id, action == "stop" ? "stopped" : "running", now));
   } else if (action == "restart") {
-    // New containers of the same spec, rolled like an update.
-    RIS_TRY_VOID(store_.query(
-        "UPDATE services SET restart_generation = restart_generation + 1, desired_state = "
-        "'running', rollout_state = 'updating', rollout_error = NULL, updated_at = ? WHERE id = ?",
-        {now, s.id}));
+    RIS_TRY_VOID(repo.restart(s.id, now));
   } else {
     return fail(Errc::invalid_argument, "unknown action (stop, start, restart)");
   }
@@ -250,12 +210,10 @@ Result<Service> Services::rollback(const identity::SpaceAccess& access, std::str
   RIS_TRY_VOID(identity::require(access, kManageServices));
   RIS_TRY(auto s, load(access.space_id, ref));
   const int64_t to = version.value_or(s.version - 1);
-  RIS_TRY(auto rows, store_.query("SELECT spec FROM service_versions WHERE service_id = ? AND "
-                                  "version = ?",
-                                  {s.id, to}));
-  if (rows.rows.empty())
+  RIS_TRY(auto stored, ServicesRepository(store_).version_spec(s.id, to));
+  if (!stored)
     return fail(Errc::not_found, "service \"" + s.name + "\" has no version " + std::to_string(to));
-  auto spec_json = json::parse(rows.rows[0].get<std::string>(0));
+  auto spec_json = json::parse(*stored);
   RIS_TRY(auto spec, parse_service_spec(spec_json.as_object()));
   spec.replicas = s.replicas;  // a rollback restores the containers, not the scale
   return add_version(s, spec, access.member.account_id, "rollback to " + std::to_string(to),
@@ -265,7 +223,7 @@ Result<Service> Services::rollback(const identity::SpaceAccess& access, std::str
 Result<void> Services::remove(const identity::SpaceAccess& access, std::string_view ref) {
   RIS_TRY_VOID(identity::require(access, kManageServices));
   RIS_TRY(auto s, load(access.space_id, ref));
-  RIS_TRY_VOID(store_.query("DELETE FROM services WHERE id = ?", {s.id}));
+  RIS_TRY_VOID(ServicesRepository(store_).remove(s.id));
   push_space(s.space_id, s.id);  // agents remove the containers of services they no longer get
   return {};
 }
@@ -277,11 +235,10 @@ Result<Service> Services::get(const identity::SpaceAccess& access, std::string_v
 
 Result<std::vector<Service>> Services::list(const identity::SpaceAccess& access) {
   RIS_TRY_VOID(identity::require(access, kViewAgents));
-  RIS_TRY(auto rows, store_.query("SELECT id FROM services WHERE space_id = ? ORDER BY name",
-                                  {access.space_id}));
+  RIS_TRY(auto ids, ServicesRepository(store_).ids_in_space(access.space_id));
   std::vector<Service> out;
-  for (const auto& r : rows.rows) {
-    RIS_TRY(auto s, load(access.space_id, r.get<std::string>(0)));
+  for (const auto& id : ids) {
+    RIS_TRY(auto s, load(access.space_id, id));
     out.push_back(std::move(s));
   }
   return out;
@@ -291,17 +248,15 @@ Result<std::vector<ServiceVersion>> Services::history(const identity::SpaceAcces
                                                       std::string_view ref) {
   RIS_TRY_VOID(identity::require(access, kViewAgents));
   RIS_TRY(auto s, load(access.space_id, ref));
-  RIS_TRY(auto rows, store_.query("SELECT version, spec, created_by, created_at, reason FROM "
-                                  "service_versions WHERE service_id = ? ORDER BY version DESC",
-                                  {s.id}));
+  RIS_TRY(auto versions, ServicesRepository(store_).versions(s.id));
   std::vector<ServiceVersion> out;
-  for (const auto& r : rows.rows) {
+  for (const auto& r : versions) {
     ServiceVersion v;
-    v.version = r.get<int64_t>("version");
-    v.created_by = r.get<std::string>("created_by");
-    v.created_at = r.get<std::string>("created_at");
-    v.reason = r.get<std::string>("reason");
-    auto spec = parse_service_spec(json::parse(r.get<std::string>("spec")).as_object());
+    v.version = r.version;
+    v.created_by = r.created_by;
+    v.created_at = r.created_at;
+    v.reason = r.reason;
+    auto spec = parse_service_spec(json::parse(r.spec_json).as_object());
     if (spec)
       v.spec = to_json(*spec, false);
     out.push_back(std::move(v));
@@ -310,19 +265,15 @@ Result<std::vector<ServiceVersion>> Services::history(const identity::SpaceAcces
 }
 
 Result<boost::json::array> Services::desired_for(const std::string& agent_id) {
-  RIS_TRY(auto agent, store_.query("SELECT space_id FROM agents WHERE id = ? AND revoked_at IS "
-                                   "NULL",
-                                   {agent_id}));
   json::array out;
-  if (agent.rows.empty())
+  auto agent = agents_.find(agent_id);
+  if (!agent && agent.error().code != Errc::not_found)
+    return fail(agent.error());
+  if (!agent || agent->revoked)
     return out;
-  const std::string space = agent.rows[0].get<std::string>(0);
-  RIS_TRY(auto rows, store_.query(std::string("SELECT ") + kColumns +
-                                      " FROM services s JOIN service_versions v ON v.service_id "
-                                      "= s.id AND v.version = s.version WHERE s.space_id = ?",
-                                  {space}));
-  for (const auto& r : rows.rows) {
-    auto s = from_row(r);
+  RIS_TRY(auto stored, ServicesRepository(store_).in_space(agent->space_id));
+  for (const auto& r : stored) {
+    auto s = from_stored(r);
     if (!s)
       continue;
     RIS_TRY(auto targeted, targeted_agents(*s));
@@ -351,13 +302,12 @@ void Services::push_agent(const std::string& agent_id) {
 
 void Services::push_space(const std::string& space_id, const std::string& service_id) {
   gateway_.publish_change(space_id, "services", service_id);
-  auto rows =
-      store_.query("SELECT id FROM agents WHERE space_id = ? AND revoked_at IS NULL", {space_id});
-  if (!rows)
+  auto agents = agents_.active_in_space(space_id);
+  if (!agents)
     return;
-  for (const auto& r : rows->rows)
-    if (gateway_.connected(r.get<std::string>(0)))
-      push_agent(r.get<std::string>(0));
+  for (const auto& a : *agents)
+    if (gateway_.connected(a.id))
+      push_agent(a.id);
 }
 
 Result<void> Services::on_status(const std::string& agent_id, const json::object& status) {
@@ -377,10 +327,13 @@ Result<void> Services::on_status(const std::string& agent_id, const json::object
         drift_by_service[service].push_back(
             json::object{{"at", now_rfc3339()}, {"message", message}});
       }
-  RIS_TRY(auto agent, store_.query("SELECT space_id FROM agents WHERE id = ?", {agent_id}));
-  if (agent.rows.empty())
+  auto agent = agents_.find(agent_id);
+  if (!agent && agent.error().code != Errc::not_found)
+    return fail(agent.error());
+  if (!agent)
     return {};
-  const std::string space = agent.rows[0].get<std::string>(0);
+  const std::string space = agent->space_id;
+  ServicesRepository repo(store_);
   for (const auto& item : list->as_array()) {
     if (!item.is_object())
       continue;
@@ -393,12 +346,10 @@ Result<void> Services::on_status(const std::string& agent_id, const json::object
       continue;  // removed meanwhile, or another space's id
     Service& s = *loaded;
     json::array drift;
-    RIS_TRY(auto before, store_.query("SELECT report FROM service_reports WHERE service_id = ? "
-                                      "AND agent_id = ?",
-                                      {s.id, agent_id}));
-    if (!before.rows.empty()) {
+    RIS_TRY(auto before, repo.report(s.id, agent_id));
+    if (before) {
       boost::system::error_code ec;
-      auto old = json::parse(before.rows[0].get<std::string>(0), ec);
+      auto old = json::parse(*before, ec);
       if (!ec && old.is_object())
         if (const auto* d = old.as_object().if_contains("drift"); d && d->is_array())
           drift = d->as_array();
@@ -408,11 +359,7 @@ Result<void> Services::on_status(const std::string& agent_id, const json::object
     while (drift.size() > 10)
       drift.erase(drift.begin());
     report["drift"] = std::move(drift);
-    RIS_TRY_VOID(store_.query(
-        "INSERT INTO service_reports (service_id, agent_id, report, updated_at) VALUES (?, ?, ?, "
-        "?) ON CONFLICT (service_id, agent_id) DO UPDATE SET report = excluded.report, "
-        "updated_at = excluded.updated_at",
-        {s.id, agent_id, json::serialize(report), now_rfc3339()}));
+    RIS_TRY_VOID(repo.save_report(s.id, agent_id, json::serialize(report), now_rfc3339()));
     gateway_.publish_change(space, "services", s.id, {{"agent", agent_id}});
     if (s.rollout_state != "updating")
       continue;
@@ -424,12 +371,9 @@ Result<void> Services::on_status(const std::string& agent_id, const json::object
           "service_update_failed",
           {{"service", s.name}, {"version", s.version}, {"agent", agent_id}, {"error", error}});
       if (s.spec.update.failure_action == "rollback" && s.version > 1) {
-        auto previous =
-            store_.query("SELECT spec FROM service_versions WHERE service_id = ? AND version = ?",
-                         {s.id, s.version - 1});
-        if (previous && !previous->rows.empty()) {
-          auto spec =
-              parse_service_spec(json::parse(previous->rows[0].get<std::string>(0)).as_object());
+        auto previous = repo.version_spec(s.id, s.version - 1);
+        if (previous && *previous) {
+          auto spec = parse_service_spec(json::parse(**previous).as_object());
           if (spec) {
             spec->replicas = s.replicas;
             auto rolled = add_version(
@@ -438,19 +382,17 @@ Result<void> Services::on_status(const std::string& agent_id, const json::object
                 "rolled_back");
             if (!rolled)
               return fail(rolled.error());
-            RIS_TRY_VOID(
-                store_.query("UPDATE services SET rollout_error = ? WHERE id = ?",
-                             {"version " + std::to_string(s.version) + " failed: " + error, s.id}));
+            RIS_TRY_VOID(repo.set_rollout_error(
+                s.id, "version " + std::to_string(s.version) + " failed: " + error));
             continue;
           }
         }
       }
-      RIS_TRY_VOID(
-          store_.query("UPDATE services SET rollout_state = ?, rollout_error = ? WHERE id = ?",
-                       {s.spec.update.failure_action == "continue" ? "complete"
-                        : s.spec.update.failure_action == "pause"  ? "paused"
-                                                                   : "failed",
-                        error, s.id}));
+      RIS_TRY_VOID(repo.set_rollout(s.id,
+                                    s.spec.update.failure_action == "continue" ? "complete"
+                                    : s.spec.update.failure_action == "pause"  ? "paused"
+                                                                               : "failed",
+                                    error));
       continue;
     }
     // Complete when every targeted agent runs the current spec on every replica.
@@ -462,10 +404,7 @@ Result<void> Services::on_status(const std::string& agent_id, const json::object
         complete = false;
     }
     if (complete)
-      RIS_TRY_VOID(
-          store_.query("UPDATE services SET rollout_state = 'complete' WHERE id = ? AND "
-                       "rollout_state = 'updating'",
-                       {s.id}));
+      RIS_TRY_VOID(repo.complete_rollout(s.id));
   }
   return {};
 }
@@ -493,32 +432,19 @@ Result<ImageArchiveInfo> Services::add_archive(const identity::SpaceAccess& acce
   a.created_at = now_rfc3339();
   RIS_TRY_VOID(security::ensure_private_dir(archive_dir_));
   RIS_TRY_VOID(security::write_file_atomic(archive_dir_ / a.id, bytes, 0600));
-  RIS_TRY_VOID(store_.query(
-      "INSERT INTO image_archives (id, space_id, image, format, sha256, "
-      "size, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      {a.id, a.space_id, a.image, a.format, a.sha256, a.size, a.created_by, a.created_at}));
+  RIS_TRY_VOID(ServicesRepository(store_).insert_archive(a));
   return a;
 }
 
 Result<std::vector<ImageArchiveInfo>> Services::archives(const identity::SpaceAccess& access) {
   RIS_TRY_VOID(identity::require(access, kViewAgents));
-  RIS_TRY(auto rows, store_.query("SELECT * FROM image_archives WHERE space_id = ? ORDER BY id",
-                                  {access.space_id}));
-  std::vector<ImageArchiveInfo> out;
-  for (const auto& r : rows.rows)
-    out.push_back({r.get<std::string>("id"), r.get<std::string>("space_id"),
-                   r.get<std::string>("image"), r.get<std::string>("format"),
-                   r.get<std::string>("sha256"), r.get<std::string>("created_by"),
-                   r.get<std::string>("created_at"), r.get<int64_t>("size")});
-  return out;
+  return ServicesRepository(store_).archives(access.space_id);
 }
 
 Result<void> Services::remove_archive(const identity::SpaceAccess& access, std::string_view id) {
   RIS_TRY_VOID(identity::require(access, kManageServices));
-  RIS_TRY(auto rows, store_.query("DELETE FROM image_archives WHERE id = ? AND space_id = ? "
-                                  "RETURNING id",
-                                  {std::string(id), access.space_id}));
-  if (rows.rows.empty())
+  RIS_TRY(auto removed, ServicesRepository(store_).remove_archive(id, access.space_id));
+  if (!removed)
     return fail(Errc::not_found, "no such image archive");
   std::error_code ec;
   std::filesystem::remove(archive_dir_ / std::string(id), ec);
@@ -527,18 +453,20 @@ Result<void> Services::remove_archive(const identity::SpaceAccess& access, std::
 
 Result<std::pair<std::string, std::string>> Services::archive_for_agent(const std::string& agent_id,
                                                                         std::string_view id) {
-  RIS_TRY(auto rows,
-          store_.query("SELECT a.format FROM image_archives a JOIN agents g ON g.space_id = "
-                       "a.space_id WHERE a.id = ? AND g.id = ? AND g.revoked_at IS NULL",
-                       {std::string(id), agent_id}));
-  if (rows.rows.empty())
-    return fail(Errc::not_found, "no such image archive");
+  const Failure missing = fail(Errc::not_found, "no such image archive");
+  auto agent = agents_.find(agent_id);
+  if (!agent && agent.error().code != Errc::not_found)
+    return fail(agent.error());
+  if (!agent || agent->revoked)
+    return missing;
+  RIS_TRY(auto format, ServicesRepository(store_).archive_format(id, agent->space_id));
+  if (!format)
+    return missing;
   std::ifstream in(archive_dir_ / std::string(id), std::ios::binary);
   if (!in)
     return fail(Errc::internal, "the image archive's file is missing");
-  const std::string type = rows.rows[0].get<std::string>(0) == "rootfs"
-                               ? "application/x-tar; format=rootfs"
-                               : "application/x-tar";
+  const std::string type =
+      *format == "rootfs" ? "application/x-tar; format=rootfs" : "application/x-tar";
   return std::pair{std::string(std::istreambuf_iterator<char>(in), {}), type};
 }
 

@@ -43,6 +43,12 @@ struct Agent {
   bool revoked = false;
 };
 
+// An agent as another module's targeting sees it.
+struct AgentLabels {
+  std::string id;
+  Labels labels;
+};
+
 class Agents {
  public:
   Agents(store::Store& store, std::filesystem::path ca_dir)
@@ -67,8 +73,11 @@ class Agents {
   Result<boost::json::array> health_history(const identity::SpaceAccess& access,
                                             std::string_view id, int limit);
 
-  // For the gateway (no caller: the agent's certificate is the authority).
+  // For the gateway and other modules acting for the system (no caller: the agent's
+  // certificate is the authority).
   Result<Agent> find(std::string_view id);
+  // The space's agents that are not revoked, by id (a service's targets).
+  Result<std::vector<AgentLabels>> active_in_space(std::string_view space_id);
   Result<void> record_hello(std::string_view id, const boost::json::object& facts);
   // Keeps the latest sample on the agent and a bounded history for charts.
   Result<void> record_heartbeat(std::string_view id, const boost::json::object& sample);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ris/core/result.hpp"
+#include "ris/fleet/agents.hpp"
 #include "ris/fleet/gateway.hpp"
 #include "ris/identity/access.hpp"
 #include "ris/services/spec.hpp"
@@ -39,7 +40,9 @@ struct ImageArchiveInfo {
 
 class Services {
  public:
-  Services(store::Store& store, fleet::Gateway& gateway, std::filesystem::path archive_dir);
+  // Agents are asked through `agents` (the fleet module owns their tables).
+  Services(store::Store& store, fleet::Agents& agents, fleet::Gateway& gateway,
+           std::filesystem::path archive_dir);
 
   // Hooks itself into the gateway (agent connected, service_status).
   void attach();
@@ -85,6 +88,7 @@ class Services {
   Result<std::vector<std::string>> targeted_agents(const Service& s);
 
   store::Store& store_;
+  fleet::Agents& agents_;
   fleet::Gateway& gateway_;
   std::filesystem::path archive_dir_;
 };

@@ -1,0 +1,122 @@
+// The SQL of tasks and their runs (tasks, task_runs, task_output): the only writer of run state.
+// Portable SQL only: it runs unchanged on SQLite and PostgreSQL.
+//
+// A thin view over a Store: construct one where it is needed, over a transaction's Store inside
+// a transaction or a group-commit body.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ris/core/result.hpp"
+#include "ris/fleet/gateway.hpp"
+#include "ris/fleet/tasks.hpp"
+#include "ris/store/store.hpp"
+
+namespace ris::fleet {
+
+struct TaskRecord {
+  std::string id, space_id, created_by, created_at, type, spec_json, mode;
+};
+
+struct NewRun {
+  std::string id, task_id, space_id, agent_id;
+  std::string state;  // pending | dispatched
+  std::string created_at;
+  std::optional<std::string> dispatched_at, not_before;
+  std::string pending_until;
+  int64_t attempt = 1, priority = 0;
+};
+
+// What the task layer needs to decide on a finished run (retry, fail over).
+struct RunContext {
+  std::string mode, spec_json, space_id;
+  int attempt = 1;
+};
+
+// Where a run's events go.
+struct RunRoute {
+  std::string task_id, space_id, agent_id;
+};
+
+struct RunFinal {
+  std::string run_id, agent_id, state, finished_at;
+  store::Value exit_code, signal;  // integer or NULL
+  std::string error;
+  store::Value result_json;  // text or NULL
+};
+
+enum class OutputWrite {
+  stored,     // kept and counted
+  counted,    // past the run's cap: counted, the run marked truncated
+  duplicate,  // a chunk already stored (redelivery)
+  ignored,    // no such run of this agent
+};
+
+class RunRepository {
+ public:
+  explicit RunRepository(store::Store& store) : store_(store) {}
+
+  // --- tasks (the task layer) ---
+  // The task and its first runs, in one transaction.
+  Result<void> create_task(const TaskRecord& task, const std::vector<NewRun>& runs);
+  Result<std::optional<TaskRecord>> task(std::string_view id, std::string_view space_id);
+  Result<std::vector<Run>> runs_of(std::string_view task_id);  // by id
+  // Newest first; with `agent_id`, the tasks that have a run on that agent.
+  Result<std::vector<std::string>> task_ids(std::string_view space_id,
+                                            const std::optional<std::string>& agent_id,
+                                            int64_t limit);
+  // Output chunks after `after_seq`, in order; nullopt when the space has no such run.
+  Result<std::optional<std::vector<OutputChunk>>> output(std::string_view run_id,
+                                                         std::string_view space_id,
+                                                         int64_t after_seq, int64_t limit);
+  // Active (pending, dispatched, running) runs per agent of the space.
+  Result<std::map<std::string, int64_t>> active_per_agent(std::string_view space_id);
+  Result<std::optional<RunContext>> context(std::string_view run_id);
+  Result<int64_t> count_runs(std::string_view task_id, std::string_view agent_id);
+  Result<void> insert_run(const NewRun& run);
+  Result<void> cancel_pending(std::string_view task_id, const std::string& now);
+
+  // --- dispatch (the gateway) ---
+  // The task's type and stored spec (JSON text).
+  Result<std::optional<std::pair<std::string, std::string>>> type_and_spec(
+      std::string_view task_id);
+  // The run's state and task id if the run is this agent's.
+  Result<std::optional<std::pair<std::string, std::string>>> run_of_agent(
+      std::string_view run_id, std::string_view agent_id);
+  Result<void> mark_dispatched(std::string_view run_id, const std::string& now);
+  // Runs due for the agent at `now` (retries wait for not_before), highest priority first:
+  // every active one, or only the pending ones.
+  Result<std::vector<std::string>> due_runs(std::string_view agent_id, const std::string& now,
+                                            bool pending_only);
+  Result<std::optional<RunRoute>> route(std::string_view run_id);
+
+  // --- what agents report (the gateway) ---
+  // pending/dispatched → running; false when the run was not in such a state.
+  Result<bool> mark_running(std::string_view run_id, std::string_view agent_id,
+                            const std::string& at);
+  // Writes the final state once (a run presumed lost takes its true result); the task id when
+  // this call wrote it, nullopt when the run was already final or is not the agent's.
+  Result<std::optional<std::string>> finish(const RunFinal& f);
+  // Stores one chunk of output, keeping at most `cap` bytes per run (more is counted only).
+  Result<OutputWrite> append_output(std::string_view run_id, std::string_view agent_id, int64_t seq,
+                                    const std::string& stream, const std::string& data,
+                                    int64_t cap);
+
+  // --- the sweeper ---
+  // Marks lost the dispatched and running runs of `agent_id`.
+  Result<std::vector<FinishedRun>> mark_lost(std::string_view agent_id, const std::string& now);
+  // Marks lost the pending runs whose time to live ended before `now`.
+  Result<std::vector<FinishedRun>> expire_pending(const std::string& now);
+  // Agents with a pending retry whose back-off has passed.
+  Result<std::vector<std::string>> agents_with_due_retries(const std::string& now);
+  // Agents with dispatched or running runs.
+  Result<std::vector<std::string>> agents_with_active_runs();
+
+ private:
+  store::Store& store_;
+};
+
+}  // namespace ris::fleet
