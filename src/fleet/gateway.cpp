@@ -381,9 +381,18 @@ void Gateway::handle(Session& s, const std::string& text) {
     // Not acknowledged: the agent keeps it in its outbox and sends it again.
     log::error("agent_message_failed",
                {{"agent", s.agent_id}, {"type", type}, {"error", r.error().message}});
+    close_if_store_away(s, r.error());
     return;
   }
   s.acknowledge(e.seq);
+}
+
+// An agent resends its outbox when it connects, not while connected: when the database is
+// away (or a write kept colliding), closing the session is what makes the agent try again —
+// after reconnecting, once the database answers.
+void Gateway::close_if_store_away(Session& s, const Error& e) {
+  if (e.code == Errc::unavailable || e.code == Errc::busy)
+    s.close(1011, "the server could not store a message; reconnect and send it again");
 }
 
 void Gateway::commit_then(Session& s, int64_t seq, std::string type, store::GroupCommit::Body body,
@@ -395,6 +404,7 @@ void Gateway::commit_then(Session& s, int64_t seq, std::string type, store::Grou
       // Not acknowledged: the agent keeps it in its outbox and sends it again.
       log::error("agent_message_failed",
                  {{"agent", self->agent_id}, {"type", type}, {"error", r.error().message}});
+      close_if_store_away(*self, r.error());
     } else {
       after();
       self->acknowledge(seq);

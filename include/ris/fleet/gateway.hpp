@@ -132,6 +132,7 @@ class Gateway {
   // Hands a run's state write to the group commit, pausing the session; once committed, runs
   // `after`, acknowledges `seq` and resumes the session. Under a fan-out, thousands of agents'
   // acks and results share a few transactions instead of one commit each.
+  void close_if_store_away(Session& s, const Error& e);
   void commit_then(Session& s, int64_t seq, std::string type, store::GroupCommit::Body body,
                    std::function<void()> after);
 
