@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ris/identity/audit.hpp"
+#include "store/testing/test_database.hpp"
 
 namespace ris::identity {
 namespace {
@@ -18,7 +19,7 @@ class AuditLogTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    auto s = store::open_store("", dir_);
+    auto s = store::open_store(store::testing::fresh_database_url(dir_), dir_);
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
     log_ = std::make_unique<AuditLog>(*store_);
