@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <charconv>
 #include <cstdlib>
+#include <optional>
 
 #include "ris/core/log.hpp"
 
@@ -282,6 +283,89 @@ Result<void> PgConnection::exec_script(std::string_view sql) {
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
     return failure(res.get(), sql.substr(0, 200));
   return {};
+}
+
+Result<std::vector<QueryResult>> PgConnection::run_pipeline(
+    const std::vector<Statement>& statements) {
+  // Prepared first (a round trip per new statement text, once per connection).
+  std::vector<std::string> numbered(statements.size()), names(statements.size());
+  for (size_t i = 0; i < statements.size(); ++i) {
+    int n = 0;
+    numbered[i] = number_placeholders(statements[i].sql, n);
+    if (static_cast<size_t>(n) != statements[i].params.size()) {
+      return fail(Errc::internal, fmt::format("the statement has {} parameters but {} were given",
+                                              n, statements[i].params.size()));
+    }
+    RIS_TRY(names[i], prepared(numbered[i], n));
+  }
+  if (PQenterPipelineMode(conn_) != 1)
+    return fail(Errc::internal,
+                "cannot enter pipeline mode: " + std::string(PQerrorMessage(conn_)));
+  struct Exit {
+    PGconn* c;
+    ~Exit() { PQexitPipelineMode(c); }
+  } exit_pipeline{conn_};
+
+  bool sent = PQsendQueryParams(conn_, "BEGIN ISOLATION LEVEL SERIALIZABLE", 0, nullptr, nullptr,
+                                nullptr, nullptr, 0) == 1;
+  for (size_t i = 0; i < statements.size() && sent; ++i) {
+    const Params p(statements[i].params);
+    sent = names[i].empty()
+               ? PQsendQueryParams(conn_, numbered[i].c_str(), p.count(), nullptr, p.data.data(),
+                                   p.lengths.data(), p.formats.data(), 0) == 1
+               : PQsendQueryPrepared(conn_, names[i].c_str(), p.count(), p.data.data(),
+                                     p.lengths.data(), p.formats.data(), 0) == 1;
+  }
+  sent = sent &&
+         PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+         PQpipelineSync(conn_) == 1;
+  if (!sent) {
+    return fail(Errc::unavailable,
+                "the database is unavailable: " + std::string(PQerrorMessage(conn_)));
+  }
+
+  // Each command's result is followed by a null; the sync's result ends the batch.
+  std::vector<QueryResult> out;
+  out.reserve(statements.size());
+  std::optional<Error> first_error;
+  const size_t commands = statements.size() + 2;  // BEGIN, statements, COMMIT
+  for (size_t i = 0; i < commands; ++i) {
+    ResultPtr res(PQgetResult(conn_));
+    if (!res) {
+      first_error = first_error.value_or(Error{
+          Errc::unavailable, "the database is unavailable: " + std::string(PQerrorMessage(conn_))});
+      break;
+    }
+    const auto status = PQresultStatus(res.get());
+    if (status == PGRES_PIPELINE_ABORTED) {
+      // after an earlier failure
+    } else if (i == 0 || i + 1 == commands) {
+      if (status != PGRES_COMMAND_OK && !first_error)
+        first_error = failure(res.get(), i == 0 ? "BEGIN" : "COMMIT").error;
+    } else if (!first_error) {
+      auto r = collect(res.get(), statements[i - 1].sql);
+      if (r)
+        out.push_back(std::move(*r));
+      else
+        first_error = r.error();
+    }
+    while (PGresult* extra = PQgetResult(conn_))
+      PQclear(extra);
+  }
+  while (PGresult* r = PQgetResult(conn_)) {
+    const bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (sync)
+      break;
+  }
+  if (first_error) {
+    if (healthy() && in_transaction()) {
+      PQexitPipelineMode(conn_);
+      (void)run("ROLLBACK");
+    }
+    return fail(*first_error);
+  }
+  return out;
 }
 
 }  // namespace ris::store

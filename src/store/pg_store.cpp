@@ -245,6 +245,17 @@ Result<void> PgStore::transaction(const std::function<Result<void>(Store&)>& bod
   });
 }
 
+Result<std::vector<QueryResult>> PgStore::run_batch(const std::vector<Statement>& statements) {
+  RIS_TRY_VOID(check_not_in_own_transaction());
+  std::vector<QueryResult> out;
+  RIS_TRY_VOID(retry_busy([&]() -> Result<void> {
+    RIS_TRY(auto lease, acquire());
+    RIS_TRY(out, lease->run_pipeline(statements));
+    return {};
+  }));
+  return out;
+}
+
 Result<void> PgStore::ping() {
   RIS_TRY_VOID(query("SELECT 1"));
   return {};

@@ -31,6 +31,7 @@ class PgStore final : public Store {
 
   Result<QueryResult> query(std::string_view sql, std::vector<Value> params = {}) override;
   Result<void> transaction(const std::function<Result<void>(Store&)>& body) override;
+  Result<std::vector<QueryResult>> run_batch(const std::vector<Statement>& statements) override;
   Result<void> ping() override;
   std::string_view backend() const override { return "postgres"; }
   Engine engine() const override { return Engine::postgres; }

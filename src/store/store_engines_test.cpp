@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "ris/core/worker_pool.hpp"
 #include "ris/store/dialect.hpp"
+#include "ris/store/group_commit.hpp"
 #include "ris/store/store.hpp"
 #include "test_support.hpp"
 #include "testing/test_database.hpp"
@@ -200,6 +204,59 @@ TEST_F(StoreEngines, backups_are_taken_online_on_sqlite_and_refused_with_advice_
     EXPECT_EQ(b.error().code, Errc::invalid_argument);
     EXPECT_NE(b.error().message.find("pg_dump"), std::string::npos);
   }
+}
+
+TEST_F(StoreEngines, a_batch_is_all_or_nothing) {
+  auto ok = store_->run_batch(
+      {{"INSERT INTO t (id, n) VALUES (?, ?) RETURNING n", {std::string("a"), int64_t{1}}},
+       {"UPDATE t SET n = n + 1 WHERE id = ? RETURNING n", {std::string("a")}}});
+  ASSERT_TRUE(ok) << ok.error().message;
+  ASSERT_EQ(ok->size(), 2u);
+  EXPECT_EQ((*ok)[0].rows.at(0).get<int64_t>(0), 1);
+  EXPECT_EQ((*ok)[1].rows.at(0).get<int64_t>(0), 2);
+  EXPECT_EQ((*ok)[1].changes, 1);
+  auto bad = store_->run_batch({{"INSERT INTO t (id) VALUES (?)", {std::string("b")}},
+                                {"INSERT INTO t (id) VALUES (?)", {std::string("a")}},  // duplicate
+                                {"INSERT INTO t (id) VALUES (?)", {std::string("c")}}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::conflict);
+  auto r = store_->query("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->rows[0].get<int64_t>(0), 1);
+  // The connection is usable afterwards.
+  EXPECT_TRUE(store_->run_batch({{"INSERT INTO t (id) VALUES ('d')", {}}}));
+}
+
+// Group-committed statements: a batch with one bad statement still stores the others.
+TEST_F(StoreEngines, group_committed_statements_fail_one_by_one) {
+  ASSERT_TRUE(store_->query("INSERT INTO t (id) VALUES ('taken')"));
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0, failed = 0;
+  {
+    WorkerPool pool(2);
+    GroupCommit commits(*store_, pool);
+    for (int i = 0; i < 200; ++i) {
+      const std::string id = i == 100 ? "taken" : "row" + std::to_string(i);
+      commits.submit(Statement{"INSERT INTO t (id, n) VALUES (?, ?) RETURNING n", {id, int64_t{i}}},
+                     [&, i](Result<QueryResult> r) {
+                       std::lock_guard lock(mu);
+                       ++done;
+                       if (!r)
+                         ++failed;
+                       else
+                         EXPECT_EQ(r->rows.at(0).get<int64_t>(0), i);
+                       cv.notify_all();
+                     });
+    }
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return done == 200; }));
+    pool.stop();
+  }
+  EXPECT_EQ(failed, 1);
+  auto r = store_->query("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->rows[0].get<int64_t>(0), 200);
 }
 
 }  // namespace
