@@ -71,14 +71,10 @@ Services::Services(store::Store& store, fleet::Agents& agents, fleet::Gateway& g
 
 void Services::attach() {
   gateway_.on_connected([this](const std::string& agent_id) { push_agent(agent_id); });
-  gateway_.on_message(
-      [this](const std::string& agent_id, const fleet::Envelope& e) -> Result<void> {
-        if (e.message_type != "service_status") {
-          log::warn("agent_unknown_message", {{"agent", agent_id}, {"type", e.message_type}});
-          return {};
-        }
-        return on_status(agent_id, e.payload);
-      });
+  gateway_.on_message("service_status",
+                      [this](const std::string& agent_id, const fleet::Envelope& e) {
+                        return on_status(agent_id, e.payload);
+                      });
 }
 
 Result<Service> Services::load(const std::string& space_id, std::string_view ref) {

@@ -7,33 +7,26 @@
 // is sent; everything an agent has not acknowledged is sent again when it reconnects; the agent
 // never executes a run id twice; a run's final state is written once.
 #pragma once
-#include <atomic>
 #include <boost/json/object.hpp>
 #include <chrono>
-#include <condition_variable>
+#include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
+#include "ris/core/result.hpp"
 #include "ris/core/worker_pool.hpp"
 #include "ris/fleet/agents.hpp"
 #include "ris/fleet/protocol.hpp"
 #include "ris/net/websocket.hpp"
 #include "ris/security/ed25519.hpp"
-#include "ris/store/group_commit.hpp"
 #include "ris/store/store.hpp"
 
 namespace ris::metrics {
 class Registry;
-template <typename T>
-class Family;
-class Counter;
-}  // namespace ris::metrics
+}
 
 namespace ris::bus {
 class Bus;
@@ -69,7 +62,7 @@ class Gateway {
 
   std::unique_ptr<net::WsHandler> accept(net::WsConnection& conn, const net::Request& upgrade);
 
-  // Sends the pending runs of `agent_id` if it is connected (blocking: call on the pool).
+  // Sends the pending runs of `agent_id` if it is connected (through its session's queue).
   void dispatch_pending(const std::string& agent_id);
   // Sends a run just stored as 'dispatched' for a connected agent, with no further database
   // work (a fan-out's hot path). If the agent has gone meanwhile, its reconnect redelivers it.
@@ -80,24 +73,22 @@ class Gateway {
   // Closes the agent's connection (revocation).
   void disconnect(const std::string& agent_id, uint16_t code, const std::string& reason);
 
+  // Connected to this server (not to another one sharing the store).
   bool connected(const std::string& agent_id) const;
   std::vector<std::string> connected_agents() const;
   int64_t connected_count() const;
   std::string task_public_key() const;  // base64url of the raw Ed25519 key agents pin at enrolment
 
-  // Called on the pool after a run's final state is stored (set before start_sweeper()).
-  void on_finished(std::function<void(const FinishedRun&)> fn) {
-    finished_handler_ = std::move(fn);
-  }
-  // Extension points for other modules (set before agents connect). `on_connected` runs on the
-  // pool after an agent's hello is recorded; `on_message` gets the message types the gateway
-  // does not know (service_status) and returns an error to leave them unacknowledged.
-  void on_connected(std::function<void(const std::string& agent_id)> fn) {
-    connected_handler_ = std::move(fn);
-  }
-  void on_message(std::function<Result<void>(const std::string& agent_id, const Envelope&)> fn) {
-    message_handler_ = std::move(fn);
-  }
+  // Extension points for other modules. Each takes several listeners (none replaces another),
+  // run in the order added; add them before start_sweeper() and before agents connect.
+  // `on_finished` runs on the pool after a run's final state is stored.
+  void on_finished(std::function<void(const FinishedRun&)> fn);
+  // `on_connected` runs on the pool after an agent's hello is recorded.
+  void on_connected(std::function<void(const std::string& agent_id)> fn);
+  // `on_message` handles agents' messages of `type` (service_status); an error leaves the
+  // message unacknowledged, so the agent sends it again.
+  void on_message(std::string type,
+                  std::function<Result<void>(const std::string& agent_id, const Envelope&)> fn);
   // Publishes {"type":"changed","resource":…,"id":…,…extra} under space_subject().
   void publish_change(const std::string& space_id, std::string_view resource, std::string_view id,
                       boost::json::object extra = {});
@@ -110,58 +101,10 @@ class Gateway {
   void start_sweeper();
   void stop();
 
-  struct Session;  // one agent connection
+  struct Parts;  // the gateway's jobs (src/fleet): sessions, handlers, dispatch, sweeper, events
 
  private:
-  friend struct Session;
-  void verify(Session& s);
-  void handle(Session& s, const std::string& text);
-  void session_closed(Session& s);
-  void redeliver(Session& s);
-  Result<void> send_run(Session& s, const std::string& run_id);
-  // What task_execution carries for a task (type, parameters, timeout), parsed once per task:
-  // the stored spec also holds the target, which for a fan-out lists every agent, and parsing
-  // it for each run made dispatch quadratic in the fan-out's size.
-  Result<boost::json::object> execution_payload(const std::string& task_id);
-  // A signed task_execution for one run.
-  Result<Envelope> execution_message(const std::string& agent_id, const std::string& run_id,
-                                     const std::string& task_id);
-  std::shared_ptr<Session> session_of(const std::string& agent_id) const;  // null when away
-  void sweep();
-  void publish_run_event(const std::string& run_id, boost::json::object event);
-  // Hands a run's state write to the group commit, pausing the session; once committed, runs
-  // `after`, acknowledges `seq` and resumes the session. Under a fan-out, thousands of agents'
-  // acks and results share a few transactions instead of one commit each.
-  void close_if_store_away(Session& s, const Error& e);
-  void commit_then(Session& s, int64_t seq, std::string type, store::GroupCommit::Body body,
-                   std::function<void()> after);
-
-  store::Store& store_;
-  Agents& agents_;
-  WorkerPool& pool_;
-  store::GroupCommit commits_;
-  security::Ed25519Key task_key_;
-  GatewayOptions options_;
-  bus::Bus* bus_;
-  std::function<void(const FinishedRun&)> finished_handler_;
-  std::function<void(const std::string&)> connected_handler_;
-  std::function<Result<void>(const std::string&, const Envelope&)> message_handler_;
-
-  mutable std::mutex mu_;
-  std::map<std::string, std::weak_ptr<Session>> sessions_;
-  std::map<std::string, std::chrono::steady_clock::time_point> away_since_;
-  struct AgentCounters {
-    double tasks_executed = 0, memory_bytes = 0;
-  };
-  std::map<std::string, AgentCounters> counters_;  // latest heartbeat of each connected agent
-  std::mutex payload_mu_;
-  std::unordered_map<std::string, boost::json::object> payloads_;  // task id → payload (bounded)
-  metrics::Family<metrics::Counter>* completed_ = nullptr;
-
-  std::mutex sweep_mu_;
-  std::condition_variable sweep_cv_;
-  bool stopping_ = false;
-  std::thread sweeper_;
+  std::unique_ptr<Parts> p_;
 };
 
 }  // namespace ris::fleet
