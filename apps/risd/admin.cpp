@@ -6,6 +6,7 @@
 //                         database whatever earlier runs left.
 #include <fmt/format.h>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "ris/core/config.hpp"
@@ -29,6 +30,12 @@ test installations: risbench runs it before each scenario. Stop risd first.
 )";
 
 int reset_fleet_history(const ServerConfig& config) {
+  if (const auto db = config.data_dir / "ris.db";
+      (config.database_url.empty() || config.database_url == "sqlite:") &&
+      !std::filesystem::exists(db)) {
+    std::fprintf(stderr, "risd admin: no database at %s\n", db.string().c_str());
+    return 1;
+  }
   auto store = store::open_store(config.database_url, config.data_dir);
   if (!store) {
     std::fprintf(stderr, "risd admin: %s\n", store.error().message.c_str());

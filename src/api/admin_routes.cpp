@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 #include "endpoint.hpp"
 #include "ris/core/ids.hpp"
@@ -107,10 +106,8 @@ Result<net::Response> create_backup(Call& c) {
                             "the server); see docs/operations.md",
                             size >> 20, kMaxBackupResponseBytes >> 20));
   std::ifstream in(temp, std::ios::binary);
-  std::string bytes;
-  bytes.reserve(size);
-  bytes.assign(std::istreambuf_iterator<char>(in), {});
-  if (!in.good() && !in.eof())
+  std::string bytes(static_cast<size_t>(size), '\0');
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
     return fail(Errc::internal, "backup: cannot read " + temp.string());
   const std::string sha256 = security::sha256_hex(bytes);
   c.audit_details = {{"bytes", static_cast<int64_t>(bytes.size())}, {"sha256", sha256}};

@@ -80,16 +80,26 @@ TEST_F(Backup, restored_risd_serves_the_same_accounts_agents_tasks_and_audit_cha
   // Another client keeps writing: tasks, each with a run the agent completes.
   std::atomic<bool> stop{false};
   std::atomic<int> written{0};
-  std::thread writer([&] {
-    // At most 150, so that one page of the task list (200) holds them all.
-    while (!stop && written < 150) {
-      try {
-        if (call("POST", "/api/v1/spaces/" + space_ + "/tasks", token_, echo).status == 201)
-          ++written;
-      } catch (const std::exception&) {
-      }
+  // Stopped and joined however the test leaves this scope (a failed ASSERT returns early).
+  struct Joined {
+    std::atomic<bool>& stop;
+    std::thread thread;
+    ~Joined() {
+      stop = true;
+      if (thread.joinable())
+        thread.join();
     }
-  });
+  } writer{
+      stop, std::thread([&] {
+        // At most 150, so that one page of the task list (200) holds them all.
+        while (!stop && written < 150) {
+          try {
+            if (call("POST", "/api/v1/spaces/" + space_ + "/tasks", token_, echo).status == 201)
+              ++written;
+          } catch (const std::exception&) {
+          }
+        }
+      })};
   ASSERT_TRUE(eventually([&] { return written >= 5; }));
   const int written_before = written;
   const auto file = work_ / "ris.db";
@@ -97,7 +107,7 @@ TEST_F(Backup, restored_risd_serves_the_same_accounts_agents_tasks_and_audit_cha
   const int written_after = written;
   ASSERT_TRUE(eventually([&] { return written >= std::min(written_after + 5, 150); }));
   stop = true;
-  writer.join();
+  writer.thread.join();
   ASSERT_EQ(code, 0) << out;
   EXPECT_TRUE(has(out, "written to " + file.string())) << out;
   struct stat st {};
