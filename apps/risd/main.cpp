@@ -1,5 +1,6 @@
-// risd: the RIS control server. Wires configuration, credentials, store, bus, metrics and the
-// route table into one TLS server, then waits for SIGTERM/SIGINT and drains.
+// risd: the RIS control server. Wires configuration, credentials, store, bus, metrics, scheduled
+// backups and the route table into one TLS server, then waits for SIGTERM/SIGINT and drains.
+// `risd restore` and `risd admin` are offline subcommands (subcommands.hpp).
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -8,7 +9,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 
+#include "backup_schedule.hpp"
 #include "ris/api/api.hpp"
 #include "ris/bus/bus.hpp"
 #include "ris/core/config.hpp"
@@ -24,6 +28,7 @@
 #include "ris/security/ed25519.hpp"
 #include "ris/security/secure_file.hpp"
 #include "ris/store/store.hpp"
+#include "subcommands.hpp"
 
 namespace {
 
@@ -101,6 +106,10 @@ ris::Result<void> write_bootstrap_agent_file(const std::filesystem::path& file,
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "restore")
+    return ris::risd::run_restore(std::vector<std::string>(argv + 2, argv + argc));
+  if (argc > 1 && std::string_view(argv[1]) == "admin")
+    return ris::risd::run_admin(std::vector<std::string>(argv + 2, argv + argc));
   // Signals are taken synchronously by the main thread (sigwait); block them before any thread
   // starts so no other thread is interrupted.
   sigset_t signals;
@@ -208,6 +217,20 @@ int main(int argc, char** argv) {
   gateway.start_sweeper();
   registry.callback_gauge("ris_clients_connected", "Agents connected to this server",
                           [&ctx] { return static_cast<double>(ctx.agents_connected()); });
+  std::optional<ris::risd::BackupSchedule> backups;
+  if (config.backup_interval.count() > 0) {
+    backups.emplace(**store,
+                    ris::risd::BackupScheduleOptions{
+                        config.backup_dir.empty() ? config.data_dir / "backups" : config.backup_dir,
+                        config.backup_interval, config.backup_keep});
+    if (auto r = backups->start(); !r)
+      return die(r.error().message);
+    registry.callback_gauge("ris_backup_last_success_timestamp_seconds",
+                            "Unix time of the newest scheduled backup (0: none yet)",
+                            [&backups] { return backups->last_success_unix(); });
+    registry.callback_counter("ris_backup_failures_total", "Scheduled backups that failed",
+                              [&backups] { return backups->failures(); });
+  }
   ris::net::Router router;
   ris::api::register_routes(router, ctx);
 
@@ -259,6 +282,8 @@ int main(int argc, char** argv) {
   ris::log::info("shutdown_started", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                       {"grace_ms", config.shutdown_timeout.count()}});
   server.shutdown(config.shutdown_timeout);
+  if (backups)
+    backups->stop();
   gateway.stop();
   blocking.stop();
   if (auto r = (*store)->close(); !r)

@@ -38,6 +38,10 @@ struct ServerConfig {
   uint64_t max_upload_bytes = 64 * 1024 * 1024;  // routes added as uploads (image archives)
   uint64_t max_ws_message_bytes = 64 * 1024;
   uint64_t ws_write_queue_bytes = 4 * 1024 * 1024;
+  // Scheduled backups of the SQLite database (0: off); the newest `backup_keep` are kept.
+  std::chrono::milliseconds backup_interval{0};
+  uint64_t backup_keep = 7;
+  std::filesystem::path backup_dir;  // empty: DATA_DIR/backups
 };
 
 enum class ConfigAction { run, help, version };
