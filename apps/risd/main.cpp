@@ -28,6 +28,7 @@
 #include "ris/security/ed25519.hpp"
 #include "ris/security/secure_file.hpp"
 #include "ris/store/store.hpp"
+#include "secrets.hpp"
 #include "subcommands.hpp"
 
 namespace {
@@ -56,18 +57,6 @@ std::string url_host(const std::string& host) {
   if (host == "0.0.0.0" || host == "::")
     return "127.0.0.1";
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
-}
-
-// The Ed25519 key that signs control messages to agents; agents pin its public half at
-// enrolment, so it lives beside the CA and is never rotated silently.
-ris::Result<ris::security::Ed25519Key> load_or_create_task_key(const std::filesystem::path& path) {
-  RIS_TRY(auto pem, ris::security::read_small_file(path, ris::security::kOwnerOnly));
-  if (pem)
-    return ris::security::Ed25519Key::from_private_pem(*pem);
-  RIS_TRY(auto key, ris::security::Ed25519Key::generate());
-  RIS_TRY(std::string text, key.private_pem());
-  RIS_TRY_VOID(ris::security::write_file_atomic(path, text, 0600));
-  return key;
 }
 
 // ./scripts/run's local agent: the first administrator's "default" space and a one-use join
@@ -106,6 +95,9 @@ ris::Result<void> write_bootstrap_agent_file(const std::filesystem::path& file,
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::string_view(argv[1]) == "admin" &&
+      std::string_view(argv[2]) == "rotate-master-key")
+    return risd::rotate_master_key_main(std::vector<std::string>(argv + 3, argv + argc));
   if (argc > 1 && std::string_view(argv[1]) == "restore")
     return ris::risd::run_restore(std::vector<std::string>(argv + 2, argv + argc));
   if (argc > 1 && std::string_view(argv[1]) == "admin")
@@ -148,6 +140,12 @@ int main(int argc, char** argv) {
   std::filesystem::permissions(config.data_dir, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, ec);
 
+  // Before anything that stores a secret: the master key they are sealed under.
+  auto secrets = risd::open_master_key(config);
+  if (!secrets)
+    return die(secrets.error().message);
+  const ris::security::SecretBox& secret_box = *secrets;
+
   // risd's own CA always exists: it signs agents' client certificates, even when the operator
   // supplies the server's certificate.
   const auto tls_dir = config.data_dir / "tls";
@@ -163,7 +161,7 @@ int main(int argc, char** argv) {
     return die(creds.error().message);
   const std::string agent_ca_pem =
       config.tls_cert_file.empty() ? creds->ca_cert_pem : own->ca_cert_pem;
-  auto task_key = load_or_create_task_key(tls_dir / "task.key");
+  auto task_key = risd::load_or_create_task_key(tls_dir / "task.key", secret_box);
   if (!task_key)
     return die(task_key.error().message);
 

@@ -76,6 +76,14 @@ const std::vector<Setting>& settings() {
          c.data_dir = std::string(v);
          return {};
        }},
+      {"master-key-file", "RIS_MASTER_KEY_FILE", "FILE",
+       "the master key that encrypts secrets at rest (default: DATA_DIR/master.key, created on"
+       " first start); back it up apart from the database; `risd admin rotate-master-key` replaces "
+       "it",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         c.master_key_file = std::string(v);
+         return {};
+       }},
       {"database-url", "RIS_DATABASE_URL", "URL",
        "sqlite:PATH (default: DATA_DIR/ris.db), or postgres://USER@HOST:PORT/DB"
        " (libpq: ?sslmode=verify-full&sslrootcert=FILE, password from PGPASSFILE/~/.pgpass or"
