@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
@@ -38,7 +39,11 @@ size_t count_lines(const std::filesystem::path& p) {
 // deletes them itself, before it starts: risbench never opens risd's database.
 void forget_earlier_runs(const std::filesystem::path& risd, const std::filesystem::path& work) {
   const auto data_dir = work / "data";
-  if (!std::filesystem::exists(data_dir / "ris.db"))
+  // risd has run here before: its SQLite file, or its CA beside a database elsewhere
+  // (RIS_DATABASE_URL, inherited by risd and by this command alike).
+  const char* url = std::getenv("RIS_DATABASE_URL");
+  const bool elsewhere = url && *url && std::string_view(url) != "sqlite:";
+  if (!std::filesystem::exists(elsewhere ? data_dir / "tls" / "ca.crt" : data_dir / "ris.db"))
     return;
   const auto log = work / "risd-admin.log";
   Child reset(

@@ -93,3 +93,20 @@ TEST(Migrations, a_database_from_a_newer_ris_is_refused) {
 
 }  // namespace
 }  // namespace ris::store
+
+namespace ris::store {
+namespace {
+
+// One schema, two dialects: every version exists for both engines, under the same name.
+TEST(Migrations, both_engines_carry_the_same_versions_and_names) {
+  auto sqlite = parse_migrations(sqlite_migration_files());
+  auto postgres = parse_migrations(postgres_migration_files());
+  ASSERT_TRUE(sqlite) << sqlite.error().message;
+  ASSERT_TRUE(postgres) << postgres.error().message;
+  ASSERT_EQ(sqlite->size(), postgres->size());
+  for (size_t i = 0; i < sqlite->size(); ++i)
+    EXPECT_EQ((*sqlite)[i].file, (*postgres)[i].file);
+}
+
+}  // namespace
+}  // namespace ris::store
