@@ -253,9 +253,14 @@ Result<Service> Services::rollback(const identity::SpaceAccess& access, std::str
 
 Result<void> Services::remove(const identity::SpaceAccess& access, std::string_view ref) {
   RIS_TRY_VOID(identity::require(access, kManageServices));
-  RIS_TRY(auto s, load(access.space_id, ref));
-  RIS_TRY_VOID(ServicesRepository(store_).remove(s.id));
-  push_space(s.space_id, s.id);  // agents remove the containers of services they no longer get
+  // Without opening the secrets: a service whose secrets no longer open (a lost master key) can
+  // still be removed, and created again.
+  ServicesRepository repo(store_);
+  RIS_TRY(auto s, repo.find(access.space_id, ref));
+  if (!s)
+    return fail(Errc::not_found, "no service \"" + std::string(ref) + "\" in this space");
+  RIS_TRY_VOID(repo.remove(s->id));
+  push_space(s->space_id, s->id);  // agents remove the containers of services they no longer get
   return {};
 }
 
