@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
                                            admin_password ? admin_password : "");
   if (!admin)
     return die("cannot create the first administrator: " + admin.error().message);
-  ris::identity::Sessions sessions(**store, {});
+  ris::identity::Sessions sessions(**store, secret_box, {});
   if (auto r = sessions.init(); !r)
     return die("cannot load the token signing keys: " + r.error().message);
 
@@ -194,7 +194,9 @@ int main(int argc, char** argv) {
   ris::identity::Members members(**store);
   ris::identity::Roles roles(**store);
   ris::identity::Invitations invitations(**store);
-  ris::identity::TwoFactor two_factor(**store, accounts);
+  ris::identity::TwoFactor two_factor(**store, secret_box, accounts);
+  if (auto r = two_factor.seal_plaintext(); !r)
+    return die("cannot seal the stored TOTP secrets: " + r.error().message);
   ris::identity::SignInThrottle throttle;
   ris::api::ApiContext ctx{config,      **store,    **bus,    registry,        blocking, accounts,
                            sessions,    audit,      spaces,   api_tokens,      members,  roles,
@@ -206,7 +208,10 @@ int main(int argc, char** argv) {
   ctx.agents = &agents;
   ctx.gateway = &gateway;
   ctx.tasks = &tasks;
-  ris::services::Services services(**store, agents, gateway, config.data_dir / "images");
+  ris::services::Services services(**store, secret_box, agents, gateway,
+                                   config.data_dir / "images");
+  if (auto r = services.seal_plaintext(); !r)
+    return die("cannot seal the stored service secrets: " + r.error().message);
   services.attach();
   ctx.services = &services;
   ctx.agents_connected = [&gateway] { return gateway.connected_count(); };
