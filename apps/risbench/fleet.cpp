@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "ris/security/ca.hpp"
-#include "ris/store/store.hpp"
 
 namespace ris::bench {
 namespace json = boost::json;
@@ -35,18 +34,19 @@ size_t count_lines(const std::filesystem::path& p) {
 // Every scenario starts from the same database: the enrolled agents (their certificates are
 // cached) and the bench space, without what earlier runs left — tasks and their output, health
 // samples, audit entries. A database grown by a day of runs (640 MB, 378,000 runs) made the
-// latency scenario's p99 half again as long, which read as a regression of the code.
-void forget_earlier_runs(const std::filesystem::path& data_dir) {
+// latency scenario's p99 half again as long, which read as a regression of the code. risd
+// deletes them itself, before it starts: risbench never opens risd's database.
+void forget_earlier_runs(const std::filesystem::path& risd, const std::filesystem::path& work) {
+  const auto data_dir = work / "data";
   if (!std::filesystem::exists(data_dir / "ris.db"))
     return;
-  auto store = store::open_store("", data_dir);
-  if (!store)
-    throw std::runtime_error("cannot open the bench database: " + store.error().message);
-  for (const char* sql : {"DELETE FROM task_output", "DELETE FROM task_runs", "DELETE FROM tasks",
-                          "DELETE FROM agent_health", "DELETE FROM audit_entries", "VACUUM"})
-    if (auto r = (*store)->query(sql); !r)
-      throw std::runtime_error(std::string(sql) + ": " + r.error().message);
-  (void)(*store)->close();
+  const auto log = work / "risd-admin.log";
+  Child reset(
+      {risd.string(), "admin", "reset-fleet-history", "--data-dir", data_dir.string(), "--yes"}, {},
+      log);
+  if (const int code = reset.wait(); code != 0)
+    throw std::runtime_error("risd admin reset-fleet-history failed (exit " + std::to_string(code) +
+                             "): " + tail(log));
 }
 }  // namespace
 
@@ -56,7 +56,7 @@ std::filesystem::path ca_file_of(const std::filesystem::path& work) {
 
 Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
   std::filesystem::create_directories(options_.work / "data");
-  forget_earlier_runs(options_.work / "data");
+  forget_earlier_runs(options_.risd, options_.work);
   if (!options_.port)
     options_.port = free_port();
   url_ = "https://127.0.0.1:" + std::to_string(options_.port);

@@ -96,6 +96,16 @@ bool Child::running() {
   return true;
 }
 
+int Child::wait() {
+  int status = 0;
+  if (pid_ <= 0 || ::waitpid(pid_, &status, 0) != pid_)
+    return -1;
+  pid_ = -1;
+  if (reader_.joinable())
+    reader_.join();
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};

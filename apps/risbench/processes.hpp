@@ -30,6 +30,8 @@ class Child {
   Child& operator=(const Child&) = delete;
   pid_t pid() const { return pid_; }
   bool running();  // reaps the process when it has exited
+  // Waits for the process to exit by itself; its exit code (128+N when signal N ended it).
+  int wait();
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
  private:

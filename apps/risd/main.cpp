@@ -1,5 +1,6 @@
-// risd: the RIS control server. Wires configuration, credentials, store, bus, metrics and the
-// route table into one TLS server, then waits for SIGTERM/SIGINT and drains.
+// risd: the RIS control server. Wires configuration, credentials, store, bus, metrics, scheduled
+// backups and the route table into one TLS server, then waits for SIGTERM/SIGINT and drains.
+// `risd restore` and `risd admin` are offline subcommands (subcommands.hpp).
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -8,7 +9,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 
+#include "backup_schedule.hpp"
 #include "ris/api/api.hpp"
 #include "ris/bus/bus.hpp"
 #include "ris/core/config.hpp"
@@ -25,6 +29,8 @@
 #include "ris/security/ed25519.hpp"
 #include "ris/security/secure_file.hpp"
 #include "ris/store/store.hpp"
+#include "secrets.hpp"
+#include "subcommands.hpp"
 
 namespace {
 
@@ -52,18 +58,6 @@ std::string url_host(const std::string& host) {
   if (host == "0.0.0.0" || host == "::")
     return "127.0.0.1";
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
-}
-
-// The Ed25519 key that signs control messages to agents; agents pin its public half at
-// enrolment, so it lives beside the CA and is never rotated silently.
-ris::Result<ris::security::Ed25519Key> load_or_create_task_key(const std::filesystem::path& path) {
-  RIS_TRY(auto pem, ris::security::read_small_file(path, ris::security::kOwnerOnly));
-  if (pem)
-    return ris::security::Ed25519Key::from_private_pem(*pem);
-  RIS_TRY(auto key, ris::security::Ed25519Key::generate());
-  RIS_TRY(std::string text, key.private_pem());
-  RIS_TRY_VOID(ris::security::write_file_atomic(path, text, 0600));
-  return key;
 }
 
 // ./scripts/run's local agent: the first administrator's "default" space and a one-use join
@@ -102,6 +96,13 @@ ris::Result<void> write_bootstrap_agent_file(const std::filesystem::path& file,
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::string_view(argv[1]) == "admin" &&
+      std::string_view(argv[2]) == "rotate-master-key")
+    return risd::rotate_master_key_main(std::vector<std::string>(argv + 3, argv + argc));
+  if (argc > 1 && std::string_view(argv[1]) == "restore")
+    return ris::risd::run_restore(std::vector<std::string>(argv + 2, argv + argc));
+  if (argc > 1 && std::string_view(argv[1]) == "admin")
+    return ris::risd::run_admin(std::vector<std::string>(argv + 2, argv + argc));
   // Signals are taken synchronously by the main thread (sigwait); block them before any thread
   // starts so no other thread is interrupted.
   sigset_t signals;
@@ -140,6 +141,12 @@ int main(int argc, char** argv) {
   std::filesystem::permissions(config.data_dir, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, ec);
 
+  // Before anything that stores a secret: the master key they are sealed under.
+  auto secrets = risd::open_master_key(config);
+  if (!secrets)
+    return die(secrets.error().message);
+  const ris::security::SecretBox& secret_box = *secrets;
+
   // risd's own CA always exists: it signs agents' client certificates, even when the operator
   // supplies the server's certificate.
   const auto tls_dir = config.data_dir / "tls";
@@ -155,7 +162,7 @@ int main(int argc, char** argv) {
     return die(creds.error().message);
   const std::string agent_ca_pem =
       config.tls_cert_file.empty() ? creds->ca_cert_pem : own->ca_cert_pem;
-  auto task_key = load_or_create_task_key(tls_dir / "task.key");
+  auto task_key = risd::load_or_create_task_key(tls_dir / "task.key", secret_box);
   if (!task_key)
     return die(task_key.error().message);
 
@@ -212,6 +219,20 @@ int main(int argc, char** argv) {
   gateway.export_metrics(registry);
   registry.callback_gauge("ris_clients_connected", "Agents connected to this server",
                           [&ctx] { return static_cast<double>(ctx.agents_connected()); });
+  std::optional<ris::risd::BackupSchedule> backups;
+  if (config.backup_interval.count() > 0) {
+    backups.emplace(**store,
+                    ris::risd::BackupScheduleOptions{
+                        config.backup_dir.empty() ? config.data_dir / "backups" : config.backup_dir,
+                        config.backup_interval, config.backup_keep});
+    if (auto r = backups->start(); !r)
+      return die(r.error().message);
+    registry.callback_gauge("ris_backup_last_success_timestamp_seconds",
+                            "Unix time of the newest scheduled backup (0: none yet)",
+                            [&backups] { return backups->last_success_unix(); });
+    registry.callback_counter("ris_backup_failures_total", "Scheduled backups that failed",
+                              [&backups] { return backups->failures(); });
+  }
   ris::net::Router router;
   ris::api::register_routes(router, ctx);
 
@@ -267,6 +288,8 @@ int main(int argc, char** argv) {
   ris::log::info("shutdown_started", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                       {"grace_ms", config.shutdown_timeout.count()}});
   server.shutdown(config.shutdown_timeout);
+  if (backups)
+    backups->stop();
   gateway.stop();
   blocking.stop();
   presence.stop();  // after the sessions' last jobs: deregisters, its agents' rows go with it

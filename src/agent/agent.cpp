@@ -83,6 +83,7 @@ struct Agent::Impl {
   net::ClientLoop loop;
   std::unique_ptr<WorkerPool> runners;
   std::unique_ptr<DockerClient> docker;
+  std::unique_ptr<security::SecretBox> secrets;  // seals what the reconciler keeps on disk
   std::unique_ptr<Reconciler> reconciler;
   std::string current_server;  // guarded by mu: where image archives are fetched from
 
@@ -450,8 +451,14 @@ Result<void> Agent::run() {
   m.guard = std::make_unique<fleet::ReplayGuard>(*key, m.opt.replay_window);
   m.runners = std::make_unique<WorkerPool>(std::max(1u, m.opt.max_parallel_runs));
   m.docker = std::make_unique<DockerClient>(m.opt.docker_socket);
+  bool created = false;
+  RIS_TRY(auto secrets,
+          security::SecretBox::load_or_create(m.opt.state_dir / "master.key", &created));
+  if (created)
+    log::info("agent_master_key_created", {{"key_id", secrets.current_key_id()}});
+  m.secrets = std::make_unique<security::SecretBox>(std::move(secrets));
   m.reconciler = std::make_unique<Reconciler>(
-      *m.docker,
+      *m.docker, *m.secrets,
       ReconcilerOptions{m.id.agent_id, m.id.space_id, m.opt.state_dir, m.opt.reconcile_interval},
       [&m](const std::string& a) { return m.fetch_archive(a); },
       [&m](boost::json::object status) { m.send_status(std::move(status)); });

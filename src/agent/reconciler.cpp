@@ -1,18 +1,17 @@
 #include "reconciler.hpp"
 
-#include <boost/json/parse.hpp>
+#include "desired_file.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include "ris/core/log.hpp"
 #include "ris/net/http.hpp"
-#include "ris/security/secure_file.hpp"
 #include "ris/services/spec.hpp"
 
 namespace ris::agent {
 namespace {
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
-constexpr const char* kDesiredFile = "services.json";
 
 std::string str(const json::object& o, std::string_view k) {
   const auto* v = o.if_contains(k);
@@ -34,9 +33,10 @@ int64_t pointer_int(const json::value& v, std::string_view p) {
 }
 }  // namespace
 
-Reconciler::Reconciler(const DockerClient& docker, ReconcilerOptions options, ArchiveFetcher fetch,
-                       Reporter report)
+Reconciler::Reconciler(const DockerClient& docker, const security::SecretBox& secrets,
+                       ReconcilerOptions options, ArchiveFetcher fetch, Reporter report)
     : docker_(docker),
+      secrets_(secrets),
       opt_(std::move(options)),
       fetch_(std::move(fetch)),
       report_(std::move(report)) {}
@@ -46,13 +46,19 @@ Reconciler::~Reconciler() {
 }
 
 void Reconciler::start() {
-  // The secrets in the specs make this file private, like the agent's key.
-  auto text = security::read_small_file(opt_.state_dir / kDesiredFile, security::kOwnerOnly);
-  if (text && *text) {
-    boost::json::error_code ec;
-    auto v = json::parse(**text, ec);
-    if (!ec && v.is_array())
-      desired_ = v.as_array();
+  const auto file = opt_.state_dir / kDesiredFile;
+  auto loaded = load_desired_services(file, secrets_);
+  if (!loaded) {
+    // Acting on nothing would remove every container; wait for risd's set instead.
+    log::error("desired_services_unreadable",
+               {{"error", loaded.error().message}, {"note", "waiting for the server's set"}});
+    held_ = true;
+  } else if (*loaded) {
+    desired_ = std::move((*loaded)->services);
+    if ((*loaded)->had_plaintext) {
+      auto w = save_desired_services(file, desired_, secrets_);
+      log::info("desired_services_sealed", {{"ok", static_cast<bool>(w)}});
+    }
   }
   thread_ = std::thread([this] { loop(); });
 }
@@ -68,13 +74,12 @@ void Reconciler::stop() {
 }
 
 void Reconciler::set_desired(json::array services) {
-  if (auto w = security::write_file_atomic(opt_.state_dir / kDesiredFile, json::serialize(services),
-                                           0600);
-      !w)
+  if (auto w = save_desired_services(opt_.state_dir / kDesiredFile, services, secrets_); !w)
     log::error("desired_services_not_saved", {{"error", w.error().message}});
   {
     std::lock_guard lock(mu_);
     desired_ = std::move(services);
+    held_ = false;
     woken_ = true;
   }
   cv_.notify_all();
@@ -114,6 +119,8 @@ void Reconciler::pass() {
   bool force;
   {
     std::lock_guard lock(mu_);
+    if (held_)
+      return;
     desired = desired_;
     force = force_report_;
     force_report_ = false;

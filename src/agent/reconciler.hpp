@@ -5,7 +5,8 @@
 // starts what stopped, removes what is no longer wanted, and replaces containers of an older
 // spec in batches, each batch health-gated. A batch that fails marks that spec failed here (it
 // is not retried) and is reported; risd then rolls back or pauses. Status goes to risd after
-// every pass that changed something, and at least every 30 s.
+// every pass that changed something, and at least every 30 s. The copy on disk keeps secret
+// values sealed (desired_file.hpp).
 #pragma once
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -21,6 +22,7 @@
 
 #include "docker_ops.hpp"
 #include "ris/agent/docker_client.hpp"
+#include "ris/security/secret_box.hpp"
 
 namespace ris::agent {
 
@@ -33,8 +35,9 @@ struct ReconcilerOptions {
 class Reconciler {
  public:
   using Reporter = std::function<void(boost::json::object status)>;
-  Reconciler(const DockerClient& docker, ReconcilerOptions options, ArchiveFetcher fetch,
-             Reporter report);
+  // `secrets` seals the secret values of the copy on disk; it must outlive the reconciler.
+  Reconciler(const DockerClient& docker, const security::SecretBox& secrets,
+             ReconcilerOptions options, ArchiveFetcher fetch, Reporter report);
   ~Reconciler();
   void start();  // loads the last desired set from disk
   void stop();
@@ -54,6 +57,7 @@ class Reconciler {
   bool pause_for(std::chrono::milliseconds d);  // false when stopping
 
   const DockerClient& docker_;
+  const security::SecretBox& secrets_;
   ReconcilerOptions opt_;
   ArchiveFetcher fetch_;
   Reporter report_;
@@ -61,6 +65,7 @@ class Reconciler {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false, woken_ = false, force_report_ = true;
+  bool held_ = false;  // the set on disk was unusable: touch nothing until risd sends one
   boost::json::array desired_;
   std::thread thread_;
 

@@ -28,13 +28,18 @@ void handle_health(ApiContext& ctx, net::Request& req, net::Reply reply) {
                                .count();
 
     boost::json::object components{
-        {"database", db_ok ? std::string("connected") : "error: " + ping.error().message},
+        {"database", db_ok                                    ? "connected"
+                     : ping.error().code == Errc::unavailable ? "unavailable"
+                                                              : "error"},
         {"bus", ctx.bus.connected() ? "connected" : "disconnected"},
         {"clients", fmt::format("{}/{} connected", connected, known)},
     };
+    boost::json::object database{{"backend", ctx.store.backend()},
+                                 {"schema_version", ctx.store.schema_version()}};
+    if (!db_ok)
+      database["error"] = ping.error().message;
     boost::json::object details{
-        {"database",
-         {{"backend", ctx.store.backend()}, {"schema_version", ctx.store.schema_version()}}},
+        {"database", std::move(database)},
         {"bus", {{"backend", ctx.bus.backend()}}},
         {"agents", {{"connected", connected}, {"known", known}}},
         {"open_files",

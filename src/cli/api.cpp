@@ -81,13 +81,27 @@ Result<Api> Api::open(Config& config, std::filesystem::path path, std::string na
 }
 
 Result<net::ClientReply> Api::send(std::string_view method, const std::string& target,
-                                   const std::string& body) {
-  net::HttpsClient::Headers headers{{"Accept", "application/json"}};
+                                   const std::string& body, std::chrono::milliseconds timeout,
+                                   std::string_view accept) {
+  net::HttpsClient::Headers headers{{"Accept", std::string(accept)}};
   if (!body.empty())
     headers.emplace_back("Content-Type", "application/json");
   if (!ctx_->access_token.empty())
     headers.emplace_back("Authorization", "Bearer " + ctx_->access_token);
-  return client_->request(method, target, body, headers);
+  return client_->request(method, target, body, headers, timeout);
+}
+
+Result<net::ClientReply> Api::send_signed_in(std::string_view method, const std::string& target,
+                                             const std::string& body,
+                                             std::chrono::milliseconds timeout,
+                                             std::string_view accept) {
+  RIS_TRY(auto reply, send(method, target, body, timeout, accept));
+  if (reply.status == 401 && !ctx_->refresh_token.empty() &&
+      api_error(reply.status, reply.body).type != "totp-required") {
+    RIS_TRY_VOID(refresh());
+    RIS_TRY(reply, send(method, target, body, timeout, accept));
+  }
+  return reply;
 }
 
 Result<void> Api::refresh() {
@@ -115,12 +129,8 @@ Result<std::string> Api::access_token() {
 Result<json::value> Api::call(std::string_view method, const std::string& target,
                               const std::optional<json::value>& body) {
   const std::string payload = body ? json::serialize(*body) : std::string();
-  RIS_TRY(auto reply, send(method, target, payload));
-  if (reply.status == 401 && !ctx_->refresh_token.empty() &&
-      api_error(reply.status, reply.body).type != "totp-required") {
-    RIS_TRY_VOID(refresh());
-    RIS_TRY(reply, send(method, target, payload));
-  }
+  RIS_TRY(auto reply,
+          send_signed_in(method, target, payload, std::chrono::seconds(30), "application/json"));
   if (reply.status >= 300) {
     last_error_ = api_error(reply.status, reply.body);
     return fail(errc_for(reply.status), last_error_.message);
@@ -133,6 +143,18 @@ Result<json::value> Api::call(std::string_view method, const std::string& target
   if (ec)
     return fail(Errc::unavailable, "the server answered with invalid JSON (" + ec.message() + ")");
   return v;
+}
+
+Result<net::ClientReply> Api::download(std::string_view method, const std::string& target,
+                                       std::chrono::milliseconds timeout) {
+  RIS_TRY(auto reply, send_signed_in(method, target, "", timeout,
+                                     "application/octet-stream, application/problem+json"));
+  if (reply.status >= 300) {
+    last_error_ = api_error(reply.status, reply.body);
+    return fail(errc_for(reply.status), last_error_.message);
+  }
+  last_error_ = {};
+  return reply;
 }
 
 Result<std::string> Api::space_id(const std::string& name_or_id) {

@@ -3,6 +3,7 @@
 // it has expired.
 #pragma once
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -35,6 +36,10 @@ class Api {
   // The JSON answer, or an error with the server's message. Empty body for 204.
   Result<boost::json::value> call(std::string_view method, const std::string& target,
                                   const std::optional<boost::json::value>& body = std::nullopt);
+  // The raw answer (a file), refreshing the token like call(); an error for any status >= 300.
+  // Bounded by the client's 64 MiB body limit.
+  Result<net::ClientReply> download(std::string_view method, const std::string& target,
+                                    std::chrono::milliseconds timeout);
   const ApiError& last_error() const { return last_error_; }
   Context& context() { return *ctx_; }
   const std::string& context_name() const { return name_; }
@@ -51,7 +56,14 @@ class Api {
       net::ClientTls tls);
   Result<void> refresh();
   Result<net::ClientReply> send(std::string_view method, const std::string& target,
-                                const std::string& body);
+                                const std::string& body,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                                std::string_view accept = "application/json");
+  // send(), and once more after refreshing an expired access token.
+  Result<net::ClientReply> send_signed_in(std::string_view method, const std::string& target,
+                                          const std::string& body,
+                                          std::chrono::milliseconds timeout,
+                                          std::string_view accept);
 
   Config* config_;
   std::filesystem::path path_;

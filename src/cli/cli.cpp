@@ -322,6 +322,8 @@ int run(int argc, char** argv) {
     return cmd_service_action(s, "scale");
   if (command == "rollout")
     return cmd_rollout(s);
+  if (command == "backup")
+    return cmd_backup(s);
   return cmd_completion(s);
 }
 

@@ -11,10 +11,10 @@ const char* kBash = R"SH(# bash completion for risctl: source <(risctl completio
 _risctl() {
   local cur prev words cword
   _init_completion 2>/dev/null || { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
-  local commands="login logout context get describe create delete edit exec logs scale rollout completion version help"
+  local commands="login logout context get describe create delete edit exec logs scale rollout backup completion version help"
   local resources="@RESOURCES@"
   case "$prev" in
-    -o|--output) COMPREPLY=($(compgen -W "table json yaml name" -- "$cur")); return ;;
+    -o|--output) if [[ ${words[1]} == backup ]]; then COMPREPLY=($(compgen -f -- "$cur")); else COMPREPLY=($(compgen -W "table json yaml name" -- "$cur")); fi; return ;;
     --context) COMPREPLY=($(compgen -W "$(risctl context list 2>/dev/null | awk 'NR>1{print ($1=="*")?$2:$1}')" -- "$cur")); return ;;
     -f|--file|--ca-file|--config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
@@ -33,6 +33,7 @@ _risctl() {
       elif [[ $cword -eq 3 ]]; then COMPREPLY=($(compgen -W "service" -- "$cur"))
       elif [[ $cword -eq 4 ]]; then COMPREPLY=($(compgen -W "$(risctl get services -o name 2>/dev/null | sed 's|.*/||')" -- "$cur")); fi ;;
     context) [[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "list use set-space delete" -- "$cur")) ;;
+    backup) [[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "create" -- "$cur")) ;;
     completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
     help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
   esac
@@ -44,7 +45,7 @@ const char* kZsh = R"SH(#compdef risctl
 # zsh completion for risctl: risctl completion zsh > "${fpath[1]}/_risctl"
 _risctl() {
   local -a commands resources
-  commands=(login logout context get describe create delete edit exec logs scale rollout completion version help)
+  commands=(login logout context get describe create delete edit exec logs scale rollout backup completion version help)
   resources=(@RESOURCES@)
   if (( CURRENT == 2 )); then compadd -a commands; return; fi
   case $words[2] in
@@ -58,6 +59,7 @@ _risctl() {
       elif (( CURRENT == 4 )); then compadd service
       elif (( CURRENT == 5 )); then compadd -- ${(f)"$(risctl get services -o name 2>/dev/null | sed 's|.*/||')"}; fi ;;
     context) (( CURRENT == 3 )) && compadd list use set-space delete ;;
+    backup) (( CURRENT == 3 )) && compadd create ;;
     completion) compadd bash zsh ;;
     help) compadd -a commands ;;
   esac

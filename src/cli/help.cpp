@@ -31,6 +31,10 @@ Work:
   rollout ACTION service NAME
                        status | restart | rollback [--to-version N] | stop | start
 
+Administration:
+  backup create [-o FILE]
+                       an online backup of risd's database (application administrators)
+
 Other:
   completion bash|zsh  shell completion script
   version              risctl's version
@@ -180,6 +184,22 @@ Example:
 
 Example:
   risctl rollout rollback service web --to-version 3
+)"},
+      {"backup", R"(Usage: risctl backup create [-o FILE]
+
+Takes a consistent online backup of risd's SQLite database while it serves (SQLite's backup
+API) and writes it to FILE with mode 0600 — by default ris-backup-<UTC time>.db in the current
+directory; "-o -" writes it to standard output. Needs the ApplicationAdministrator role (a
+signed-in session, not an API token); the backup is recorded in the audit log with its SHA-256.
+Databases over 64 MiB are too large for risctl to receive: use risd's scheduled backups
+(--backup-interval) instead. On PostgreSQL risd refuses: use pg_dump or pg_basebackup.
+
+Restore with `risd restore FILE --data-dir NEW_DIR` (docs/operations.md).
+
+Examples:
+  risctl backup create
+  risctl backup create -o /var/backups/ris/ris.db
+  risctl backup create -o - | zstd > ris-$(date -u +%F).db.zst
 )"},
       {"completion", R"(Usage: risctl completion bash|zsh
 

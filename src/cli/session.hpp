@@ -39,6 +39,7 @@ int cmd_exec(Session& s);
 int cmd_logs(Session& s);
 int cmd_service_action(Session& s, const std::string& verb);  // scale, restart, rollback, …
 int cmd_rollout(Session& s);
+int cmd_backup(Session& s);  // backup create
 int cmd_completion(Session& s);
 
 // Ctrl-C: the first sets this (commands cancel and wind down), a second one exits at once.

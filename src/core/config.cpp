@@ -77,7 +77,18 @@ const std::vector<Setting>& settings() {
          c.data_dir = std::string(v);
          return {};
        }},
-      {"database-url", "RIS_DATABASE_URL", "URL", "sqlite:PATH (default: DATA_DIR/ris.db)",
+      {"master-key-file", "RIS_MASTER_KEY_FILE", "FILE",
+       "the master key that encrypts secrets at rest (default: DATA_DIR/master.key, created on"
+       " first start); back it up apart from the database; `risd admin rotate-master-key` replaces "
+       "it",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         c.master_key_file = std::string(v);
+         return {};
+       }},
+      {"database-url", "RIS_DATABASE_URL", "URL",
+       "sqlite:PATH (default: DATA_DIR/ris.db), or postgres://USER@HOST:PORT/DB"
+       " (libpq: ?sslmode=verify-full&sslrootcert=FILE, password from PGPASSFILE/~/.pgpass or"
+       " PGPASSWORD; &pool_size=N connections, default 8)",
        [](ServerConfig& c, std::string_view v) -> Result<void> {
          c.database_url = std::string(v);
          return {};
@@ -204,6 +215,37 @@ const std::vector<Setting>& settings() {
       {"ws-write-queue-bytes", "RIS_WS_WRITE_QUEUE_BYTES", "SIZE",
        "per-connection send queue; a slower reader is cut off (4MiB)",
        set_size(&ServerConfig::ws_write_queue_bytes)},
+      {"backup-interval", "RIS_BACKUP_INTERVAL", "MINUTES",
+       "write an online backup of the SQLite database every MINUTES (or a duration: 30s, 2h) "
+       "into --backup-dir; 0 turns it off (0)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         if (!v.empty() && v.find_first_not_of("0123456789") == std::string_view::npos) {
+           RIS_TRY(auto minutes, parse_u64(v));
+           if (minutes > 60 * 24 * 366)
+             return fail(Errc::invalid_argument, "must be at most a year of minutes");
+           c.backup_interval = std::chrono::minutes(minutes);
+           return {};
+         }
+         RIS_TRY(auto d, parse_duration(v));
+         c.backup_interval = d;
+         return {};
+       }},
+      {"backup-keep", "RIS_BACKUP_KEEP", "N", "scheduled backups kept; older ones are deleted (7)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         RIS_TRY(auto n, parse_u64(v));
+         if (n == 0 || n > 10'000)
+           return fail(Errc::invalid_argument, "must be between 1 and 10000");
+         c.backup_keep = n;
+         return {};
+       }},
+      {"backup-dir", "RIS_BACKUP_DIR", "DIR",
+       "where scheduled backups are written (DATA_DIR/backups)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         if (v.empty())
+           return fail(Errc::invalid_argument, "must not be empty");
+         c.backup_dir = std::string(v);
+         return {};
+       }},
   };
   return table;
 }
@@ -339,7 +381,12 @@ std::map<std::string, std::string> environment_map() {
 std::string server_config_help() {
   std::string out =
       "risd — the RIS control server.\n\n"
-      "Usage: risd [--SETTING VALUE]... \n\n"
+      "Usage: risd [--SETTING VALUE]...\n"
+      "       risd restore BACKUP.db --data-dir DIR [--force]   a backup into a new data "
+      "directory\n"
+      "       risd admin reset-fleet-history --data-dir DIR --yes\n"
+      "                                      delete tasks, runs, health samples, audit log\n"
+      "       (each subcommand's --help says more; see docs/operations.md)\n\n"
       "Every setting can also come from the environment or a config file; flags win over the\n"
       "environment, which wins over the file. Durations: 500ms, 30s, 5m, 1h. Sizes: 512, 16KiB, "
       "4MiB.\n\n"

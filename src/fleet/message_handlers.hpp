@@ -34,14 +34,22 @@ class InboundMessage {
   // the pool once it is committed. Under a fan-out, thousands of agents' acks and results share
   // a few transactions instead of one commit each.
   void write_then(store::GroupCommit::Body body, std::function<void()> after = {}) {
-    writes_.push_back({std::move(body), std::move(after)});
+    writes_.push_back({std::move(body), std::move(after), {}, {}});
+  }
+  // The same for one statement, whose result `after` receives. A message whose only write is
+  // a statement joins batches of statements, which PostgreSQL takes in one round trip.
+  void write_statement_then(store::Statement statement,
+                            std::function<void(const store::QueryResult&)> after) {
+    writes_.push_back({{}, {}, std::move(statement), std::move(after)});
   }
 
  private:
   friend class MessageHandlers;
   struct Write {
-    store::GroupCommit::Body body;
+    store::GroupCommit::Body body;  // empty for a statement
     std::function<void()> after;
+    store::Statement statement;
+    std::function<void(const store::QueryResult&)> after_statement;
   };
   std::vector<Write> writes_;
 };
@@ -60,6 +68,7 @@ class MessageHandlers {
   void dispatch(AgentSession& session, const std::string& text);
 
  private:
+  static void not_stored(AgentSession& s, const std::string& type, const Error& e);
   using Table = std::map<std::string, std::vector<MessageHandler>, std::less<>>;
   store::GroupCommit& commits_;
   mutable std::mutex mu_;

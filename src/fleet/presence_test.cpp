@@ -21,6 +21,7 @@
 #include "run_dispatch.hpp"
 #include "run_repository.hpp"
 #include "store/test_support.hpp"
+#include "store/testing/test_database.hpp"
 #include "sweeper.hpp"
 
 namespace ris::fleet {
@@ -34,7 +35,7 @@ std::string at(std::chrono::milliseconds from_now) {
 class FleetPresence : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = store::open_store("", dir_.path());
+    auto opened = store::open_store(store::testing::fresh_database_url(dir_.path()), dir_.path());
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
     ASSERT_TRUE(security::ensure_server_credentials(dir_.path() / "tls", {}));

@@ -36,15 +36,11 @@ void RunMessages::register_into(MessageHandlers& handlers) {
 }
 
 Result<void> RunMessages::on_ack(InboundMessage& m) {
-  auto started = std::make_shared<bool>(false);
-  m.write_then(
-      [run = m.envelope.task_id, agent = m.session.agent_id(), at = now_rfc3339(),
-       started](store::Store& tx) -> Result<void> {
-        RIS_TRY(*started, RunRepository(tx).mark_running(run, agent, at));
-        return {};
-      },
-      [this, run = m.envelope.task_id, started] {
-        if (*started)
+  m.write_statement_then(
+      RunRepository::mark_running_statement(m.envelope.task_id, m.session.agent_id(),
+                                            now_rfc3339()),
+      [this, run = m.envelope.task_id](const store::QueryResult& r) {
+        if (!r.rows.empty())  // started now, not a redelivered ack
           events_.publish_run_event(run, {{"type", "run_state"}, {"state", "running"}});
       });
   return {};
@@ -81,21 +77,17 @@ Result<void> RunMessages::on_result(InboundMessage& m) {
                  opt_int(e.payload, "signal"),
                  str(e.payload, "error"),
                  result ? store::Value(boost::json::serialize(*result)) : store::Value()};
-  auto task = std::make_shared<std::optional<std::string>>();
   const auto* code = e.payload.if_contains("exit_code");
-  m.write_then(
-      [final = std::move(final), task](store::Store& tx) -> Result<void> {
-        RIS_TRY(*task, RunRepository(tx).finish(final));
-        return {};
-      },
-      [this, run = e.task_id, agent = m.session.agent_id(), state, task,
-       exit_code = code ? *code : boost::json::value()] {
-        if (!*task)
+  m.write_statement_then(
+      RunRepository::finish_statement(final),
+      [this, run = e.task_id, agent = m.session.agent_id(), state,
+       exit_code = code ? *code : boost::json::value()](const store::QueryResult& r) {
+        if (r.rows.empty())
           return;  // already final: a redelivered result
         boost::json::object extra;
         if (!exit_code.is_null())
           extra["exit_code"] = exit_code;
-        events_.run_finished({run, **task, agent, state}, std::move(extra));
+        events_.run_finished({run, r.rows[0].get<std::string>(0), agent, state}, std::move(extra));
       });
   return {};
 }

@@ -229,22 +229,34 @@ Result<std::optional<RunRoute>> RunRepository::route(std::string_view run_id) {
 
 // --- what agents report ---
 
+store::Statement RunRepository::mark_running_statement(std::string_view run_id,
+                                                       std::string_view agent_id,
+                                                       const std::string& at) {
+  return {
+      "UPDATE task_runs SET state = 'running', started_at = ? WHERE id = ? AND agent_id = ? "
+      "AND state IN ('pending', 'dispatched') RETURNING id",
+      {at, std::string(run_id), std::string(agent_id)}};
+}
+
 Result<bool> RunRepository::mark_running(std::string_view run_id, std::string_view agent_id,
                                          const std::string& at) {
-  RIS_TRY(auto rows, store_.query("UPDATE task_runs SET state = 'running', started_at = ? WHERE "
-                                  "id = ? AND agent_id = ? AND state IN ('pending', "
-                                  "'dispatched') RETURNING id",
-                                  {at, std::string(run_id), std::string(agent_id)}));
+  auto st = mark_running_statement(run_id, agent_id, at);
+  RIS_TRY(auto rows, store_.query(st.sql, std::move(st.params)));
   return !rows.rows.empty();
 }
 
+store::Statement RunRepository::finish_statement(const RunFinal& f) {
+  return {
+      "UPDATE task_runs SET state = ?, finished_at = ?, exit_code = ?, signal = ?, error = ?, "
+      "result = ? WHERE id = ? AND agent_id = ? AND state IN ('pending', 'dispatched', "
+      "'running', 'lost') RETURNING task_id",
+      {f.state, f.finished_at, f.exit_code, f.signal, f.error, f.result_json, f.run_id,
+       f.agent_id}};
+}
+
 Result<std::optional<std::string>> RunRepository::finish(const RunFinal& f) {
-  RIS_TRY(auto rows,
-          store_.query("UPDATE task_runs SET state = ?, finished_at = ?, exit_code = ?, signal = "
-                       "?, error = ?, result = ? WHERE id = ? AND agent_id = ? AND state IN "
-                       "('pending', 'dispatched', 'running', 'lost') RETURNING task_id",
-                       {f.state, f.finished_at, f.exit_code, f.signal, f.error, f.result_json,
-                        f.run_id, f.agent_id}));
+  auto st = finish_statement(f);
+  RIS_TRY(auto rows, store_.query(st.sql, std::move(st.params)));
   if (rows.rows.empty())
     return std::optional<std::string>();
   return std::optional<std::string>(rows.rows[0].get<std::string>(0));

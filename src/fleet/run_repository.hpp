@@ -100,6 +100,12 @@ class RunRepository {
   // Writes the final state once (a run presumed lost takes its true result); the task id when
   // this call wrote it, nullopt when the run was already final or is not the agent's.
   Result<std::optional<std::string>> finish(const RunFinal& f);
+  // The same two writes as statements, for the group commit's batches of statements: a row
+  // in the result means the run started (mark_running) or was finished with task id in column
+  // 0 (finish).
+  static store::Statement mark_running_statement(std::string_view run_id, std::string_view agent_id,
+                                                 const std::string& at);
+  static store::Statement finish_statement(const RunFinal& f);
   // Stores one chunk of output, keeping at most `cap` bytes per run (more is counted only).
   Result<OutputWrite> append_output(std::string_view run_id, std::string_view agent_id, int64_t seq,
                                     const std::string& stream, const std::string& data,

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "members_repository.hpp"
 #include "ris/core/time.hpp"
+#include "roles_repository.hpp"
+#include "spaces_repository.hpp"
 
 namespace ris::identity {
 namespace {
@@ -20,28 +23,15 @@ int SpaceAccess::highest_position() const {
 }
 
 Result<std::vector<Role>> load_roles(store::Store& store, std::string_view space_id) {
-  RIS_TRY(auto rows,
-          store.query(
-              "SELECT id, position, permissions FROM roles WHERE space_id = ? ORDER BY position",
-              {std::string(space_id)}));
-  std::vector<Role> roles;
-  roles.reserve(rows.rows.size());
-  for (const auto& r : rows.rows)
-    roles.push_back(Role{r.get<std::string>(0), static_cast<int>(r.get<int64_t>(1)),
-                         static_cast<Permissions>(r.get<int64_t>(2))});
-  return roles;
+  return RolesRepository(store).engine_roles(space_id);
 }
 
 Result<Member> load_member(store::Store& store, std::string_view space_id,
                            std::string_view account_id, std::string_view owner_id) {
-  RIS_TRY(auto rows,
-          store.query("SELECT role_id FROM member_roles WHERE space_id = ? AND account_id = ?",
-                      {std::string(space_id), std::string(account_id)}));
   Member m;
   m.account_id = std::string(account_id);
   m.is_owner = account_id == owner_id;
-  for (const auto& r : rows.rows)
-    m.role_ids.push_back(r.get<std::string>(0));
+  RIS_TRY(m.role_ids, MembersRepository(store).role_ids(space_id, account_id));
   return m;
 }
 
@@ -49,19 +39,16 @@ Result<SpaceAccess> load_access(store::Store& store, std::string_view space_id,
                                 const Principal& caller) {
   if (space_id.empty() || (caller.token && caller.token->space_id != space_id))
     return no_such_space();
-  RIS_TRY(auto spaces, store.query("SELECT name, owner_id, is_public FROM spaces WHERE id = ?",
-                                   {std::string(space_id)}));
-  if (spaces.rows.empty())
+  RIS_TRY(auto space, SpacesRepository(store).header(space_id));
+  if (!space)
     return no_such_space();
   SpaceAccess a;
   a.space_id = std::string(space_id);
-  a.name = spaces.rows[0].get<std::string>(0);
-  a.owner_id = spaces.rows[0].get<std::string>(1);
-  a.is_public = spaces.rows[0].get<int64_t>(2) != 0;
-  RIS_TRY(auto member,
-          store.query("SELECT muted_until FROM space_members WHERE space_id = ? AND account_id = ?",
-                      {a.space_id, caller.account_id}));
-  a.is_member = !member.rows.empty();
+  a.name = std::move(space->name);
+  a.owner_id = std::move(space->owner_id);
+  a.is_public = space->is_public;
+  RIS_TRY(auto membership, MembersRepository(store).membership(a.space_id, caller.account_id));
+  a.is_member = membership.has_value();
   if (!a.is_member && !a.is_public)
     return no_such_space();
   RIS_TRY(auto roles, load_roles(store, space_id));
@@ -76,8 +63,7 @@ Result<SpaceAccess> load_access(store::Store& store, std::string_view space_id,
   RIS_TRY(a.member, load_member(store, space_id, caller.account_id, a.owner_id));
   a.permissions = base_permissions(a.member, a.everyone, a.roles);
   // A timed-out member keeps reading but cannot act until the timeout ends.
-  if (!member.rows[0].is_null("muted_until") &&
-      member.rows[0].get<std::string>("muted_until") > now_rfc3339() && !a.member.is_owner &&
+  if (membership->muted_until && *membership->muted_until > now_rfc3339() && !a.member.is_owner &&
       (a.permissions & kAdministrator) == 0)
     a.ceiling &= kTimeoutAllowed;
   if (caller.token)
@@ -103,16 +89,8 @@ Result<Permissions> resource_permissions(store::Store& store, const SpaceAccess&
                                          std::string_view resource_id) {
   if (!access.is_member)
     return Permissions{0};
-  RIS_TRY(auto rows,
-          store.query("SELECT target_kind, target_id, allow, deny FROM permission_overwrites "
-                      "WHERE space_id = ? AND resource_type = ? AND resource_id = ?",
-                      {access.space_id, std::string(resource_type), std::string(resource_id)}));
-  std::vector<Overwrite> overwrites;
-  for (const auto& r : rows.rows)
-    overwrites.push_back(
-        Overwrite{r.get<std::string>(0) == "role" ? Overwrite::Kind::role : Overwrite::Kind::member,
-                  r.get<std::string>(1), static_cast<Permissions>(r.get<int64_t>(2)),
-                  static_cast<Permissions>(r.get<int64_t>(3))});
+  RIS_TRY(auto overwrites,
+          RolesRepository(store).overwrites(access.space_id, resource_type, resource_id));
   return identity::resource_permissions(access.member, access.everyone, access.roles, overwrites) &
          access.ceiling;
 }

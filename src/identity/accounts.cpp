@@ -2,39 +2,15 @@
 
 #include <algorithm>
 
-#include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-
+#include "accounts_repository.hpp"
 #include "ris/core/ids.hpp"
 #include "ris/core/time.hpp"
 #include "ris/security/password.hpp"
 #include "ris/security/random.hpp"
+#include "spaces_repository.hpp"
 
 namespace ris::identity {
 namespace {
-
-constexpr std::string_view kAccountColumns =
-    "id, email, username, display_name, first_name, last_name, totp_enabled, app_roles, created_at";
-
-Account from_row(const store::Row& r) {
-  Account a;
-  a.id = r.get<std::string>("id");
-  a.email = r.get<std::string>("email");
-  a.username = r.get<std::string>("username");
-  a.display_name = r.get<std::string>("display_name");
-  a.first_name = r.get<std::string>("first_name");
-  a.last_name = r.get<std::string>("last_name");
-  a.totp_enabled = r.get<int64_t>("totp_enabled") != 0;
-  a.created_at = r.get<std::string>("created_at");
-  boost::json::error_code ec;
-  auto roles = boost::json::parse(r.get<std::string>("app_roles"), ec);
-  if (!ec && roles.is_array())
-    for (const auto& v : roles.as_array())
-      if (v.is_string())
-        a.app_roles.emplace_back(v.as_string());
-  return a;
-}
 
 Failure invalid_credentials() {
   return fail(Errc::unauthenticated, "invalid credentials");
@@ -73,26 +49,14 @@ Result<Account> Accounts::create(const NewAccount& n) {
   a.display_name = n.display_name.empty() ? n.username : n.display_name;
   a.app_roles = n.app_roles;
   a.created_at = now_rfc3339();
-  boost::json::array roles;
-  for (const auto& r : a.app_roles)
-    roles.emplace_back(r);
   auto r = store_.transaction([&](store::Store& tx) -> Result<void> {
-    auto inserted = tx.query(
-        "INSERT INTO accounts (id, email, username, display_name, app_roles, created_at, "
-        "updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        {a.id, a.email, a.username, a.display_name, boost::json::serialize(roles), a.created_at,
-         a.created_at});
-    if (!inserted) {
+    AccountsRepository accounts(tx);
+    if (auto inserted = accounts.insert(a); !inserted) {
       if (inserted.error().code == Errc::conflict)
         return fail(Errc::conflict, "that email or username is already taken");
       return fail(inserted.error());
     }
-    RIS_TRY_VOID(tx.query(
-        "INSERT INTO account_identities (account_id, provider, subject, secret_hash, created_at) "
-        "VALUES (?, 'password', ?, ?, ?)",
-        {a.id, a.id, hash, a.created_at}));
-    return {};
+    return accounts.insert_password(a.id, hash, a.created_at);
   });
   if (!r)
     return fail(r.error());
@@ -104,12 +68,8 @@ Result<Account> Accounts::find(std::string_view id) {
 }
 
 Result<void> Accounts::check_password(std::string_view id, std::string_view password) {
-  RIS_TRY(
-      auto rows,
-      store_.query("SELECT secret_hash FROM account_identities WHERE account_id = ? AND provider = "
-                   "'password'",
-                   {std::string(id)}));
-  if (rows.rows.empty() || !security::verify_password(password, rows.rows[0].get<std::string>(0)))
+  RIS_TRY(auto hash, AccountsRepository(store_).password_hash(id));
+  if (!hash || !security::verify_password(password, *hash))
     return fail(Errc::forbidden, "the current password is wrong");
   return {};
 }
@@ -126,21 +86,20 @@ Result<Account> Accounts::update_profile(std::string_view id, const ProfileChang
   RIS_TRY_VOID(check_name(c.display_name, "display_name"));
   RIS_TRY_VOID(check_name(c.first_name, "first_name"));
   RIS_TRY_VOID(check_name(c.last_name, "last_name"));
-  const std::string account(id), now = now_rfc3339();
-  auto set = [&](const char* column, const std::optional<std::string>& v) -> Result<void> {
+  AccountsRepository accounts(store_);
+  const std::string now = now_rfc3339();
+  auto set = [&](AccountField field, const std::optional<std::string>& v) -> Result<void> {
     if (!v)
       return {};
-    auto r = store_.query(
-        "UPDATE accounts SET " + std::string(column) + " = ?, updated_at = ? WHERE id = ?",
-        {*v, now, account});
+    auto r = accounts.set_field(id, field, *v, now);
     if (!r && r.error().code == Errc::conflict)
       return fail(Errc::conflict, "that username is already taken");
-    return r ? Result<void>{} : fail(r.error());
+    return r;
   };
-  RIS_TRY_VOID(set("username", c.username));
-  RIS_TRY_VOID(set("display_name", c.display_name));
-  RIS_TRY_VOID(set("first_name", c.first_name));
-  RIS_TRY_VOID(set("last_name", c.last_name));
+  RIS_TRY_VOID(set(AccountField::username, c.username));
+  RIS_TRY_VOID(set(AccountField::display_name, c.display_name));
+  RIS_TRY_VOID(set(AccountField::first_name, c.first_name));
+  RIS_TRY_VOID(set(AccountField::last_name, c.last_name));
   return find(id);
 }
 
@@ -150,19 +109,14 @@ Result<void> Accounts::change_password(std::string_view id, std::string_view cur
   RIS_TRY(Account a, find(id));
   RIS_TRY_VOID(security::check_password_policy(next, a.username, a.email));
   RIS_TRY(std::string hash, security::hash_password(next));
-  RIS_TRY_VOID(store_.query(
-      "UPDATE account_identities SET secret_hash = ? WHERE account_id = ? AND provider = "
-      "'password'",
-      {hash, std::string(id)}));
-  return {};
+  return AccountsRepository(store_).set_password_hash(id, hash);
 }
 
 Result<Account> Accounts::change_email(std::string_view id, std::string_view password,
                                        std::string_view email) {
   RIS_TRY_VOID(check_password(id, password));
   RIS_TRY_VOID(validate_email(email));
-  auto r = store_.query("UPDATE accounts SET email = ?, updated_at = ? WHERE id = ?",
-                        {std::string(email), now_rfc3339(), std::string(id)});
+  auto r = AccountsRepository(store_).set_field(id, AccountField::email, email, now_rfc3339());
   if (!r)
     return fail(r.error().code == Errc::conflict
                     ? Error{Errc::conflict, "that email is already taken"}
@@ -173,81 +127,60 @@ Result<Account> Accounts::change_email(std::string_view id, std::string_view pas
 Result<void> Accounts::remove(std::string_view id, std::string_view password) {
   RIS_TRY_VOID(check_password(id, password));
   return store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY(auto owned, tx.query("SELECT name FROM spaces WHERE owner_id = ? ORDER BY name",
-                                 {std::string(id)}));
-    if (!owned.rows.empty()) {
+    RIS_TRY(auto owned, SpacesRepository(tx).names_owned_by(id));
+    if (!owned.empty()) {
       std::string names;
-      for (const auto& r : owned.rows)
-        names += (names.empty() ? "" : ", ") + r.get<std::string>(0);
+      for (const auto& name : owned)
+        names += (names.empty() ? "" : ", ") + name;
       return fail(Errc::conflict,
                   "this account owns spaces (" + names +
                       "): hand them over or delete them before deleting the account");
     }
-    RIS_TRY_VOID(tx.query("DELETE FROM accounts WHERE id = ?", {std::string(id)}));
-    return {};
+    return AccountsRepository(tx).remove(id);
   });
 }
 
 Result<Account> Accounts::set_app_roles(std::string_view id,
                                         const std::vector<std::string>& roles) {
-  boost::json::array list;
-  for (const auto& r : roles) {
+  for (const auto& r : roles)
     if (r != kApplicationAdministrator && r != kUserModerator && r != kServerModerator)
       return fail(Errc::invalid_argument,
                   "unknown application role \"" + r +
                       "\" (ApplicationAdministrator, UserModerator, ServerModerator)");
-    list.emplace_back(r);
-  }
   RIS_TRY(Account a, find(id));
-  RIS_TRY_VOID(store_.query("UPDATE accounts SET app_roles = ?, updated_at = ? WHERE id = ?",
-                            {boost::json::serialize(list), now_rfc3339(), a.id}));
+  RIS_TRY_VOID(AccountsRepository(store_).set_app_roles(a.id, roles, now_rfc3339()));
   return find(id);
 }
 
 Result<std::vector<Account>> Accounts::search(std::string_view query, int limit) {
-  const std::string like = "%" + std::string(query) + "%";
-  RIS_TRY(auto rows,
-          store_.query(
-              "SELECT " + std::string(kAccountColumns) +
-                  " FROM accounts WHERE username LIKE ? OR email LIKE ? ORDER BY username LIMIT ?",
-              {like, like, int64_t{std::clamp(limit, 1, 500)}}));
-  std::vector<Account> out;
-  for (const auto& r : rows.rows)
-    out.push_back(from_row(r));
-  return out;
+  return AccountsRepository(store_).search(query, std::clamp(limit, 1, 500));
 }
 
 Result<Account> find_account(store::Store& store, std::string_view id) {
-  RIS_TRY(auto rows,
-          store.query("SELECT " + std::string(kAccountColumns) + " FROM accounts WHERE id = ?",
-                      {std::string(id)}));
-  if (rows.rows.empty())
+  RIS_TRY(auto account, AccountsRepository(store).find(id));
+  if (!account)
     return fail(Errc::not_found, "no such account");
-  return from_row(rows.rows[0]);
+  return std::move(*account);
 }
 
 Result<Account> Accounts::authenticate(std::string_view login, std::string_view password) {
   // A fixed hash to verify against when the account does not exist, so both paths cost the same.
   static const std::string dummy =
       security::hash_password("not a real password, only for timing").value_or("");
-  RIS_TRY(auto rows,
-          store_.query("SELECT a.id, i.secret_hash FROM accounts a JOIN account_identities i "
-                       "ON i.account_id = a.id AND i.provider = 'password' "
-                       "WHERE a.email = ? OR a.username = ?",
-                       {std::string(login), std::string(login)}));
-  if (rows.rows.empty()) {
+  RIS_TRY(auto found, AccountsRepository(store_).find_password_login(login));
+  if (!found) {
     (void)security::verify_password(password, dummy);
     return invalid_credentials();
   }
-  if (!security::verify_password(password, rows.rows[0].get<std::string>("secret_hash")))
+  if (!security::verify_password(password, found->secret_hash))
     return invalid_credentials();
-  return find(rows.rows[0].get<std::string>("id"));
+  return find(found->account_id);
 }
 
 Result<std::optional<std::string>> Accounts::ensure_first_admin(std::string_view email,
                                                                 std::string_view password) {
-  RIS_TRY(auto count, store_.query("SELECT COUNT(*) FROM accounts"));
-  if (count.rows[0].get<int64_t>(0) > 0)
+  RIS_TRY(const int64_t count, AccountsRepository(store_).count());
+  if (count > 0)
     return std::optional<std::string>();
   std::string generated;
   NewAccount n;

@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "ris/identity/audit.hpp"
+#include "store/testing/test_database.hpp"
 
 namespace ris::identity {
 namespace {
@@ -15,7 +19,7 @@ class AuditLogTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    auto s = store::open_store("", dir_);
+    auto s = store::open_store(store::testing::fresh_database_url(dir_), dir_);
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
     log_ = std::make_unique<AuditLog>(*store_);
@@ -57,6 +61,43 @@ TEST_F(AuditLogTest, appends_a_chain_that_verifies) {
   ASSERT_TRUE(v);
   EXPECT_TRUE(v->ok) << v->problem;
   EXPECT_EQ(v->entries_checked, 2);
+}
+
+TEST_F(AuditLogTest, concurrent_appends_form_one_chain_without_gaps) {
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t)
+    writers.emplace_back([&] {
+      for (int i = 0; i < 25; ++i)
+        if (!log_->append(entry("thing.do")))
+          ++failures;
+    });
+  for (auto& w : writers)
+    w.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto v = log_->verify();
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->ok) << v->problem;
+  EXPECT_EQ(v->entries_checked, 100);
+}
+
+TEST_F(AuditLogTest, verify_while_entries_are_appended_is_no_false_alarm) {
+  append_n(5);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 200; ++i)
+      (void)log_->append(entry("thing.do"));
+    done = true;
+  });
+  int verified = 0;
+  while (!done.load()) {
+    auto v = log_->verify();
+    ASSERT_TRUE(v);
+    EXPECT_TRUE(v->ok) << v->problem;
+    ++verified;
+  }
+  writer.join();
+  EXPECT_GT(verified, 0);
 }
 
 TEST_F(AuditLogTest, an_empty_log_verifies) {

@@ -1,5 +1,7 @@
 #include "ris/identity/members.hpp"
 
+#include "accounts_repository.hpp"
+#include "members_repository.hpp"
 #include "ris/core/time.hpp"
 
 namespace ris::identity {
@@ -15,63 +17,32 @@ const Role* find_role(const SpaceAccess& a, std::string_view id) {
   return nullptr;
 }
 
-constexpr std::string_view kSelect =
-    "SELECT m.account_id, a.username, a.display_name, m.nickname, m.joined_at, m.muted_until, "
-    "(SELECT group_concat(role_id) FROM member_roles r WHERE r.space_id = m.space_id AND "
-    "r.account_id = m.account_id) "
-    "AS role_ids FROM space_members m JOIN accounts a ON a.id = m.account_id ";
-
-MemberView from_row(const store::Row& r, std::string_view owner_id) {
-  MemberView m;
-  m.account_id = r.get<std::string>("account_id");
-  m.username = r.get<std::string>("username");
-  m.display_name = r.get<std::string>("display_name");
-  m.nickname = r.get<std::string>("nickname");
-  m.joined_at = r.get<std::string>("joined_at");
-  if (!r.is_null("muted_until"))
-    m.muted_until = r.get<std::string>("muted_until");
-  std::string ids = r.get<std::string>("role_ids");
-  for (size_t start = 0; !ids.empty() && start <= ids.size();) {
-    size_t comma = ids.find(',', start);
-    m.role_ids.push_back(ids.substr(start, comma - start));
-    if (comma == std::string::npos)
-      break;
-    start = comma + 1;
-  }
-  m.is_owner = m.account_id == owner_id;
-  return m;
-}
 }  // namespace
 
 Result<std::vector<MemberView>> Members::list(const SpaceAccess& access) {
   if (!access.is_member)
     return fail(Errc::not_found, "no such space");
-  RIS_TRY(auto rows, store_.query(std::string(kSelect) + "WHERE m.space_id = ? ORDER BY a.username",
-                                  {access.space_id}));
-  std::vector<MemberView> out;
-  for (const auto& r : rows.rows)
-    out.push_back(from_row(r, access.owner_id));
-  return out;
+  RIS_TRY(auto members, MembersRepository(store_).list(access.space_id));
+  for (auto& m : members)
+    m.is_owner = m.account_id == access.owner_id;
+  return members;
 }
 
 Result<MemberView> Members::get(const SpaceAccess& access, std::string_view account_id) {
   if (!access.is_member)
     return fail(Errc::not_found, "no such space");
-  RIS_TRY(auto rows,
-          store_.query(std::string(kSelect) + "WHERE m.space_id = ? AND m.account_id = ?",
-                       {access.space_id, std::string(account_id)}));
-  if (rows.rows.empty())
+  RIS_TRY(auto member, MembersRepository(store_).get(access.space_id, account_id));
+  if (!member)
     return no_such_member();
-  return from_row(rows.rows[0], access.owner_id);
+  member->is_owner = member->account_id == access.owner_id;
+  return std::move(*member);
 }
 
 Result<Member> Members::manageable(const SpaceAccess& access, std::string_view account_id,
                                    Permissions needed) {
   RIS_TRY_VOID(require(access, needed));
-  RIS_TRY(auto rows,
-          store_.query("SELECT 1 FROM space_members WHERE space_id = ? AND account_id = ?",
-                       {access.space_id, std::string(account_id)}));
-  if (rows.rows.empty())
+  RIS_TRY(const bool member, MembersRepository(store_).is_member(access.space_id, account_id));
+  if (!member)
     return no_such_member();
   if (account_id == access.member.account_id)
     return fail(Errc::conflict, "you cannot do that to yourself");
@@ -84,70 +55,49 @@ Result<Member> Members::manageable(const SpaceAccess& access, std::string_view a
 
 Result<void> Members::kick(const SpaceAccess& access, std::string_view account_id) {
   RIS_TRY(auto target, manageable(access, account_id, kKickMembers));
-  RIS_TRY_VOID(store_.query("DELETE FROM space_members WHERE space_id = ? AND account_id = ?",
-                            {access.space_id, target.account_id}));
-  return {};
+  return MembersRepository(store_).remove(access.space_id, target.account_id);
 }
 
 Result<void> Members::ban(const SpaceAccess& access, std::string_view account_id,
                           std::string_view reason) {
   if (reason.size() > 500)
     return fail(Errc::invalid_argument, "reason must be at most 500 characters");
-  RIS_TRY(auto is_member,
-          store_.query("SELECT 1 FROM space_members WHERE space_id = ? AND account_id = ?",
-                       {access.space_id, std::string(account_id)}));
-  if (!is_member.rows.empty()) {
+  RIS_TRY(const bool is_member, MembersRepository(store_).is_member(access.space_id, account_id));
+  if (is_member) {
     RIS_TRY(auto target, manageable(access, account_id, kBanMembers));
     (void)target;
   } else {
     RIS_TRY_VOID(require(access, kBanMembers));  // banning someone who is not (yet) a member
-    RIS_TRY(auto exists,
-            store_.query("SELECT 1 FROM accounts WHERE id = ?", {std::string(account_id)}));
-    if (exists.rows.empty())
+    RIS_TRY(const bool exists, AccountsRepository(store_).exists(account_id));
+    if (!exists)
       return fail(Errc::not_found, "no such account");
   }
+  const Ban ban{std::string(account_id), std::string(reason), access.member.account_id,
+                now_rfc3339()};
   return store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY_VOID(tx.query("DELETE FROM space_members WHERE space_id = ? AND account_id = ?",
-                          {access.space_id, std::string(account_id)}));
-    RIS_TRY_VOID(
-        tx.query("INSERT INTO bans (space_id, account_id, reason, banned_by, banned_at) VALUES (?, "
-                 "?, ?, ?, ?) "
-                 "ON CONFLICT (space_id, account_id) DO UPDATE SET reason = excluded.reason",
-                 {access.space_id, std::string(account_id), std::string(reason),
-                  access.member.account_id, now_rfc3339()}));
-    return {};
+    MembersRepository members(tx);
+    RIS_TRY_VOID(members.remove(access.space_id, ban.account_id));
+    return members.upsert_ban(access.space_id, ban);
   });
 }
 
 Result<void> Members::unban(const SpaceAccess& access, std::string_view account_id) {
   RIS_TRY_VOID(require(access, kBanMembers));
-  RIS_TRY(
-      auto rows,
-      store_.query("DELETE FROM bans WHERE space_id = ? AND account_id = ? RETURNING account_id",
-                   {access.space_id, std::string(account_id)}));
-  if (rows.rows.empty())
+  RIS_TRY(const bool removed, MembersRepository(store_).remove_ban(access.space_id, account_id));
+  if (!removed)
     return fail(Errc::not_found, "no such ban");
   return {};
 }
 
 Result<std::vector<Ban>> Members::bans(const SpaceAccess& access) {
   RIS_TRY_VOID(require(access, kBanMembers));
-  RIS_TRY(
-      auto rows,
-      store_.query("SELECT account_id, reason, banned_by, banned_at FROM bans WHERE space_id = ? "
-                   "ORDER BY banned_at DESC",
-                   {access.space_id}));
-  std::vector<Ban> out;
-  for (const auto& r : rows.rows)
-    out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2),
-                   r.get<std::string>(3)});
-  return out;
+  return MembersRepository(store_).bans(access.space_id);
 }
 
 Result<void> Members::timeout(const SpaceAccess& access, std::string_view account_id,
                               std::optional<std::string> until) {
   RIS_TRY(auto target, manageable(access, account_id, kModerateMembers));
-  store::Value stored;
+  std::optional<std::string> stored;
   if (until) {
     auto t = parse_rfc3339(*until);
     if (!t)
@@ -155,10 +105,7 @@ Result<void> Members::timeout(const SpaceAccess& access, std::string_view accoun
                   "until must be an RFC 3339 time, like 2026-11-23T10:30:00Z");
     stored = to_rfc3339(*t);
   }
-  RIS_TRY_VOID(
-      store_.query("UPDATE space_members SET muted_until = ? WHERE space_id = ? AND account_id = ?",
-                   {stored, access.space_id, target.account_id}));
-  return {};
+  return MembersRepository(store_).set_muted_until(access.space_id, target.account_id, stored);
 }
 
 Result<void> Members::add_role(const SpaceAccess& access, std::string_view account_id,
@@ -169,15 +116,11 @@ Result<void> Members::add_role(const SpaceAccess& access, std::string_view accou
     return fail(Errc::not_found, "no such role");
   if (!can_manage_role(access.member, access.permissions, *role, access.roles))
     return fail(Errc::forbidden, "that role is not below your highest role");
-  RIS_TRY(auto exists,
-          store_.query("SELECT 1 FROM space_members WHERE space_id = ? AND account_id = ?",
-                       {access.space_id, std::string(account_id)}));
-  if (exists.rows.empty())
+  MembersRepository members(store_);
+  RIS_TRY(const bool exists, members.is_member(access.space_id, account_id));
+  if (!exists)
     return no_such_member();
-  RIS_TRY_VOID(store_.query(
-      "INSERT OR IGNORE INTO member_roles (space_id, account_id, role_id) VALUES (?, ?, ?)",
-      {access.space_id, std::string(account_id), role->id}));
-  return {};
+  return members.add_role(access.space_id, account_id, role->id);
 }
 
 Result<void> Members::remove_role(const SpaceAccess& access, std::string_view account_id,
@@ -188,10 +131,7 @@ Result<void> Members::remove_role(const SpaceAccess& access, std::string_view ac
     return fail(Errc::not_found, "no such role");
   if (!can_manage_role(access.member, access.permissions, *role, access.roles))
     return fail(Errc::forbidden, "that role is not below your highest role");
-  RIS_TRY_VOID(
-      store_.query("DELETE FROM member_roles WHERE space_id = ? AND account_id = ? AND role_id = ?",
-                   {access.space_id, std::string(account_id), role->id}));
-  return {};
+  return MembersRepository(store_).remove_role(access.space_id, account_id, role->id);
 }
 
 Result<void> Members::set_nickname(const SpaceAccess& access, std::string_view account_id,
@@ -204,10 +144,7 @@ Result<void> Members::set_nickname(const SpaceAccess& access, std::string_view a
     RIS_TRY(auto target, manageable(access, account_id, kManageNicknames));
     (void)target;
   }
-  RIS_TRY_VOID(
-      store_.query("UPDATE space_members SET nickname = ? WHERE space_id = ? AND account_id = ?",
-                   {std::string(nickname), access.space_id, std::string(account_id)}));
-  return {};
+  return MembersRepository(store_).set_nickname(access.space_id, account_id, nickname);
 }
 
 }  // namespace ris::identity

@@ -2,22 +2,13 @@
 
 #include <algorithm>
 
+#include "members_repository.hpp"
 #include "ris/core/ids.hpp"
 #include "ris/core/time.hpp"
+#include "roles_repository.hpp"
 
 namespace ris::identity {
 namespace {
-RoleView from_row(const store::Row& r, std::string_view space_id) {
-  RoleView v;
-  v.id = r.get<std::string>("id");
-  v.name = r.get<std::string>("name");
-  v.color = r.get<std::string>("color");
-  v.position = static_cast<int>(r.get<int64_t>("position"));
-  v.permissions = static_cast<Permissions>(r.get<int64_t>("permissions"));
-  v.is_everyone = v.id == space_id;
-  return v;
-}
-
 Result<void> validate_role_name(std::string_view name) {
   if (name.empty() || name.size() > 100)
     return fail(Errc::invalid_argument, "role name must be 1 to 100 characters");
@@ -43,26 +34,14 @@ Result<void> may_manage(const SpaceAccess& access, const RoleView& role) {
 Result<std::vector<RoleView>> Roles::list(const SpaceAccess& access) {
   if (!access.is_member)
     return fail(Errc::not_found, "no such space");
-  RIS_TRY(
-      auto rows,
-      store_.query("SELECT id, name, color, position, permissions FROM roles WHERE space_id = ? "
-                   "ORDER BY position DESC",
-                   {access.space_id}));
-  std::vector<RoleView> out;
-  for (const auto& r : rows.rows)
-    out.push_back(from_row(r, access.space_id));
-  return out;
+  return RolesRepository(store_).list(access.space_id);
 }
 
 Result<RoleView> Roles::find(const SpaceAccess& access, std::string_view role_id) {
-  RIS_TRY(
-      auto rows,
-      store_.query(
-          "SELECT id, name, color, position, permissions FROM roles WHERE space_id = ? AND id = ?",
-          {access.space_id, std::string(role_id)}));
-  if (rows.rows.empty())
+  RIS_TRY(auto role, RolesRepository(store_).find(access.space_id, role_id));
+  if (!role)
     return fail(Errc::not_found, "no such role");
-  return from_row(rows.rows[0], access.space_id);
+  return std::move(*role);
 }
 
 Result<RoleView> Roles::create(const SpaceAccess& access, std::string name, Permissions permissions,
@@ -72,22 +51,17 @@ Result<RoleView> Roles::create(const SpaceAccess& access, std::string name, Perm
   RIS_TRY_VOID(may_grant(access, permissions));
   if (color.size() > 16)
     return fail(Errc::invalid_argument, "color must be at most 16 characters (e.g. #5865f2)");
-  const std::string id = new_id();
+  const StoredRole role{new_id(), access.space_id, std::move(name), std::move(color),
+                        1,        permissions,     now_rfc3339()};
   RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY(auto count,
-            tx.query("SELECT COUNT(*) FROM roles WHERE space_id = ?", {access.space_id}));
-    if (count.rows[0].get<int64_t>(0) >= 250)
+    RolesRepository roles(tx);
+    RIS_TRY(const int64_t count, roles.count(access.space_id));
+    if (count >= 250)
       return fail(Errc::conflict, "a space can have at most 250 roles");
-    RIS_TRY_VOID(
-        tx.query("UPDATE roles SET position = position + 1 WHERE space_id = ? AND position >= 1",
-                 {access.space_id}));
-    RIS_TRY_VOID(tx.query(
-        "INSERT INTO roles (id, space_id, name, position, permissions, color, created_at) "
-        "VALUES (?, ?, ?, 1, ?, ?, ?)",
-        {id, access.space_id, name, static_cast<int64_t>(permissions), color, now_rfc3339()}));
-    return {};
+    RIS_TRY_VOID(roles.make_room_at_bottom(access.space_id));
+    return roles.insert(role);
   }));
-  return find(access, id);
+  return find(access, role.id);
 }
 
 Result<RoleView> Roles::update(const SpaceAccess& access, std::string_view role_id,
@@ -96,19 +70,19 @@ Result<RoleView> Roles::update(const SpaceAccess& access, std::string_view role_
   RIS_TRY(RoleView role, find(access, role_id));
   if (!role.is_everyone)
     RIS_TRY_VOID(may_manage(access, role));
+  RolesRepository roles(store_);
   if (c.name) {
     if (role.is_everyone)
       return fail(Errc::invalid_argument, "@everyone cannot be renamed");
     RIS_TRY_VOID(validate_role_name(*c.name));
-    RIS_TRY_VOID(store_.query("UPDATE roles SET name = ? WHERE id = ?", {*c.name, role.id}));
+    RIS_TRY_VOID(roles.set_name(role.id, *c.name));
   }
   if (c.color)
-    RIS_TRY_VOID(store_.query("UPDATE roles SET color = ? WHERE id = ?", {*c.color, role.id}));
+    RIS_TRY_VOID(roles.set_color(role.id, *c.color));
   if (c.permissions) {
     // Only the bits that change need to be held: an editor may keep bits they lack untouched.
     RIS_TRY_VOID(may_grant(access, *c.permissions ^ role.permissions));
-    RIS_TRY_VOID(store_.query("UPDATE roles SET permissions = ? WHERE id = ?",
-                              {static_cast<int64_t>(*c.permissions), role.id}));
+    RIS_TRY_VOID(roles.set_permissions(role.id, *c.permissions));
   }
   return find(access, role_id);
 }
@@ -120,18 +94,9 @@ Result<void> Roles::remove(const SpaceAccess& access, std::string_view role_id) 
     return fail(Errc::invalid_argument, "@everyone cannot be deleted");
   RIS_TRY_VOID(may_manage(access, role));
   return store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY_VOID(tx.query("DELETE FROM roles WHERE id = ?", {role.id}));
-    RIS_TRY_VOID(tx.query(
-        "DELETE FROM permission_overwrites WHERE space_id = ? AND target_kind = 'role' AND "
-        "target_id = ?",
-        {access.space_id, role.id}));
-    RIS_TRY_VOID(
-        tx.query("UPDATE roles SET position = position - 1 WHERE space_id = ? AND position > ?",
-                 {access.space_id, int64_t{role.position}}));
-    return {};
+    return RolesRepository(tx).remove(access.space_id, role.id, role.position);
   });
 }
-
 Result<std::vector<RoleView>> Roles::reorder(
     const SpaceAccess& access, const std::vector<std::pair<std::string, int>>& positions) {
   RIS_TRY_VOID(require(access, kManageRoles));
@@ -159,9 +124,9 @@ Result<std::vector<RoleView>> Roles::reorder(
     order.insert(order.begin() + (pos - 1), moved);
   }
   RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
+    RolesRepository roles(tx);
     for (size_t i = 0; i < order.size(); ++i)
-      RIS_TRY_VOID(tx.query("UPDATE roles SET position = ? WHERE id = ?",
-                            {static_cast<int64_t>(i + 1), order[i].id}));
+      RIS_TRY_VOID(roles.set_position(order[i].id, static_cast<int64_t>(i + 1)));
     return {};
   }));
   return list(access);
@@ -176,34 +141,18 @@ Result<void> Roles::set_overwrite(const SpaceAccess& access, std::string_view re
   if (o.allow & o.deny)
     return fail(Errc::invalid_argument, "a permission cannot be both allowed and denied");
   RIS_TRY_VOID(may_grant(access, o.allow | o.deny));
-  const bool role = o.kind == Overwrite::Kind::role;
-  if (role) {
+  if (o.kind == Overwrite::Kind::role) {
     RIS_TRY(auto r, find(access, o.target_id));
     (void)r;
   } else {
-    RIS_TRY(auto m,
-            store_.query("SELECT 1 FROM space_members WHERE space_id = ? AND account_id = ?",
-                         {access.space_id, o.target_id}));
-    if (m.rows.empty())
+    RIS_TRY(const bool member, MembersRepository(store_).is_member(access.space_id, o.target_id));
+    if (!member)
       return fail(Errc::not_found, "no such member");
   }
-  const std::string kind = role ? "role" : "member";
-  if (o.allow == 0 && o.deny == 0) {
-    RIS_TRY_VOID(store_.query(
-        "DELETE FROM permission_overwrites WHERE space_id = ? AND resource_type = ? AND "
-        "resource_id = ? AND target_kind = ? AND target_id = ?",
-        {access.space_id, std::string(resource_type), std::string(resource_id), kind,
-         o.target_id}));
-    return {};
-  }
-  RIS_TRY_VOID(store_.query(
-      "INSERT INTO permission_overwrites (space_id, resource_type, resource_id, target_kind, "
-      "target_id, allow, deny) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (space_id, "
-      "resource_type, resource_id, target_kind, target_id) DO UPDATE SET allow = "
-      "excluded.allow, deny = excluded.deny",
-      {access.space_id, std::string(resource_type), std::string(resource_id), kind, o.target_id,
-       static_cast<int64_t>(o.allow), static_cast<int64_t>(o.deny)}));
-  return {};
+  RolesRepository roles(store_);
+  if (o.allow == 0 && o.deny == 0)
+    return roles.delete_overwrite(access.space_id, resource_type, resource_id, o.kind, o.target_id);
+  return roles.upsert_overwrite(access.space_id, resource_type, resource_id, o);
 }
 
 Result<std::vector<OverwriteView>> Roles::overwrites(const SpaceAccess& access,
@@ -211,19 +160,12 @@ Result<std::vector<OverwriteView>> Roles::overwrites(const SpaceAccess& access,
                                                      std::string_view resource_id) {
   if (!access.is_member)
     return fail(Errc::not_found, "no such space");
-  RIS_TRY(
-      auto rows,
-      store_.query("SELECT target_kind, target_id, allow, deny FROM permission_overwrites WHERE "
-                   "space_id = ? AND resource_type = ? AND resource_id = ? ORDER BY target_kind, "
-                   "target_id",
-                   {access.space_id, std::string(resource_type), std::string(resource_id)}));
+  RIS_TRY(auto found,
+          RolesRepository(store_).overwrites(access.space_id, resource_type, resource_id));
   std::vector<OverwriteView> out;
-  for (const auto& r : rows.rows)
-    out.push_back({std::string(resource_type), std::string(resource_id),
-                   Overwrite{r.get<std::string>(0) == "role" ? Overwrite::Kind::role
-                                                             : Overwrite::Kind::member,
-                             r.get<std::string>(1), static_cast<Permissions>(r.get<int64_t>(2)),
-                             static_cast<Permissions>(r.get<int64_t>(3))}});
+  out.reserve(found.size());
+  for (auto& o : found)
+    out.push_back({std::string(resource_type), std::string(resource_id), std::move(o)});
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "ris/security/digest.hpp"
 #include "ris/security/jwt.hpp"
 #include "ris/security/random.hpp"
+#include "sessions_repository.hpp"
 
 namespace ris::identity {
 namespace {
@@ -35,17 +36,14 @@ Sessions::~Sessions() = default;
 
 // Retired keys stay in the ring while tokens they signed may still be alive.
 Result<void> Sessions::init() {
-  RIS_TRY(
-      auto rows,
-      store_.query("SELECT kid, private_pem, retired_at FROM jwt_keys WHERE retired_at IS NULL OR "
-                   "retired_at > ? ORDER BY created_at",
-                   {rfc3339_in(-options_.access_ttl_seconds)}));
+  RIS_TRY(auto stored,
+          SessionsRepository(store_).signing_keys(rfc3339_in(-options_.access_ttl_seconds)));
   std::string active;
-  for (const auto& row : rows.rows) {
-    RIS_TRY(auto key, security::Ed25519Key::from_private_pem(row.get<std::string>(1)));
-    keys_->add({row.get<std::string>(0), std::move(key)});
-    if (row.is_null("retired_at"))
-      active = row.get<std::string>(0);
+  for (const auto& k : stored) {
+    RIS_TRY(auto key, security::Ed25519Key::from_private_pem(k.private_pem));
+    keys_->add({k.kid, std::move(key)});
+    if (!k.retired)
+      active = k.kid;
   }
   if (active.empty())
     return rotate_keys();
@@ -58,12 +56,9 @@ Result<void> Sessions::rotate_keys() {
   RIS_TRY(std::string pub, key.public_pem());
   const std::string kid = new_id(), now = now_rfc3339();
   RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY_VOID(tx.query("UPDATE jwt_keys SET retired_at = ? WHERE retired_at IS NULL", {now}));
-    RIS_TRY_VOID(tx.query(
-        "INSERT INTO jwt_keys (kid, private_pem, public_pem, created_at) VALUES (?, ?, ?, ?)",
-        {kid, pem, pub, now}));
-    return {};
+    return SessionsRepository(tx).replace_active_key(kid, pem, pub, now);
   }));
+  // Only once the key is stored: a retried or failed transaction leaves the ring as it was.
   keys_->add({kid, std::move(key)});
   return keys_->set_active(kid);
 }
@@ -88,11 +83,14 @@ Result<TokenPair> Sessions::issue_in_family(store::Store& tx, const Account& a,
   p.expires_in = options_.access_ttl_seconds;
   p.refresh_token = security::random_token(32);
   p.refresh_expires_in = options_.refresh_ttl_seconds;
-  RIS_TRY_VOID(tx.query(
-      "INSERT INTO refresh_tokens (id, family_id, account_id, token_hash, created_at, expires_at) "
-      "VALUES (?, ?, ?, ?, ?, ?)",
-      {new_id(), family, a.id, security::sha256_hex(p.refresh_token), now_rfc3339(),
-       rfc3339_in(options_.refresh_ttl_seconds)}));
+  StoredRefreshToken stored;
+  stored.id = new_id();
+  stored.family_id = family;
+  stored.account_id = a.id;
+  stored.token_hash = security::sha256_hex(p.refresh_token);
+  stored.created_at = now_rfc3339();
+  stored.expires_at = rfc3339_in(options_.refresh_ttl_seconds);
+  RIS_TRY_VOID(SessionsRepository(tx).insert_refresh(stored));
   return p;
 }
 
@@ -106,29 +104,24 @@ Result<TokenPair> Sessions::refresh(std::string_view refresh_token) {
   std::optional<TokenPair> out;
   bool reused = false;
   auto r = store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY(auto rows, tx.query("SELECT id, family_id, account_id, expires_at, used_at, revoked_at "
-                                "FROM refresh_tokens WHERE token_hash = ?",
-                                {security::sha256_hex(refresh_token)}));
-    if (rows.rows.empty())
+    // The store may run this body again (Errc::busy): start from a clean slate each time.
+    out.reset();
+    reused = false;
+    SessionsRepository sessions(tx);
+    RIS_TRY(auto token, sessions.find_refresh(security::sha256_hex(refresh_token)));
+    if (!token || token->revoked_at)
       return invalid_refresh();
-    const auto& row = rows.rows[0];
-    const std::string family = row.get<std::string>("family_id");
-    if (!row.is_null("revoked_at"))
-      return invalid_refresh();
-    if (!row.is_null("used_at")) {
+    if (token->used_at) {
       // Reuse of a rotated token: someone else holds a copy. End the whole sign-in.
-      RIS_TRY_VOID(tx.query(
-          "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
-          {now_rfc3339(), family}));
+      RIS_TRY_VOID(sessions.revoke_family(token->family_id, now_rfc3339()));
       reused = true;
       return {};
     }
-    if (row.get<std::string>("expires_at") <= now_rfc3339())
+    if (token->expires_at <= now_rfc3339())
       return invalid_refresh();
-    RIS_TRY_VOID(tx.query("UPDATE refresh_tokens SET used_at = ? WHERE id = ?",
-                          {now_rfc3339(), row.get<std::string>("id")}));
-    RIS_TRY(Account account, find_account(tx, row.get<std::string>("account_id")));
-    RIS_TRY(TokenPair pair, issue_in_family(tx, account, family));
+    RIS_TRY_VOID(sessions.mark_refresh_used(token->id, now_rfc3339()));
+    RIS_TRY(Account account, find_account(tx, token->account_id));
+    RIS_TRY(TokenPair pair, issue_in_family(tx, account, token->family_id));
     out = std::move(pair);
     return {};
   });
@@ -141,21 +134,15 @@ Result<TokenPair> Sessions::refresh(std::string_view refresh_token) {
 }
 
 Result<void> Sessions::logout(std::string_view refresh_token) {
-  RIS_TRY(auto rows, store_.query("SELECT family_id FROM refresh_tokens WHERE token_hash = ?",
-                                  {security::sha256_hex(refresh_token)}));
-  if (rows.rows.empty())
+  SessionsRepository sessions(store_);
+  RIS_TRY(auto token, sessions.find_refresh(security::sha256_hex(refresh_token)));
+  if (!token)
     return invalid_refresh();
-  RIS_TRY_VOID(store_.query(
-      "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
-      {now_rfc3339(), rows.rows[0].get<std::string>(0)}));
-  return {};
+  return sessions.revoke_family(token->family_id, now_rfc3339());
 }
 
 Result<void> Sessions::revoke_all(std::string_view account_id) {
-  RIS_TRY_VOID(store_.query(
-      "UPDATE refresh_tokens SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
-      {now_rfc3339(), std::string(account_id)}));
-  return {};
+  return SessionsRepository(store_).revoke_account(account_id, now_rfc3339());
 }
 
 Result<AccessClaims> Sessions::verify(std::string_view access_token) const {

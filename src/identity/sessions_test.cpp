@@ -1,4 +1,5 @@
 #include "ris/identity/sessions.hpp"
+#include "store/testing/test_database.hpp"
 
 #include "ris/identity/accounts.hpp"
 #include "test_store.hpp"
@@ -122,7 +123,7 @@ TEST(FirstAdmin, is_created_with_a_generated_password_on_an_empty_instance) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   {
-    auto s = store::open_store("", dir);
+    auto s = store::open_store(store::testing::fresh_database_url(dir), dir);
     ASSERT_TRUE(s);
     Accounts accounts(**s);
     auto r = accounts.ensure_first_admin("admin@localhost", "");

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "ris/store/store.hpp"
+#include "store/testing/test_database.hpp"
 
 namespace ris::identity {
 class StoreTest : public ::testing::Test {
@@ -16,7 +17,7 @@ class StoreTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    auto s = store::open_store("", dir_);
+    auto s = store::open_store(store::testing::fresh_database_url(dir_), dir_);
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
   }

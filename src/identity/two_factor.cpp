@@ -5,6 +5,7 @@
 #include "ris/core/time.hpp"
 #include "ris/security/digest.hpp"
 #include "ris/security/totp.hpp"
+#include "two_factor_repository.hpp"
 
 namespace ris::identity {
 namespace {
@@ -26,34 +27,29 @@ Result<TotpEnrolment> TwoFactor::begin(std::string_view account_id, std::string_
   TotpEnrolment e;
   e.secret = security::new_totp_secret();
   e.uri = security::totp_uri(issuer_, a.username, e.secret);
-  RIS_TRY_VOID(store_.query("UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE id = ?",
-                            {e.secret, std::string(account_id)}));
+  RIS_TRY_VOID(TwoFactorRepository(store_).set_pending_secret(account_id, e.secret));
   return e;
 }
 
 Result<std::vector<std::string>> TwoFactor::confirm(std::string_view account_id,
                                                     std::string_view code) {
-  RIS_TRY(auto rows, store_.query("SELECT totp_secret, totp_enabled FROM accounts WHERE id = ?",
-                                  {std::string(account_id)}));
-  if (rows.rows.empty() || rows.rows[0].is_null("totp_secret"))
+  RIS_TRY(auto state, TwoFactorRepository(store_).state(account_id));
+  if (!state || !state->secret)
     return fail(Errc::conflict, "start two-factor enrolment first");
-  if (rows.rows[0].get<int64_t>("totp_enabled") != 0)
+  if (state->enabled)
     return fail(Errc::conflict, "two-factor sign-in is already enabled");
-  RIS_TRY(auto step,
-          security::totp_verify(rows.rows[0].get<std::string>("totp_secret"), code, unix_now(), 0));
+  RIS_TRY(auto step, security::totp_verify(*state->secret, code, unix_now(), 0));
   if (!step)
     return wrong_code();
   auto codes = security::new_recovery_codes(10);
+  std::vector<std::string> hashes;
+  hashes.reserve(codes.size());
+  for (const auto& c : codes)
+    hashes.push_back(security::sha256_hex(security::normalize_recovery_code(c)));
   RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY_VOID(tx.query("UPDATE accounts SET totp_enabled = 1, totp_last_step = ? WHERE id = ?",
-                          {*step, std::string(account_id)}));
-    RIS_TRY_VOID(
-        tx.query("DELETE FROM recovery_codes WHERE account_id = ?", {std::string(account_id)}));
-    for (const auto& c : codes)
-      RIS_TRY_VOID(tx.query(
-          "INSERT INTO recovery_codes (account_id, code_hash) VALUES (?, ?)",
-          {std::string(account_id), security::sha256_hex(security::normalize_recovery_code(c))}));
-    return {};
+    TwoFactorRepository two_factor(tx);
+    RIS_TRY_VOID(two_factor.enable(account_id, *step));
+    return two_factor.replace_recovery_codes(account_id, hashes);
   }));
   return codes;
 }
@@ -62,14 +58,11 @@ Result<void> TwoFactor::disable(std::string_view account_id, std::string_view pa
                                 std::string_view code) {
   RIS_TRY_VOID(accounts_.check_password(account_id, password));
   RIS_TRY_VOID(check(account_id, code));
-  RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY_VOID(tx.query("UPDATE accounts SET totp_enabled = 0, totp_secret = NULL WHERE id = ?",
-                          {std::string(account_id)}));
-    RIS_TRY_VOID(
-        tx.query("DELETE FROM recovery_codes WHERE account_id = ?", {std::string(account_id)}));
-    return {};
-  }));
-  return {};
+  return store_.transaction([&](store::Store& tx) -> Result<void> {
+    TwoFactorRepository two_factor(tx);
+    RIS_TRY_VOID(two_factor.disable(account_id));
+    return two_factor.delete_recovery_codes(account_id);
+  });
 }
 
 Result<void> TwoFactor::check(std::string_view account_id, std::string_view code) {
@@ -78,29 +71,21 @@ Result<void> TwoFactor::check(std::string_view account_id, std::string_view code
 
 Result<void> TwoFactor::check(std::string_view account_id, std::string_view code,
                               int64_t unix_seconds) {
-  const std::string id(account_id);
   return store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY(
-        auto rows,
-        tx.query(
-            "SELECT totp_secret, totp_last_step FROM accounts WHERE id = ? AND totp_enabled = 1",
-            {id}));
-    if (rows.rows.empty())
+    TwoFactorRepository two_factor(tx);
+    RIS_TRY(auto state, two_factor.state(account_id));
+    if (!state || !state->enabled)
       return wrong_code();
     if (code.size() == 6) {
-      RIS_TRY(auto step, security::totp_verify(rows.rows[0].get<std::string>(0), code, unix_seconds,
-                                               rows.rows[0].get<int64_t>(1)));
+      RIS_TRY(auto step, security::totp_verify(state->secret.value_or(""), code, unix_seconds,
+                                               state->last_step));
       if (!step)
         return wrong_code();
-      RIS_TRY_VOID(tx.query("UPDATE accounts SET totp_last_step = ? WHERE id = ?", {*step, id}));
-      return {};
+      return two_factor.set_last_step(account_id, *step);
     }
     const std::string hash = security::sha256_hex(security::normalize_recovery_code(code));
-    RIS_TRY(auto used,
-            tx.query("UPDATE recovery_codes SET used_at = ? WHERE account_id = ? AND code_hash = ? "
-                     "AND used_at IS NULL RETURNING code_hash",
-                     {now_rfc3339(), id, hash}));
-    if (used.rows.empty())
+    RIS_TRY(const bool used, two_factor.use_recovery_code(account_id, hash, now_rfc3339()));
+    if (!used)
       return wrong_code();
     return {};
   });

@@ -16,6 +16,7 @@
 namespace ris::store {
 
 class SqliteConnection;
+class PgConnection;
 
 struct Migration {
   int version = 0;
@@ -31,7 +32,13 @@ Result<std::vector<Migration>> parse_migrations(std::span<const EmbeddedFile> fi
 // several processes open the same fresh database at once.
 Result<int> apply_sqlite_migrations(SqliteConnection& conn, std::span<const EmbeddedFile> files);
 
-// The SQLite migrations compiled from src/store/migrations/sqlite/ (generated file).
+// Brings a PostgreSQL database up to the newest of `files` under an advisory lock (several
+// servers may start at once); returns the schema version reached.
+Result<int> apply_pg_migrations(PgConnection& conn, std::span<const EmbeddedFile> files);
+
+// The migrations compiled from src/store/migrations/{sqlite,postgres}/ (generated files). The
+// two sets carry the same versions and names; only the dialect differs.
 std::span<const EmbeddedFile> sqlite_migration_files();
+std::span<const EmbeddedFile> postgres_migration_files();
 
 }  // namespace ris::store

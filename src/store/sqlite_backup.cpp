@@ -33,8 +33,8 @@ Result<void> SqliteStore::backup_to(const std::filesystem::path& file) {
                                                sqlite3_errmsg(src)));
   }
   sqlite3_busy_timeout(src, 5000);
-  if (sqlite3_open_v2(partial.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(partial.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
     return fail(Errc::invalid_argument,
                 fmt::format("backup: cannot create {}: {}", partial.string(), sqlite3_errmsg(dst)));
   }
@@ -62,8 +62,8 @@ Result<void> SqliteStore::backup_to(const std::filesystem::path& file) {
   std::filesystem::rename(partial, file, ec);
   if (ec) {
     std::filesystem::remove(partial, ec);
-    return fail(Errc::invalid_argument, fmt::format("backup: cannot write {}: {}", file.string(),
-                                                    ec.message()));
+    return fail(Errc::invalid_argument,
+                fmt::format("backup: cannot write {}: {}", file.string(), ec.message()));
   }
   log::info("store_backup_written", {{"file", file.string()}});
   return {};

@@ -128,17 +128,19 @@ Result<QueryResult> SqliteStore::query(std::string_view sql, std::vector<Value> 
 Result<void> SqliteStore::transaction(const std::function<Result<void>(Store&)>& body) {
   RIS_TRY_VOID(check_not_in_own_transaction());
   // Busy here means another process held the file's lock past the busy timeout.
-  return retry_busy([&]() -> Result<void> {
-    std::lock_guard lock(mutex_);
-    if (!conn_->is_open())
-      return fail(Errc::unavailable, "the database is closed");
-    transaction_thread_ = std::this_thread::get_id();
-    struct Clear {
-      std::atomic<std::thread::id>& id;
-      ~Clear() { id = std::thread::id{}; }
-    } clear{transaction_thread_};
-    return run_transaction(*conn_, schema_version_, 0, body);
-  }, /*max_attempts=*/3);
+  return retry_busy(
+      [&]() -> Result<void> {
+        std::lock_guard lock(mutex_);
+        if (!conn_->is_open())
+          return fail(Errc::unavailable, "the database is closed");
+        transaction_thread_ = std::this_thread::get_id();
+        struct Clear {
+          std::atomic<std::thread::id>& id;
+          ~Clear() { id = std::thread::id{}; }
+        } clear{transaction_thread_};
+        return run_transaction(*conn_, schema_version_, 0, body);
+      },
+      /*max_attempts=*/3);
 }
 
 Result<void> SqliteStore::ping() {

@@ -1,5 +1,6 @@
-// Two risd processes on one SQLite database, as two servers of one installation: presence in the
-// store tells each which agents the other holds. A second server never marks the first one's
+// Two risd processes on one database (the SQLite file, or the PostgreSQL database of the test's
+// pass), as two servers of one installation: presence in the store tells each which agents the
+// other holds. A second server never marks the first one's
 // agents' runs lost, even while such an agent is silent; when the first server dies (its lease
 // lapses), the second sweeps the runs of the agents it held.
 #include <gtest/gtest.h>
@@ -18,11 +19,19 @@ class TwoServers : public FleetFixture {
             "--server-id",        "first", "--server-lease",    "1500ms"};
   }
 
-  // A second risd on the first one's database file, with its own data directory, CA and port.
+  // The first risd's database: its SQLite file, or on the PostgreSQL pass the database the
+  // test support made for its data directory.
+  std::string first_database_url() const {
+    std::string url;
+    if (std::ifstream in(risd_->data_dir() / "test-database-url"); in)
+      std::getline(in, url);
+    return url.empty() ? "sqlite:" + (risd_->data_dir() / "ris.db").string() : url;
+  }
+  // A second risd on the first one's database, with its own data directory, CA and port.
   void start_second(const std::string& lost_after) {
-    second_ = std::make_unique<RisdProcess>(std::vector<std::string>{
-        "--database-url", "sqlite:" + (risd_->data_dir() / "ris.db").string(), "--server-id",
-        "second", "--server-lease", "1500ms", "--agent-lost-after", lost_after});
+    second_ = std::make_unique<RisdProcess>(
+        std::vector<std::string>{"--database-url", first_database_url(), "--server-id", "second",
+                                 "--server-lease", "1500ms", "--agent-lost-after", lost_after});
     second_->start();
     auto r = on_second("POST", "/api/v1/auth/login",
                        {{"login", "admin"}, {"password", "a long admin passphrase"}});

@@ -8,6 +8,7 @@
 
 #include <iostream>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -21,6 +22,10 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include <gtest/gtest.h>
+
+#include "store/testing/test_database.hpp"
 
 namespace ris::test {
 
@@ -66,6 +71,13 @@ RisdProcess::RisdProcess(std::vector<std::string> extra_args, std::filesystem::p
 RisdProcess::~RisdProcess() {
   if (pid_ > 0)
     stop(SIGKILL, std::chrono::seconds(10));
+  // A failed test shows what risd said (its data directory is removed below).
+  if (::testing::Test::HasFailure()) {
+    const std::string text = log();
+    const size_t from = text.size() > 6000 ? text.find('\n', text.size() - 6000) : 0;
+    std::cerr << "--- risd stderr (" << data_dir_.string() << ", last lines):\n"
+              << text.substr(from == std::string::npos ? 0 : from) << "--- end of risd stderr\n";
+  }
   if (own_dir_) {
     std::error_code ec;
     std::filesystem::remove_all(data_dir_, ec);
@@ -79,6 +91,29 @@ std::string RisdProcess::log() const {
   return ss.str();
 }
 
+// On the PostgreSQL pass, each data directory gets a database of its own, remembered in the
+// directory so that a risd restarted on it finds its data again. Empty on SQLite (the data
+// directory's ris.db) and when the test chose a database itself.
+std::string RisdProcess::test_database_url() const {
+  if (store::testing::test_engine() != store::Engine::postgres)
+    return {};
+  if (std::find(args_.begin(), args_.end(), "--database-url") != args_.end())
+    return {};
+  for (const auto& [k, v] : env_) {
+    if (k == "RIS_DATABASE_URL")
+      return {};
+  }
+  const auto file = data_dir_ / "test-database-url";
+  std::string url;
+  if (std::ifstream in(file); in)
+    std::getline(in, url);
+  if (url.empty()) {
+    url = store::testing::fresh_database_url(data_dir_);
+    std::ofstream(file) << url << "\n";
+  }
+  return url;
+}
+
 void RisdProcess::start() {
   int out[2];
   if (pipe(out) != 0)
@@ -86,6 +121,7 @@ void RisdProcess::start() {
   std::vector<std::string> argv = {
       RISD_BINARY, "--listen", "127.0.0.1:0", "--data-dir", data_dir_.string(), "--threads", "2"};
   argv.insert(argv.end(), args_.begin(), args_.end());
+  const std::string database_url = test_database_url();
   const std::string err_path = (data_dir_ / "risd.stderr").string();
   pid_ = fork();
   if (pid_ == 0) {
@@ -99,6 +135,8 @@ void RisdProcess::start() {
       cargv.push_back(a.data());
     cargv.push_back(nullptr);
     setenv("RIS_LOG_LEVEL", "warn", 0);
+    if (!database_url.empty())
+      setenv("RIS_DATABASE_URL", database_url.c_str(), 1);
     for (auto& [k, v] : env_)
       setenv(k.c_str(), v.c_str(), 1);
     execv(cargv[0], cargv.data());

@@ -38,6 +38,8 @@ class RisdProcess {
   std::string log() const;  // risd's stderr so far
 
  private:
+  std::string test_database_url() const;
+
   std::vector<std::string> args_;
   std::vector<std::pair<std::string, std::string>> env_;
   std::filesystem::path data_dir_;

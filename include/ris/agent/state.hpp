@@ -3,6 +3,8 @@
 //   agent.key    private key (0600), agent.crt its certificate, ca.crt the pinned CA
 //   executed.log run ids started ("S id") and finished ("F id"), so a run never runs twice
 //   outbox/      messages for the server (output, results) until it acknowledges them
+//   services.json  the desired services (reconciler), secret values sealed under master.key
+//   master.key   the agent's own key for secrets at rest (0600, created on first run)
 // Results are fsynced before they are sent; a kill -9 of the agent or of risd loses nothing.
 #pragma once
 #include <boost/json/object.hpp>

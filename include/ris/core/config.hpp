@@ -17,8 +17,9 @@ struct ServerConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8057;
   std::filesystem::path data_dir = "data";
-  std::string database_url;  // empty: SQLite in data_dir
-  std::string bus_url;       // empty: in-process bus
+  std::filesystem::path master_key_file;  // empty: DATA_DIR/master.key, created on first start
+  std::string database_url;               // empty: SQLite in data_dir
+  std::string bus_url;                    // empty: in-process bus
   std::string log_level = "info";
   unsigned threads = 0;                               // 0: one per core
   std::filesystem::path tls_cert_file, tls_key_file;  // operator-supplied; else own CA
@@ -40,6 +41,10 @@ struct ServerConfig {
   uint64_t max_upload_bytes = 64 * 1024 * 1024;  // routes added as uploads (image archives)
   uint64_t max_ws_message_bytes = 64 * 1024;
   uint64_t ws_write_queue_bytes = 4 * 1024 * 1024;
+  // Scheduled backups of the SQLite database (0: off); the newest `backup_keep` are kept.
+  std::chrono::milliseconds backup_interval{0};
+  uint64_t backup_keep = 7;
+  std::filesystem::path backup_dir;  // empty: DATA_DIR/backups
 };
 
 enum class ConfigAction { run, help, version };

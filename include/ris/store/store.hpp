@@ -102,6 +102,12 @@ class Row {
   std::vector<Value> values_;
 };
 
+// One statement and its parameters, for batches (Store::run_batch, GroupCommit).
+struct Statement {
+  std::string sql;
+  std::vector<Value> params;
+};
+
 struct QueryResult {
   std::vector<std::string> columns;
   std::vector<Row> rows;
@@ -129,6 +135,11 @@ class Store {
   // with Errc::busy is rolled back and run again (see retry_busy), so `body` may run more
   // than once: keep effects outside the database (events, replies) out of it.
   virtual Result<void> transaction(const std::function<Result<void>(Store&)>& body) = 0;
+
+  // Runs `statements` in one transaction, all or nothing, and returns each one's result. On
+  // PostgreSQL the whole batch is one round trip (libpq's pipeline mode); on SQLite it is a
+  // plain transaction. A failing statement fails the batch (nothing is written).
+  virtual Result<std::vector<QueryResult>> run_batch(const std::vector<Statement>& statements);
 
   virtual Result<void> ping() = 0;               // cheap liveness check (health endpoint)
   virtual std::string_view backend() const = 0;  // "sqlite" or "postgres"
