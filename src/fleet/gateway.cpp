@@ -1,7 +1,7 @@
 // The gateway wires its jobs together and owns the session lifecycle: an upgrade becomes a
-// session, the session is verified against the registry (the certificate's CN is the agent id)
-// and its presence stored (this server holds the agent), its messages go to the handlers, and
-// its end is recorded (last seen, presence released) so that the sweeper can start counting.
+// session, the session is verified against the registry (the certificate's CN is the agent id),
+// its messages go to the handlers (the hello stores its presence: this server holds the agent),
+// and its end is recorded (last seen, presence released) so that the sweepers can count.
 #include "ris/fleet/gateway.hpp"
 
 #include "agent_messages.hpp"
@@ -27,7 +27,7 @@ struct Gateway::Parts {
         handlers(commits),
         events(store, bus),
         dispatch(store, sessions, std::move(task_key)),
-        agent_messages(agents, dispatch, events),
+        agent_messages(agents, presence, dispatch, events),
         run_messages(store, events, options.output_cap_bytes),
         sweeper(store, events, dispatch, presence, options.lost_after) {
     agent_messages.register_into(handlers);
@@ -85,8 +85,6 @@ void Gateway::Parts::verify(AgentSession& s) {
   s.verified = true;
   s.space_id = agent->space_id;
   auto previous = sessions.replace(s.shared_from_this());
-  if (auto held = presence.hold(s.agent_id(), s.id()); !held)
-    log::error("agent_presence_failed", {{"agent", s.agent_id()}, {"error", held.error().message}});
   if (previous)
     previous->close(4409, "replaced by a newer connection of the same agent");
   log::info("agent_connected", {{"agent", s.agent_id()}, {"remote", s.remote()}});
