@@ -120,8 +120,9 @@ Result<Service> Services::load(const std::string& space_id, std::string_view ref
   RIS_TRY(auto s, from_stored(*stored, box_));
   RIS_TRY(auto reports, repo.reports(s.id));
   RIS_TRY(auto targeted, targeted_agents(s));
-  for (const auto& agent : targeted) {
-    json::object entry{{"agent_id", agent}, {"connected", gateway_.connected(agent)}};
+  for (const auto& [agent, labels, online] : targeted) {
+    // Connected to any server sharing the store (presence), not only to this one.
+    json::object entry{{"agent_id", agent}, {"connected", online}};
     for (const auto& r : reports) {
       if (r.agent_id != agent)
         continue;
@@ -138,22 +139,22 @@ Result<Service> Services::load(const std::string& space_id, std::string_view ref
   return s;
 }
 
-Result<std::vector<std::string>> Services::targeted_agents(const Service& s) {
+Result<std::vector<fleet::AgentLabels>> Services::targeted_agents(const Service& s) {
   RIS_TRY(auto agents, agents_.active_in_space(s.space_id));
   fleet::Selector selector;
   if (!s.spec.target_selector.empty()) {
     RIS_TRY(selector, fleet::parse_selector(s.spec.target_selector));
   }
-  std::vector<std::string> out;
-  for (const auto& a : agents) {
+  std::vector<fleet::AgentLabels> out;
+  for (auto& a : agents) {
     if (!s.spec.target_agents.empty()) {
       if (std::find(s.spec.target_agents.begin(), s.spec.target_agents.end(), a.id) !=
           s.spec.target_agents.end())
-        out.push_back(a.id);
+        out.push_back(std::move(a));
       continue;
     }
     if (selector.matches(a.labels))
-      out.push_back(a.id);
+      out.push_back(std::move(a));
   }
   return out;
 }
@@ -313,7 +314,8 @@ Result<boost::json::array> Services::desired_for(const std::string& agent_id) {
     // would remove its containers.
     RIS_TRY(auto s, from_stored(r, box_));
     RIS_TRY(auto targeted, targeted_agents(s));
-    if (std::find(targeted.begin(), targeted.end(), agent_id) == targeted.end())
+    if (std::none_of(targeted.begin(), targeted.end(),
+                     [&](const fleet::AgentLabels& a) { return a.id == agent_id; }))
       continue;
     json::object d{{"id", s.id},
                    {"version", s.version},

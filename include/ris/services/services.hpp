@@ -99,7 +99,7 @@ class Services {
   Result<boost::json::array> desired_for(const std::string& agent_id);
   void push_agent(const std::string& agent_id);
   Result<void> on_status(const std::string& agent_id, const boost::json::object& status);
-  Result<std::vector<std::string>> targeted_agents(const Service& s);
+  Result<std::vector<fleet::AgentLabels>> targeted_agents(const Service& s);
 
   store::Store& store_;
   const security::SecretBox& box_;
