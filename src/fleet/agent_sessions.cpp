@@ -62,12 +62,17 @@ void AgentSession::send(const Envelope& e) {
 }
 
 void AgentSession::acknowledge(int64_t seq) {
-  if (seq <= 0)
+  if (seq <= 0 || gave_up_)
     return;
   Envelope ack;
   ack.message_type = "ack";
   ack.payload = {{"up_to", seq}};
   send(ack);
+}
+
+void AgentSession::give_up(std::string reason) {
+  gave_up_ = true;
+  close(1011, std::move(reason));
 }
 
 void AgentSession::close(uint16_t code, std::string reason) {

@@ -5,6 +5,7 @@
 // the database work of one agent is serial and I/O threads never block. A job that hands a write
 // to the group commit pauses the queue until the write is committed, so order holds even then.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -42,8 +43,13 @@ class AgentSession : public std::enable_shared_from_this<AgentSession> {
 
   void send(const Envelope& e);
   // Tells the agent that its messages up to `seq` are stored (0: the message had no number).
+  // Nothing once the session gave up (give_up): acknowledgements are cumulative, so a later one
+  // would also cover the message that was not stored.
   void acknowledge(int64_t seq);
   void close(uint16_t code, std::string reason);
+  // A message could not be stored for now (the database is away): acknowledges nothing more
+  // and closes, so the agent sends its outbox again after reconnecting.
+  void give_up(std::string reason);
 
  private:
   void drain();
@@ -52,6 +58,7 @@ class AgentSession : public std::enable_shared_from_this<AgentSession> {
   std::weak_ptr<net::WsConnection> conn_;
   const std::string id_, agent_id_, remote_;
 
+  std::atomic<bool> gave_up_{false};
   std::mutex mu_;
   std::deque<std::function<void()>> jobs_;
   bool busy_ = false;

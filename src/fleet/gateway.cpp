@@ -76,6 +76,11 @@ void Gateway::Parts::verify(AgentSession& s) {
     return s.close(4401, "a client certificate is required: enrol with ris-agent join");
   }
   auto agent = agents.find(s.agent_id());
+  if (!agent && agent.error().code != Errc::not_found) {
+    // The database is away: not a verdict on the agent, which reconnects later.
+    log::warn("agent_not_verified", {{"agent", s.agent_id()}, {"error", agent.error().message}});
+    return s.close(1013, "the server cannot check agents right now; try again later");
+  }
   if (!agent || agent->revoked) {
     log::warn("agent_refused", {{"agent", s.agent_id()},
                                 {"remote", s.remote()},

@@ -36,7 +36,7 @@ void MessageHandlers::dispatch(AgentSession& s, const std::string& text) {
       r = std::move(handled);
   }
   if (!r)
-    return not_stored(s, e.message_type, r.error());
+    return not_stored(s, e.message_type, e.seq, r.error());
   if (message.writes_.empty())
     return s.acknowledge(e.seq);
 
@@ -48,7 +48,7 @@ void MessageHandlers::dispatch(AgentSession& s, const std::string& text) {
     commits_.submit(std::move(w.statement), [writes, self = s.shared_from_this(), seq = e.seq,
                                              type = e.message_type](Result<store::QueryResult> r) {
       if (!r) {
-        not_stored(*self, type, r.error());
+        not_stored(*self, type, seq, r.error());
       } else {
         if (writes->front().after_statement)
           writes->front().after_statement(*r);
@@ -75,7 +75,7 @@ void MessageHandlers::dispatch(AgentSession& s, const std::string& text) {
       },
       [writes, self = s.shared_from_this(), seq = e.seq, type = e.message_type](Result<void> r) {
         if (!r) {
-          not_stored(*self, type, r.error());
+          not_stored(*self, type, seq, r.error());
         } else {
           for (const auto& w : *writes)
             if (w.after)
@@ -86,14 +86,18 @@ void MessageHandlers::dispatch(AgentSession& s, const std::string& text) {
       });
 }
 
-// Not acknowledged: the agent keeps the message in its outbox and sends it again — when it
-// connects, not while connected. So when the database is away (or a write kept colliding),
-// closing the session is what makes the agent try again, once the database answers.
-void MessageHandlers::not_stored(AgentSession& s, const std::string& type, const Error& e) {
+// Not stored. Acknowledgements are cumulative, so the message is either given up on with the
+// session (the database is away or a write kept colliding: the agent resends its outbox when it
+// reconnects, once the database answers) or — a failure a retry cannot mend — logged and
+// acknowledged, never silently covered by a later acknowledgement.
+void MessageHandlers::not_stored(AgentSession& s, const std::string& type, int64_t seq,
+                                 const Error& e) {
   log::error("agent_message_failed",
              {{"agent", s.agent_id()}, {"type", type}, {"error", e.message}});
   if (e.code == Errc::unavailable || e.code == Errc::busy)
-    s.close(1011, "the server could not store a message; reconnect and send it again");
+    s.give_up("the server could not store a message; reconnect and send it again");
+  else
+    s.acknowledge(seq);
 }
 
 }  // namespace ris::fleet

@@ -68,7 +68,7 @@ class MessageHandlers {
   void dispatch(AgentSession& session, const std::string& text);
 
  private:
-  static void not_stored(AgentSession& s, const std::string& type, const Error& e);
+  static void not_stored(AgentSession& s, const std::string& type, int64_t seq, const Error& e);
   using Table = std::map<std::string, std::vector<MessageHandler>, std::less<>>;
   store::GroupCommit& commits_;
   mutable std::mutex mu_;

@@ -28,7 +28,8 @@ class RecordingConnection : public net::WsConnection,
     cv_.notify_all();
     return true;
   }
-  void close(uint16_t, std::string) override {}
+  void close(uint16_t code, std::string) override { close_code_ = code; }
+  uint16_t close_code() const { return close_code_; }  // 0: not closed
   const std::string& remote_address() const override { return remote_; }
   std::weak_ptr<net::WsConnection> weak() override { return shared_from_this(); }
 
@@ -44,6 +45,7 @@ class RecordingConnection : public net::WsConnection,
   std::condition_variable cv_;
   std::vector<std::string> sent_;
   std::string remote_ = "127.0.0.1";
+  std::atomic<uint16_t> close_code_{0};
 };
 
 std::string message(const std::string& type, int64_t seq) {
@@ -108,7 +110,10 @@ TEST_F(FleetMessages, every_handler_of_a_type_runs_and_the_message_is_acknowledg
   EXPECT_EQ(other, 0);
 }
 
-TEST_F(FleetMessages, a_failing_handler_leaves_the_message_unacknowledged) {
+// Acknowledgements are cumulative ("up_to"): after a message that could not be stored for now,
+// the session acknowledges nothing more (a later one would cover it) and closes, so the agent
+// sends its outbox again after reconnecting.
+TEST_F(FleetMessages, a_message_not_stored_for_now_stops_acknowledgements_and_closes) {
   std::atomic<int> after_failure{0};
   handlers_->add("task_output", [](InboundMessage&) -> Result<void> {
     return fail(Errc::unavailable, "the database is away");
@@ -118,11 +123,22 @@ TEST_F(FleetMessages, a_failing_handler_leaves_the_message_unacknowledged) {
     return {};
   });
   dispatch(message("task_output", 3));
-  dispatch(message("nobody_listens", 4));  // unknown types are acknowledged
+  dispatch(message("nobody_listens", 4));  // would be acknowledged (up_to 4) on a good session
+  EXPECT_TRUE(conn_->sent(1, std::chrono::milliseconds(500)).empty());
+  EXPECT_EQ(conn_->close_code(), 1011);
+  EXPECT_EQ(after_failure, 1) << "the other handlers still see the message";
+}
+
+// A failure no retry mends is logged and acknowledged: the agent would send it forever.
+TEST_F(FleetMessages, a_message_that_can_never_be_stored_is_acknowledged) {
+  handlers_->add("task_output", [](InboundMessage&) -> Result<void> {
+    return fail(Errc::invalid_argument, "no such run");
+  });
+  dispatch(message("task_output", 3));
   auto sent = conn_->sent(1);
   ASSERT_EQ(sent.size(), 1u);
-  EXPECT_NE(sent[0].find("\"up_to\":4"), std::string::npos) << sent[0];
-  EXPECT_EQ(after_failure, 1) << "the other handlers still see the message";
+  EXPECT_NE(sent[0].find("\"up_to\":3"), std::string::npos) << sent[0];
+  EXPECT_EQ(conn_->close_code(), 0);
 }
 
 TEST_F(FleetMessages, writes_are_committed_before_the_acknowledgement_and_in_order) {

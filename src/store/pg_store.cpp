@@ -11,7 +11,7 @@ namespace ris::store {
 namespace {
 
 constexpr auto kAcquireTimeout = std::chrono::seconds(10);
-constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
 
 // The store whose transaction the current thread is running, if any: using that store
 // directly from inside its own transaction would take a second connection and could wait on

@@ -3,7 +3,7 @@
 // Readers and writers run in parallel on their own connections; transactions are SERIALIZABLE
 // (what SQLite's single writer gave every caller) and are retried by retry_busy when PostgreSQL
 // reports a serialization failure or deadlock. A lost connection is re-established on next use,
-// at most once per back-off period (100 ms doubling to 5 s) across the pool, so a database that
+// at most once per back-off period (100 ms doubling to 2 s) across the pool, so a database that
 // is away costs callers an immediate Errc::unavailable, not a connect timeout each. Private to
 // the store module; callers reach it through open_store.
 #pragma once

@@ -72,16 +72,20 @@ TEST_F(PostgresRestart, every_run_ends_once_with_its_true_result) {
 
   ASSERT_EQ(std::system(run_script("halt " + pg_dir_.string() + "/pg").c_str()), 0);
   // Away: the API says so instead of hanging or failing vaguely.
-  ASSERT_TRUE(eventually([&] {
-    auto h = call("GET", "/health?detailed=true", "");
-    return h.status == 503 && h.body.find("\"database\":\"unavailable\"") != std::string::npos;
-  }, 20s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto h = call("GET", "/health?detailed=true", "");
+        return h.status == 503 && h.body.find("\"database\":\"unavailable\"") != std::string::npos;
+      },
+      20s));
   auto listed = call("GET", "/api/v1/spaces/" + space_ + "/tasks", token_);
   EXPECT_EQ(listed.status, 503) << listed.body;
   EXPECT_TRUE(listed.headers.count("retry-after")) << listed.body;
   EXPECT_NE(listed.body.find("unavailable"), std::string::npos) << listed.body;
   std::this_thread::sleep_for(3s);  // the runs finish while the database is away
   ASSERT_EQ(std::system(run_script("resume " + pg_dir_.string() + "/pg").c_str()), 0);
+  ASSERT_TRUE(
+      eventually([&] { return call("GET", "/health?detailed=true", "").status == 200; }, 30s));
 
   for (size_t i = 0; i < tasks.size(); ++i) {
     ASSERT_TRUE(eventually([&] { return all_final(tasks[i], kAgents); }, 120s)) << tasks[i];

@@ -27,11 +27,14 @@ class TwoServers : public FleetFixture {
       std::getline(in, url);
     return url.empty() ? "sqlite:" + (risd_->data_dir() / "ris.db").string() : url;
   }
-  // A second risd on the first one's database, with its own data directory, CA and port.
+  // A second risd on the first one's database, with its own data directory, CA and port, and
+  // the first one's master key (servers sharing a database share the key its secrets are
+  // sealed under: docs/secrets.md).
   void start_second(const std::string& lost_after) {
     second_ = std::make_unique<RisdProcess>(
         std::vector<std::string>{"--database-url", first_database_url(), "--server-id", "second",
-                                 "--server-lease", "1500ms", "--agent-lost-after", lost_after});
+                                 "--server-lease", "1500ms", "--agent-lost-after", lost_after,
+                                 "--master-key-file", (risd_->data_dir() / "master.key").string()});
     second_->start();
     auto r = on_second("POST", "/api/v1/auth/login",
                        {{"login", "admin"}, {"password", "a long admin passphrase"}});
