@@ -18,6 +18,7 @@
 #include "ris/core/config.hpp"
 #include "ris/core/log.hpp"
 #include "ris/core/worker_pool.hpp"
+#include "ris/fleet/presence.hpp"
 #include "ris/identity/accounts.hpp"
 #include "ris/identity/audit.hpp"
 #include "ris/identity/sessions.hpp"
@@ -182,7 +183,7 @@ int main(int argc, char** argv) {
                                            admin_password ? admin_password : "");
   if (!admin)
     return die("cannot create the first administrator: " + admin.error().message);
-  ris::identity::Sessions sessions(**store, {});
+  ris::identity::Sessions sessions(**store, secret_box, {});
   if (auto r = sessions.init(); !r)
     return die("cannot load the token signing keys: " + r.error().message);
 
@@ -194,25 +195,33 @@ int main(int argc, char** argv) {
   ris::identity::Members members(**store);
   ris::identity::Roles roles(**store);
   ris::identity::Invitations invitations(**store);
-  ris::identity::TwoFactor two_factor(**store, accounts);
+  ris::identity::TwoFactor two_factor(**store, secret_box, accounts);
+  if (auto r = two_factor.seal_plaintext(); !r)
+    return die("cannot seal the stored TOTP secrets: " + r.error().message);
   ris::identity::SignInThrottle throttle;
   ris::api::ApiContext ctx{config,      **store,    **bus,    registry,        blocking, accounts,
                            sessions,    audit,      spaces,   api_tokens,      members,  roles,
                            invitations, two_factor, throttle, creds->ca_sha256};
   ris::fleet::Agents agents(**store, tls_dir);
-  ris::fleet::Gateway gateway(**store, agents, blocking, std::move(*task_key),
+  // This server among those sharing the store: registered (with its URL) once it listens.
+  ris::fleet::Presence presence(**store, {.server_id = config.server_id,
+                                          .lease = config.server_lease,
+                                          .version = std::string(ris::api::kVersion)});
+  ris::fleet::Gateway gateway(**store, agents, presence, blocking, std::move(*task_key),
                               {.lost_after = config.agent_lost_after}, bus->get());
   ris::fleet::Tasks tasks(**store, agents, gateway);
   ctx.agents = &agents;
   ctx.gateway = &gateway;
   ctx.tasks = &tasks;
-  ris::services::Services services(**store, agents, gateway, config.data_dir / "images");
+  ris::services::Services services(**store, secret_box, agents, gateway,
+                                   config.data_dir / "images");
+  if (auto r = services.seal_plaintext(); !r)
+    return die("cannot seal the stored service secrets: " + r.error().message);
   services.attach();
   ctx.services = &services;
   ctx.agents_connected = [&gateway] { return gateway.connected_count(); };
   ctx.agents_known = [&agents] { return agents.count_active().value_or(0); };
   gateway.export_metrics(registry);
-  gateway.start_sweeper();
   registry.callback_gauge("ris_clients_connected", "Agents connected to this server",
                           [&ctx] { return static_cast<double>(ctx.agents_connected()); });
   std::optional<ris::risd::BackupSchedule> backups;
@@ -238,11 +247,15 @@ int main(int argc, char** argv) {
     return die(r.error().message);
 
   const std::string url = fmt::format("https://{}:{}", url_host(config.listen_host), server.port());
+  if (auto r = presence.start({url}); !r)
+    return die("cannot register this server in the database: " + r.error().message);
+  gateway.start_sweeper();
   ris::log::info("server_started", {{"url", url},
                                     {"threads", config.threads},
                                     {"data_dir", config.data_dir.string()},
                                     {"database", (*store)->backend()},
                                     {"bus", (*bus)->backend()},
+                                    {"server_id", presence.server_id()},
                                     {"ca_sha256", creds->ca_sha256},
                                     {"open_files_soft", static_cast<uint64_t>(fd_soft)},
                                     {"open_files_hard", static_cast<uint64_t>(fd_hard)}});
@@ -284,6 +297,7 @@ int main(int argc, char** argv) {
     backups->stop();
   gateway.stop();
   blocking.stop();
+  presence.stop();  // after the sessions' last jobs: deregisters, its agents' rows go with it
   if (auto r = (*store)->close(); !r)
     ris::log::error("store_close_failed", {{"error", r.error().message}});
   ris::log::info("shutdown_complete");

@@ -6,7 +6,6 @@
 // renamed over DIR/ris.db, so a failed restore leaves DIR as it was. The database holds no keys:
 // what else DIR needs from the old data directory is printed at the end.
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 
 #include "ris/core/config.hpp"
 #include "ris/security/secure_file.hpp"
+#include "ris/store/backup.hpp"
 #include "ris/store/store.hpp"
 #include "subcommands.hpp"
 
@@ -47,62 +47,6 @@ PostgreSQL is restored with its own tools (pg_restore, or a base backup): docs/o
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-struct BackupFacts {
-  int schema_version = 0;
-  std::string instance_id;
-};
-
-// Read-only checks of the backup file itself: nothing is written next to it.
-Result<BackupFacts> check_backup(const fs::path& file) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec))
-    return fail(Errc::not_found, fmt::format("{} is not a file", file.string()));
-  {
-    char magic[16] = {};
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    const ssize_t n = fd < 0 ? -1 : ::read(fd, magic, sizeof magic);
-    if (fd >= 0)
-      ::close(fd);
-    if (n != sizeof magic || std::memcmp(magic, "SQLite format 3", 16) != 0)
-      return fail(Errc::invalid_argument,
-                  fmt::format("{} is not an SQLite database (a PostgreSQL dump is restored with "
-                              "pg_restore: docs/operations.md)",
-                              file.string()));
-  }
-  sqlite3* db = nullptr;
-  struct Close {
-    sqlite3*& db;
-    ~Close() { sqlite3_close_v2(db); }
-  } close{db};
-  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
-    return fail(Errc::invalid_argument,
-                fmt::format("cannot open {}: {}", file.string(), sqlite3_errmsg(db)));
-  // One text value of the first row, nullopt when the statement fails or returns nothing.
-  auto first_text = [db](const char* sql) -> std::optional<std::string> {
-    sqlite3_stmt* st = nullptr;
-    std::optional<std::string> out;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return out;
-  };
-  const auto integrity = first_text("PRAGMA integrity_check");
-  if (integrity != "ok")
-    return fail(Errc::invalid_argument,
-                fmt::format("{} fails SQLite's integrity check: {}", file.string(),
-                            integrity.value_or(sqlite3_errmsg(db))));
-  const auto version = first_text("SELECT max(version) FROM schema_migrations");
-  if (!version)
-    return fail(Errc::invalid_argument,
-                fmt::format("{} is an SQLite database but not RIS's (no schema_migrations)",
-                            file.string()));
-  BackupFacts facts;
-  facts.schema_version = std::atoi(version->c_str());
-  facts.instance_id = first_text("SELECT value FROM meta WHERE key = 'instance_id'").value_or("");
-  return facts;
 }
 
 // A byte copy made durable (fsync) with mode 0600 from its creation.
@@ -240,7 +184,7 @@ int run_restore(const std::vector<std::string>& args) {
   }
 
   const auto t0 = std::chrono::steady_clock::now();
-  auto facts = check_backup(backup);
+  auto facts = store::inspect_sqlite_backup(backup);
   if (!facts)
     return failed(facts.error().message);
   const double check_s = seconds_since(t0);

@@ -3,7 +3,10 @@
 #include <openssl/crypto.h>
 
 #include "ris/core/log.hpp"
+#include "ris/identity/sessions.hpp"
+#include "ris/identity/two_factor.hpp"
 #include "ris/security/secure_file.hpp"
+#include "ris/services/services.hpp"
 
 namespace risd {
 namespace {
@@ -122,6 +125,12 @@ security::Resealers resealers(const ris::ServerConfig& config) {
                                                         const security::SecretBox& box) {
             return reseal_task_key(path, box);
           });
+  all.add(std::string(ris::identity::kTotpSecretContext) + " (TOTP secrets)",
+          &ris::identity::TwoFactor::reseal);
+  all.add(std::string(ris::identity::kJwtPrivateKeyContext) + " (token signing keys)",
+          &ris::identity::Sessions::reseal);
+  all.add("services.secret_env (service secrets, in every version of each spec)",
+          &ris::services::Services::reseal);
   return all;
 }
 

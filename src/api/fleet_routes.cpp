@@ -16,17 +16,19 @@ boost::json::value opt(const std::optional<int64_t>& v) {
   return v ? boost::json::value(*v) : boost::json::value(nullptr);
 }
 
-std::string status_of(ApiContext& ctx, const fleet::Agent& a) {
+// Online while a live server sharing the store holds its session (presence), whichever server
+// answers.
+std::string status_of(const fleet::Agent& a) {
   if (a.revoked)
     return "revoked";
-  return ctx.gateway->connected(a.id) ? "online" : "offline";
+  return a.online ? "online" : "offline";
 }
 
-boost::json::object agent_json(ApiContext& ctx, const fleet::Agent& a) {
+boost::json::object agent_json(const fleet::Agent& a) {
   return {{"id", a.id},
           {"space_id", a.space_id},
           {"name", a.name},
-          {"status", status_of(ctx, a)},
+          {"status", status_of(a)},
           {"labels", fleet::labels_to_json(a.labels)},
           {"hostname", a.hostname},
           {"os", a.os},
@@ -114,14 +116,14 @@ Result<net::Response> list_agents(Call& c) {
   RIS_TRY(auto agents, c.ctx.agents->list(access, selector));
   boost::json::array out;
   for (const auto& a : agents)
-    out.push_back(agent_json(c.ctx, a));
+    out.push_back(agent_json(a));
   return net::json_response(200, boost::json::object{{"items", std::move(out)}});
 }
 
 Result<net::Response> get_agent(Call& c) {
   RIS_TRY(auto access, space_access(c));
   RIS_TRY(auto a, c.ctx.agents->get(access, c.req.params["agent"]));
-  return net::json_response(200, agent_json(c.ctx, a));
+  return net::json_response(200, agent_json(a));
 }
 
 Result<net::Response> update_agent(Call& c) {
@@ -133,7 +135,7 @@ Result<net::Response> update_agent(Call& c) {
   if (!labels || !labels->is_object())
     return fail(Errc::invalid_argument, "\"labels\" (an object of strings) is required");
   RIS_TRY(auto a, c.ctx.agents->set_labels(access, c.target, fleet::labels_from_json(*labels)));
-  return net::json_response(200, agent_json(c.ctx, a));
+  return net::json_response(200, agent_json(a));
 }
 
 Result<net::Response> revoke_agent(Call& c) {
@@ -149,7 +151,7 @@ Result<net::Response> agent_health(Call& c) {
   RIS_TRY(auto access, space_access(c));
   RIS_TRY(auto a, c.ctx.agents->get(access, c.req.params["agent"]));
   const auto& h = a.health;
-  const std::string status = status_of(c.ctx, a);
+  const std::string status = status_of(a);
   boost::json::object out{
       {"status", status == "online" ? "healthy" : status},
       {"last_seen", a.last_seen},

@@ -1,6 +1,7 @@
 #include "ris/core/config.hpp"
 
 #include <fmt/format.h>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -179,6 +180,28 @@ const std::vector<Setting>& settings() {
       {"agent-lost-after", "RIS_AGENT_LOST_AFTER", "DURATION",
        "an agent away this long has its running tasks marked lost (60s)",
        set_duration(&ServerConfig::agent_lost_after)},
+      {"server-id", "RIS_SERVER_ID", "ID",
+       "this server's id among the servers sharing the database: letters, digits, '.', '_', '-' "
+       "(default: a new id at every start)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         if (v.empty() || v.size() > 64)
+           return fail(Errc::invalid_argument, "must be 1 to 64 characters");
+         for (char ch : v)
+           if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != '-')
+             return fail(Errc::invalid_argument, "may hold only letters, digits, '.', '_', '-'");
+         c.server_id = std::string(v);
+         return {};
+       }},
+      {"server-lease", "RIS_SERVER_LEASE", "DURATION",
+       "how long this server's registration in the database lasts unless renewed (every third "
+       "of it); past it, other servers treat it as dead and sweep its agents' runs (10s)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         RIS_TRY(auto d, parse_duration(v));
+         if (d < std::chrono::milliseconds(300))
+           return fail(Errc::invalid_argument, "must be at least 300ms");
+         c.server_lease = d;
+         return {};
+       }},
       {"max-header-bytes", "RIS_MAX_HEADER_BYTES", "SIZE",
        "request header limit, answered 431 (16KiB)", set_size(&ServerConfig::max_header_bytes)},
       {"max-body-bytes", "RIS_MAX_BODY_BYTES", "SIZE", "request body limit, answered 413 (1MiB)",

@@ -21,6 +21,8 @@ void AgentMessages::register_into(MessageHandlers& handlers) {
 Result<void> AgentMessages::on_hello(InboundMessage& m) {
   AgentSession& s = m.session;
   auto recorded = agents_.record_hello(s.agent_id(), m.envelope.payload);
+  if (recorded)
+    recorded = presence_.hold(s.agent_id(), s.id());
   dispatch_.redeliver(s);
   events_.publish_change(s.space_id, "agents", s.agent_id(), {{"event", "connected"}});
   events_.agent_connected(s.agent_id());

@@ -1,6 +1,7 @@
-// What an agent says about itself: hello (its facts; everything it has not acknowledged is sent
-// again, and on_connected listeners run), heartbeats (its health, and the fleet-wide sums of
-// its own counters for /metrics), and refusals of a control message.
+// What an agent says about itself: hello (its facts, then its presence: this server holds the
+// agent, which is online from then on with its facts in place; everything it has not
+// acknowledged is sent again, and on_connected listeners run), heartbeats (its health, and the
+// fleet-wide sums of its own counters for /metrics), and refusals of a control message.
 #pragma once
 #include <map>
 #include <mutex>
@@ -9,6 +10,7 @@
 #include "fleet_events.hpp"
 #include "message_handlers.hpp"
 #include "ris/fleet/agents.hpp"
+#include "ris/fleet/presence.hpp"
 #include "run_dispatch.hpp"
 
 namespace ris::metrics {
@@ -19,8 +21,8 @@ namespace ris::fleet {
 
 class AgentMessages {
  public:
-  AgentMessages(Agents& agents, RunDispatch& dispatch, FleetEvents& events)
-      : agents_(agents), dispatch_(dispatch), events_(events) {}
+  AgentMessages(Agents& agents, Presence& presence, RunDispatch& dispatch, FleetEvents& events)
+      : agents_(agents), presence_(presence), dispatch_(dispatch), events_(events) {}
 
   void register_into(MessageHandlers& handlers);
   // The agent's session ended here: its counters leave the sums.
@@ -33,6 +35,7 @@ class AgentMessages {
   Result<void> on_heartbeat(InboundMessage& m);
 
   Agents& agents_;
+  Presence& presence_;
   RunDispatch& dispatch_;
   FleetEvents& events_;
   struct Counters {

@@ -184,6 +184,10 @@ Result<void> Agents::record_heartbeat(std::string_view id, const boost::json::ob
   return AgentsRepository(store_).record_heartbeat(id, text, now_rfc3339(), kHealthHistory);
 }
 
+Result<void> Agents::record_disconnect(std::string_view id) {
+  return AgentsRepository(store_).touch(id, now_rfc3339());
+}
+
 Result<int64_t> Agents::count_active() {
   return AgentsRepository(store_).count_active();
 }

@@ -3,11 +3,20 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 
+#include "ris/core/time.hpp"
+
 namespace ris::fleet {
 namespace {
-constexpr std::string_view kSelect =
-    "SELECT id, space_id, name, labels, hostname, os, kernel, arch, agent_version, addresses, "
-    "first_seen, last_seen, revoked_at, health, capabilities FROM agents";
+// Online: a live server holds the agent's session (its lease runs past the parameter, now).
+constexpr std::string_view kOnline =
+    "EXISTS (SELECT 1 FROM agent_presence p JOIN servers s ON s.id = p.server_id WHERE "
+    "p.agent_id = a.id AND s.lease_until > ?) AS online";
+// Its first parameter is now (kOnline).
+const std::string kSelect =
+    "SELECT a.id, a.space_id, a.name, a.labels, a.hostname, a.os, a.kernel, a.arch, "
+    "a.agent_version, a.addresses, a.first_seen, a.last_seen, a.revoked_at, a.health, "
+    "a.capabilities, " +
+    std::string(kOnline) + " FROM agents a";
 
 boost::json::value parse_or(const std::string& text, boost::json::value fallback) {
   boost::json::error_code ec;
@@ -38,6 +47,7 @@ Agent from_row(const store::Row& r) {
   auto h = parse_or(r.get<std::string>("health"), boost::json::object{});
   if (h.is_object())
     a.health = h.as_object();
+  a.online = r.get<bool>("online");
   return a;
 }
 }  // namespace
@@ -72,15 +82,15 @@ Result<void> AgentsRepository::insert_agent(const NewAgent& a) {
 }
 
 Result<std::optional<Agent>> AgentsRepository::find(std::string_view id) {
-  RIS_TRY(auto rows, store_.query(std::string(kSelect) + " WHERE id = ?", {std::string(id)}));
+  RIS_TRY(auto rows, store_.query(kSelect + " WHERE a.id = ?", {now_rfc3339(), std::string(id)}));
   if (rows.rows.empty())
     return std::optional<Agent>();
   return std::optional<Agent>(from_row(rows.rows[0]));
 }
 
 Result<std::vector<Agent>> AgentsRepository::in_space(std::string_view space_id) {
-  RIS_TRY(auto rows, store_.query(std::string(kSelect) + " WHERE space_id = ? ORDER BY name, id",
-                                  {std::string(space_id)}));
+  RIS_TRY(auto rows, store_.query(kSelect + " WHERE a.space_id = ? ORDER BY a.name, a.id",
+                                  {now_rfc3339(), std::string(space_id)}));
   std::vector<Agent> out;
   out.reserve(rows.rows.size());
   for (const auto& r : rows.rows)
@@ -92,10 +102,11 @@ Result<std::vector<Agent>> AgentsRepository::many(std::string_view space_id,
                                                   const std::vector<std::string>& ids) {
   constexpr size_t kChunk = 500;  // well under either engine's limit on bound parameters
   std::vector<Agent> out;
+  const std::string now = now_rfc3339();
   for (size_t from = 0; from < ids.size(); from += kChunk) {
     const size_t to = std::min(ids.size(), from + kChunk);
-    std::string sql = std::string(kSelect) + " WHERE space_id = ? AND id IN (";
-    std::vector<store::Value> params{std::string(space_id)};
+    std::string sql = kSelect + " WHERE a.space_id = ? AND a.id IN (";
+    std::vector<store::Value> params{now, std::string(space_id)};
     for (size_t i = from; i < to; ++i) {
       sql += i == from ? "?" : ", ?";
       params.emplace_back(ids[i]);
@@ -109,14 +120,16 @@ Result<std::vector<Agent>> AgentsRepository::many(std::string_view space_id,
 }
 
 Result<std::vector<AgentLabels>> AgentsRepository::active_in_space(std::string_view space_id) {
-  RIS_TRY(auto rows, store_.query("SELECT id, labels FROM agents WHERE space_id = ? AND "
-                                  "revoked_at IS NULL ORDER BY id",
-                                  {std::string(space_id)}));
+  RIS_TRY(auto rows, store_.query("SELECT a.id, a.labels, " + std::string(kOnline) +
+                                      " FROM agents a WHERE a.space_id = ? AND a.revoked_at IS "
+                                      "NULL ORDER BY a.id",
+                                  {now_rfc3339(), std::string(space_id)}));
   std::vector<AgentLabels> out;
   out.reserve(rows.rows.size());
   for (const auto& r : rows.rows)
     out.push_back({r.get<std::string>(0),
-                   labels_from_json(parse_or(r.get<std::string>(1), boost::json::object{}))});
+                   labels_from_json(parse_or(r.get<std::string>(1), boost::json::object{})),
+                   r.get<bool>(2)});
   return out;
 }
 

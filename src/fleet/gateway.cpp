@@ -1,6 +1,7 @@
 // The gateway wires its jobs together and owns the session lifecycle: an upgrade becomes a
 // session, the session is verified against the registry (the certificate's CN is the agent id),
-// its messages go to the handlers, its end lets the sweeper start counting.
+// its messages go to the handlers (the hello stores its presence: this server holds the agent),
+// and its end is recorded (last seen, presence released) so that the sweepers can count.
 #include "ris/fleet/gateway.hpp"
 
 #include "agent_messages.hpp"
@@ -17,17 +18,18 @@
 namespace ris::fleet {
 
 struct Gateway::Parts {
-  Parts(store::Store& store, Agents& agents, WorkerPool& pool, security::Ed25519Key task_key,
-        GatewayOptions options, bus::Bus* bus)
+  Parts(store::Store& store, Agents& agents, Presence& presence, WorkerPool& pool,
+        security::Ed25519Key task_key, GatewayOptions options, bus::Bus* bus)
       : agents(agents),
+        presence(presence),
         pool(pool),
         commits(store, pool),
         handlers(commits),
         events(store, bus),
         dispatch(store, sessions, std::move(task_key)),
-        agent_messages(agents, dispatch, events),
+        agent_messages(agents, presence, dispatch, events),
         run_messages(store, events, options.output_cap_bytes),
-        sweeper(store, events, dispatch, options.lost_after) {
+        sweeper(store, events, dispatch, presence, options.lost_after) {
     agent_messages.register_into(handlers);
     run_messages.register_into(handlers);
   }
@@ -37,6 +39,7 @@ struct Gateway::Parts {
   void closed(AgentSession& s);
 
   Agents& agents;
+  Presence& presence;
   WorkerPool& pool;
   store::GroupCommit commits;
   SessionRegistry sessions;
@@ -82,7 +85,6 @@ void Gateway::Parts::verify(AgentSession& s) {
   s.verified = true;
   s.space_id = agent->space_id;
   auto previous = sessions.replace(s.shared_from_this());
-  sweeper.agent_back(s.agent_id());
   if (previous)
     previous->close(4409, "replaced by a newer connection of the same agent");
   log::info("agent_connected", {{"agent", s.agent_id()}, {"remote", s.remote()}});
@@ -102,17 +104,25 @@ void Gateway::Parts::handle(AgentSession& s, const std::string& text) {
 void Gateway::Parts::closed(AgentSession& s) {
   if (!s.verified)
     return;
+  // Seen until now, then no longer held: a sweeper that finds the agent unheld counts its grace
+  // period from here. The presence row stays if a newer session (here or elsewhere) replaced it.
+  if (auto seen = agents.record_disconnect(s.agent_id()); !seen)
+    log::error("agent_disconnect_failed",
+               {{"agent", s.agent_id()}, {"error", seen.error().message}});
+  if (auto released = presence.release(s.agent_id(), s.id()); !released)
+    log::error("agent_presence_failed",
+               {{"agent", s.agent_id()}, {"error", released.error().message}});
   if (sessions.remove(s)) {
     agent_messages.forget(s.agent_id());
-    sweeper.agent_away(s.agent_id());
     log::info("agent_disconnected", {{"agent", s.agent_id()}});
   }
   events.publish_change(s.space_id, "agents", s.agent_id(), {{"event", "disconnected"}});
 }
 
-Gateway::Gateway(store::Store& store, Agents& agents, WorkerPool& pool,
+Gateway::Gateway(store::Store& store, Agents& agents, Presence& presence, WorkerPool& pool,
                  security::Ed25519Key task_key, GatewayOptions options, bus::Bus* bus)
-    : p_(std::make_unique<Parts>(store, agents, pool, std::move(task_key), options, bus)) {}
+    : p_(std::make_unique<Parts>(store, agents, presence, pool, std::move(task_key), options,
+                                 bus)) {}
 
 Gateway::~Gateway() {
   stop();

@@ -64,7 +64,7 @@ void MessageHandlers::dispatch(AgentSession& s, const std::string& text) {
           if (w.body) {
             RIS_TRY_VOID(w.body(tx));
           } else {
-            RIS_TRY(auto result, tx.query(w.statement.sql, w.statement.params));
+            RIS_TRY(auto result, tx.run(w.statement));
             w.after = [&w, result = std::move(result)] {
               if (w.after_statement)
                 w.after_statement(result);

@@ -12,6 +12,7 @@
 #include "listeners.hpp"
 #include "ris/store/group_commit.hpp"
 #include "store/test_support.hpp"
+#include "store/testing/test_database.hpp"
 
 namespace ris::fleet {
 namespace {
@@ -55,7 +56,7 @@ std::string message(const std::string& type, int64_t seq) {
 class FleetMessages : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = store::open_store("", dir_.path());
+    auto opened = store::open_store(store::testing::fresh_database_url(dir_.path()), dir_.path());
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
     commits_ = std::make_unique<store::GroupCommit>(*store_, pool_);

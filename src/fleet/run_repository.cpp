@@ -295,41 +295,62 @@ Result<OutputWrite> RunRepository::append_output(std::string_view run_id, std::s
 
 // --- the sweeper ---
 
-Result<std::vector<FinishedRun>> RunRepository::mark_lost(std::string_view agent_id,
-                                                          const std::string& now) {
-  RIS_TRY(auto rows, store_.query("UPDATE task_runs SET state = 'lost', finished_at = ?, error = "
-                                  "'the agent disconnected and did not come back in time' WHERE "
-                                  "agent_id = ? AND state IN ('dispatched', 'running') RETURNING "
-                                  "id, task_id, agent_id",
-                                  {now, std::string(agent_id)}));
+namespace {
+// `task_runs.agent_id` has no live server's session; the parameter is now.
+constexpr std::string_view kUnheld =
+    "NOT EXISTS (SELECT 1 FROM agent_presence p JOIN servers s ON s.id = p.server_id WHERE "
+    "p.agent_id = task_runs.agent_id AND s.lease_until > ?)";
+
+std::vector<FinishedRun> finished_lost(const store::QueryResult& rows) {
   std::vector<FinishedRun> out;
+  out.reserve(rows.rows.size());
   for (const auto& r : rows.rows)
     out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2), "lost"});
   return out;
 }
+}  // namespace
 
-Result<std::vector<FinishedRun>> RunRepository::expire_pending(const std::string& now) {
-  RIS_TRY(auto rows, store_.query("UPDATE task_runs SET state = 'lost', finished_at = ?, error = "
-                                  "'the agent stayed offline past the task''s time to live' WHERE "
-                                  "state = 'pending' AND pending_until < ? RETURNING id, task_id, "
-                                  "agent_id",
-                                  {now, now}));
-  std::vector<FinishedRun> out;
-  for (const auto& r : rows.rows)
-    out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2), "lost"});
-  return out;
-}
-
-Result<std::vector<std::string>> RunRepository::agents_with_due_retries(const std::string& now) {
-  RIS_TRY(auto rows, store_.query("SELECT DISTINCT agent_id FROM task_runs WHERE state = "
-                                  "'pending' AND not_before IS NOT NULL AND not_before <= ?",
-                                  {now}));
+Result<std::vector<std::string>> RunRepository::unheld_agents_with_active_runs(
+    const std::string& now, const std::string& seen_before) {
+  RIS_TRY(auto rows,
+          store_.query("SELECT DISTINCT task_runs.agent_id FROM task_runs JOIN agents a ON a.id = "
+                       "task_runs.agent_id WHERE task_runs.state IN ('dispatched', 'running') AND "
+                       "a.last_seen < ? AND " +
+                           std::string(kUnheld) + " ORDER BY task_runs.agent_id",
+                       {seen_before, now}));
   return first_column(rows);
 }
 
-Result<std::vector<std::string>> RunRepository::agents_with_active_runs() {
-  RIS_TRY(auto rows, store_.query("SELECT DISTINCT agent_id FROM task_runs WHERE state IN "
-                                  "('dispatched', 'running')"));
+Result<std::vector<FinishedRun>> RunRepository::mark_lost(std::string_view agent_id,
+                                                          const std::string& now,
+                                                          const std::string& seen_before) {
+  RIS_TRY(auto rows,
+          store_.query("UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent "
+                       "disconnected and did not come back in time' WHERE agent_id = ? AND state "
+                       "IN ('dispatched', 'running') AND EXISTS (SELECT 1 FROM agents a WHERE "
+                       "a.id = task_runs.agent_id AND a.last_seen < ?) AND " +
+                           std::string(kUnheld) + " RETURNING id, task_id, agent_id",
+                       {now, std::string(agent_id), seen_before, now}));
+  return finished_lost(rows);
+}
+
+Result<std::vector<FinishedRun>> RunRepository::expire_pending(const std::string& now) {
+  RIS_TRY(auto rows,
+          store_.query("UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent "
+                       "stayed offline past the task''s time to live' WHERE state = 'pending' AND "
+                       "pending_until < ? AND " +
+                           std::string(kUnheld) + " RETURNING id, task_id, agent_id",
+                       {now, now, now}));
+  return finished_lost(rows);
+}
+
+Result<std::vector<std::string>> RunRepository::agents_with_due_runs(std::string_view server_id,
+                                                                     const std::string& now) {
+  RIS_TRY(auto rows, store_.query("SELECT DISTINCT r.agent_id FROM task_runs r JOIN "
+                                  "agent_presence p ON p.agent_id = r.agent_id WHERE r.state = "
+                                  "'pending' AND (r.not_before IS NULL OR r.not_before <= ?) AND "
+                                  "p.server_id = ? ORDER BY r.agent_id",
+                                  {now, std::string(server_id)}));
   return first_column(rows);
 }
 

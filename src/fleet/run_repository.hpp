@@ -112,14 +112,22 @@ class RunRepository {
                                     int64_t cap);
 
   // --- the sweeper ---
-  // Marks lost the dispatched and running runs of `agent_id`.
-  Result<std::vector<FinishedRun>> mark_lost(std::string_view agent_id, const std::string& now);
-  // Marks lost the pending runs whose time to live ended before `now`.
+  // An agent is held while its presence row names a server whose lease runs past `now`; runs
+  // of held agents are never swept, whoever sweeps.
+  // Agents with dispatched or running runs that nobody holds and that were last seen before
+  // `seen_before`.
+  Result<std::vector<std::string>> unheld_agents_with_active_runs(const std::string& now,
+                                                                  const std::string& seen_before);
+  // Marks lost the dispatched and running runs of `agent_id` if, in the same statement, it is
+  // still unheld and unseen since `seen_before`.
+  Result<std::vector<FinishedRun>> mark_lost(std::string_view agent_id, const std::string& now,
+                                             const std::string& seen_before);
+  // Marks lost the pending runs of unheld agents whose time to live ended before `now`.
   Result<std::vector<FinishedRun>> expire_pending(const std::string& now);
-  // Agents with a pending retry whose back-off has passed.
-  Result<std::vector<std::string>> agents_with_due_retries(const std::string& now);
-  // Agents with dispatched or running runs.
-  Result<std::vector<std::string>> agents_with_active_runs();
+  // Agents held by `server_id` with a pending run that is due (a retry whose back-off passed,
+  // or a run created by another server).
+  Result<std::vector<std::string>> agents_with_due_runs(std::string_view server_id,
+                                                        const std::string& now);
 
  private:
   store::Store& store_;

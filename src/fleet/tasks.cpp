@@ -125,12 +125,12 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
   if (agents.empty())
     return fail(Errc::invalid_argument, "no agent matches the target");
   if (mode == "one") {
-    // Least busy connected agent; an offline one only when none is connected.
+    // Least busy online agent (connected to any server); an offline one only when none is.
     auto busy = RunRepository(store_)
                     .active_per_agent(access.space_id)
                     .value_or(std::map<std::string, int64_t>{});
     std::stable_sort(agents.begin(), agents.end(), [&](const Agent& a, const Agent& b) {
-      const bool ca = gateway_.connected(a.id), cb = gateway_.connected(b.id);
+      const bool ca = a.online, cb = b.online;
       if (ca != cb)
         return ca;
       return busy[a.id] < busy[b.id];

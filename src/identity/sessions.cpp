@@ -5,10 +5,12 @@
 #include <chrono>
 
 #include "ris/core/ids.hpp"
+#include "ris/core/log.hpp"
 #include "ris/core/time.hpp"
 #include "ris/security/digest.hpp"
 #include "ris/security/jwt.hpp"
 #include "ris/security/random.hpp"
+#include "ris/security/secret_box.hpp"
 #include "sessions_repository.hpp"
 
 namespace ris::identity {
@@ -26,21 +28,55 @@ Failure invalid_refresh() {
   return fail(Errc::unauthenticated, "invalid or expired refresh token");
 }
 
+// Re-seals, in one transaction, the stored keys `stale` picks; returns how many it rewrote.
+Result<int> reseal_where(store::Store& store, const security::SecretBox& box,
+                         bool (*stale)(const security::SecretBox&, std::string_view)) {
+  int rewritten = 0;
+  RIS_TRY_VOID(store.transaction([&](store::Store& tx) -> Result<void> {
+    rewritten = 0;  // the body may run again (Errc::busy)
+    SessionsRepository sessions(tx);
+    RIS_TRY(auto stored, sessions.all_signing_keys());
+    for (const auto& k : stored) {
+      if (!stale(box, k.private_pem))
+        continue;
+      RIS_TRY(std::string sealed, box.reseal(k.private_pem, kJwtPrivateKeyContext));
+      RIS_TRY(const bool replaced, sessions.replace_private_pem(k.kid, k.private_pem, sealed));
+      rewritten += replaced ? 1 : 0;
+    }
+    return {};
+  }));
+  return rewritten;
+}
+
 }  // namespace
 
-Sessions::Sessions(store::Store& store, SessionOptions options)
+Sessions::Sessions(store::Store& store, const security::SecretBox& box, SessionOptions options)
     : store_(store),
+      box_(box),
       options_(std::move(options)),
       keys_(std::make_unique<security::JwtKeyRing>()) {}
 Sessions::~Sessions() = default;
 
+Result<int> Sessions::reseal(store::Store& store, const security::SecretBox& box) {
+  return reseal_where(store, box, [](const security::SecretBox& b, std::string_view pem) {
+    return !b.is_current(pem);
+  });
+}
+
 // Retired keys stay in the ring while tokens they signed may still be alive.
 Result<void> Sessions::init() {
+  RIS_TRY(const int sealed,
+          reseal_where(store_, box_, [](const security::SecretBox&, std::string_view pem) {
+            return !security::is_sealed(pem);
+          }));
+  if (sealed > 0)
+    log::info("secrets_sealed", {{"column", kJwtPrivateKeyContext}, {"count", sealed}});
   RIS_TRY(auto stored,
           SessionsRepository(store_).signing_keys(rfc3339_in(-options_.access_ttl_seconds)));
   std::string active;
   for (const auto& k : stored) {
-    RIS_TRY(auto key, security::Ed25519Key::from_private_pem(k.private_pem));
+    RIS_TRY(std::string pem, box_.open(k.private_pem, kJwtPrivateKeyContext));
+    RIS_TRY(auto key, security::Ed25519Key::from_private_pem(pem));
     keys_->add({k.kid, std::move(key)});
     if (!k.retired)
       active = k.kid;
@@ -54,9 +90,10 @@ Result<void> Sessions::rotate_keys() {
   RIS_TRY(auto key, security::Ed25519Key::generate());
   RIS_TRY(std::string pem, key.private_pem());
   RIS_TRY(std::string pub, key.public_pem());
+  RIS_TRY(std::string sealed, box_.seal(pem, kJwtPrivateKeyContext));
   const std::string kid = new_id(), now = now_rfc3339();
   RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
-    return SessionsRepository(tx).replace_active_key(kid, pem, pub, now);
+    return SessionsRepository(tx).replace_active_key(kid, sealed, pub, now);
   }));
   // Only once the key is stored: a retried or failed transaction leaves the ring as it was.
   keys_->add({kid, std::move(key)});

@@ -15,6 +15,24 @@ Result<std::vector<StoredJwtKey>> SessionsRepository::signing_keys(std::string_v
   return out;
 }
 
+Result<std::vector<StoredJwtKey>> SessionsRepository::all_signing_keys() {
+  RIS_TRY(auto rows,
+          store_.query("SELECT kid, private_pem, retired_at FROM jwt_keys ORDER BY kid"));
+  std::vector<StoredJwtKey> out;
+  out.reserve(rows.rows.size());
+  for (const auto& r : rows.rows)
+    out.push_back({r.get<std::string>(0), r.get<std::string>(1), !r.is_null(2)});
+  return out;
+}
+
+Result<bool> SessionsRepository::replace_private_pem(std::string_view kid, std::string_view old,
+                                                     std::string_view private_pem) {
+  RIS_TRY(auto r,
+          store_.query("UPDATE jwt_keys SET private_pem = ? WHERE kid = ? AND private_pem = ?",
+                       {std::string(private_pem), std::string(kid), std::string(old)}));
+  return r.changes > 0;
+}
+
 Result<void> SessionsRepository::replace_active_key(std::string_view kid,
                                                     std::string_view private_pem,
                                                     std::string_view public_pem,

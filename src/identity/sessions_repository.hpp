@@ -18,7 +18,7 @@ struct StoredRefreshToken {
 };
 
 struct StoredJwtKey {
-  std::string kid, private_pem;
+  std::string kid, private_pem;  // sealed (or in clear, from before encryption)
   bool retired = false;
 };
 
@@ -28,6 +28,11 @@ class SessionsRepository {
 
   // The active key and the keys retired after `retired_after`, oldest first.
   Result<std::vector<StoredJwtKey>> signing_keys(std::string_view retired_after);
+  // Every key, retired long ago or not, by kid: for sealing and re-sealing them all.
+  Result<std::vector<StoredJwtKey>> all_signing_keys();
+  // Writes `private_pem` where `old` is still stored; false when it changed meanwhile.
+  Result<bool> replace_private_pem(std::string_view kid, std::string_view old,
+                                   std::string_view private_pem);
   // Retires the active key and stores a new one (two statements: call it inside a transaction).
   Result<void> replace_active_key(std::string_view kid, std::string_view private_pem,
                                   std::string_view public_pem, std::string_view now);

@@ -2,6 +2,8 @@
 #include "store/testing/test_database.hpp"
 
 #include "ris/identity/accounts.hpp"
+#include "ris/security/ed25519.hpp"
+#include "sessions_repository.hpp"
 #include "test_store.hpp"
 
 namespace ris::identity {
@@ -12,7 +14,7 @@ class SessionsTest : public StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     accounts_ = std::make_unique<Accounts>(*store_);
-    sessions_ = std::make_unique<Sessions>(*store_, SessionOptions{});
+    sessions_ = std::make_unique<Sessions>(*store_, *box_, SessionOptions{});
     ASSERT_TRUE(sessions_->init());
     auto a = accounts_->create(
         {"alice@example.com", "alice", "correct horse battery staple", "Alice", {}});
@@ -84,7 +86,7 @@ TEST_F(SessionsTest, logout_revokes_the_refresh_token) {
 TEST_F(SessionsTest, signing_keys_survive_a_restart) {
   auto t = sessions_->issue(alice_);
   ASSERT_TRUE(t);
-  Sessions again(*store_, SessionOptions{});
+  Sessions again(*store_, *box_, SessionOptions{});
   ASSERT_TRUE(again.init());
   EXPECT_TRUE(again.verify(t->access_token));
   auto keys = again.jwks().at("keys").as_array();
@@ -99,15 +101,80 @@ TEST_F(SessionsTest, key_rotation_keeps_old_tokens_valid_until_they_expire) {
   EXPECT_TRUE(sessions_->verify(before->access_token));
   EXPECT_TRUE(sessions_->verify(after->access_token));
   // A restart within the access-token lifetime still knows the retired key...
-  Sessions restarted(*store_, SessionOptions{});
+  Sessions restarted(*store_, *box_, SessionOptions{});
   ASSERT_TRUE(restarted.init());
   EXPECT_TRUE(restarted.verify(before->access_token));
   EXPECT_EQ(restarted.jwks().at("keys").as_array().size(), 2u);
   // ...and one whose tokens live 0 s has dropped it.
-  Sessions later(*store_, SessionOptions{.access_ttl_seconds = 0});
+  Sessions later(*store_, *box_, SessionOptions{.access_ttl_seconds = 0});
   ASSERT_TRUE(later.init());
   EXPECT_EQ(later.jwks().at("keys").as_array().size(), 1u);
   EXPECT_TRUE(later.verify(after->access_token));
+}
+
+TEST_F(SessionsTest, signing_keys_are_stored_sealed) {
+  ASSERT_TRUE(sessions_->rotate_keys());
+  auto stored = SessionsRepository(*store_).all_signing_keys();
+  ASSERT_TRUE(stored) << stored.error().message;
+  ASSERT_EQ(stored->size(), 2u);
+  for (const auto& k : *stored) {
+    EXPECT_TRUE(security::is_sealed(k.private_pem)) << k.private_pem;
+    EXPECT_EQ(k.private_pem.find("PRIVATE KEY"), std::string::npos);
+    auto pem = box_->open(k.private_pem, kJwtPrivateKeyContext);
+    ASSERT_TRUE(pem) << pem.error().message;
+    EXPECT_TRUE(pem->starts_with("-----BEGIN PRIVATE KEY-----"));
+  }
+}
+
+TEST_F(SessionsTest, keys_stored_in_clear_before_encryption_are_sealed_at_start) {
+  // A database from before encryption: the active key's PEM in clear.
+  auto key = security::Ed25519Key::generate();
+  ASSERT_TRUE(key);
+  ASSERT_TRUE(store_->transaction([&](store::Store& tx) -> Result<void> {
+    return SessionsRepository(tx).replace_active_key("plain-kid", *key->private_pem(),
+                                                     *key->public_pem(), "2000-01-01T00:00:00Z");
+  }));
+  Sessions restarted(*store_, *box_, SessionOptions{});
+  ASSERT_TRUE(restarted.init());
+  auto stored = SessionsRepository(*store_).all_signing_keys();
+  ASSERT_TRUE(stored);
+  for (const auto& k : *stored)
+    EXPECT_TRUE(security::is_sealed(k.private_pem)) << k.kid;
+  auto t = restarted.issue(alice_);
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(restarted.verify(t->access_token));
+  // Idempotent: the next start finds nothing in clear and leaves the stored values alone.
+  Sessions again(*store_, *box_, SessionOptions{});
+  ASSERT_TRUE(again.init());
+  EXPECT_TRUE(again.verify(t->access_token));
+  auto after = SessionsRepository(*store_).all_signing_keys();
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->size(), stored->size());
+  for (size_t i = 0; i < after->size(); ++i)
+    EXPECT_EQ((*after)[i].private_pem, (*stored)[i].private_pem);
+}
+
+TEST_F(SessionsTest, a_key_not_in_the_master_key_file_is_refused_not_read_as_plaintext) {
+  const auto other_key = box_of({security::generate_master_key()});
+  Sessions other(*store_, other_key, SessionOptions{});
+  auto r = other.init();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("jwt_keys.private_pem"), std::string::npos) << r.error().message;
+}
+
+TEST_F(SessionsTest, reseal_moves_every_key_to_the_new_master_key) {
+  auto before = sessions_->issue(alice_);
+  ASSERT_TRUE(sessions_->rotate_keys());
+  const std::string new_key = security::generate_master_key();
+  const auto rotating = box_of({new_key, master_key_});
+  auto n = Sessions::reseal(*store_, rotating);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(*Sessions::reseal(*store_, rotating), 0) << "values already current are skipped";
+  const auto rotated = box_of({new_key});
+  Sessions restarted(*store_, rotated, SessionOptions{});
+  ASSERT_TRUE(restarted.init());
+  EXPECT_TRUE(restarted.verify(before->access_token));
 }
 
 TEST_F(SessionsTest, first_admin_is_created_once) {

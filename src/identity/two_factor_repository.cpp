@@ -43,6 +43,24 @@ Result<void> TwoFactorRepository::set_last_step(std::string_view account_id, int
   return {};
 }
 
+Result<std::vector<StoredTotpSecret>> TwoFactorRepository::secrets() {
+  RIS_TRY(auto rows, store_.query("SELECT id, totp_secret FROM accounts WHERE totp_secret IS NOT "
+                                  "NULL ORDER BY id"));
+  std::vector<StoredTotpSecret> out;
+  out.reserve(rows.rows.size());
+  for (const auto& r : rows.rows)
+    out.push_back({r.get<std::string>(0), r.get<std::string>(1)});
+  return out;
+}
+
+Result<bool> TwoFactorRepository::replace_secret(std::string_view account_id, std::string_view old,
+                                                 std::string_view secret) {
+  RIS_TRY(auto r,
+          store_.query("UPDATE accounts SET totp_secret = ? WHERE id = ? AND totp_secret = ?",
+                       {std::string(secret), std::string(account_id), std::string(old)}));
+  return r.changes > 0;
+}
+
 Result<void> TwoFactorRepository::replace_recovery_codes(
     std::string_view account_id, const std::vector<std::string>& code_hashes) {
   RIS_TRY_VOID(delete_recovery_codes(account_id));

@@ -14,9 +14,13 @@
 namespace ris::identity {
 
 struct TotpState {
-  std::optional<std::string> secret;  // base32; set while enrolling or enabled
+  std::optional<std::string> secret;  // sealed base32; set while enrolling or enabled
   bool enabled = false;
   int64_t last_step = 0;  // the last time step accepted: a replayed code is refused
+};
+
+struct StoredTotpSecret {
+  std::string account_id, secret;  // as stored: sealed (or in clear, from before encryption)
 };
 
 class TwoFactorRepository {
@@ -31,6 +35,13 @@ class TwoFactorRepository {
   // Clears the secret too.
   Result<void> disable(std::string_view account_id);
   Result<void> set_last_step(std::string_view account_id, int64_t step);
+
+  // Every stored secret, by account id: for sealing and re-sealing them all.
+  Result<std::vector<StoredTotpSecret>> secrets();
+  // Writes `secret` where `old` is still stored; false when it changed meanwhile (or the
+  // account is gone).
+  Result<bool> replace_secret(std::string_view account_id, std::string_view old,
+                              std::string_view secret);
 
   // Replaces the account's recovery codes by these SHA-256 hashes (two statements: call it
   // inside a transaction).

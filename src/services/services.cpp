@@ -10,7 +10,9 @@
 #include "ris/core/time.hpp"
 #include "ris/fleet/selector.hpp"
 #include "ris/security/digest.hpp"
+#include "ris/security/secret_box.hpp"
 #include "ris/security/secure_file.hpp"
+#include "sealed_spec.hpp"
 #include "services_repository.hpp"
 
 namespace ris::services {
@@ -26,7 +28,8 @@ std::string str(const json::object& o, std::string_view k) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-Result<Service> from_stored(const StoredService& r) {
+// A stored service with its current spec's secrets opened.
+Result<Service> from_stored(const StoredService& r, const security::SecretBox& box) {
   Service s;
   s.id = r.id;
   s.space_id = r.space_id;
@@ -40,11 +43,7 @@ Result<Service> from_stored(const StoredService& r) {
   s.created_by = r.created_by;
   s.created_at = r.created_at;
   s.updated_at = r.updated_at;
-  boost::json::error_code ec;
-  auto spec = json::parse(r.spec_json, ec);
-  if (ec || !spec.is_object())
-    return fail(Errc::internal, "stored service spec is not JSON");
-  RIS_TRY(s.spec, parse_service_spec(spec.as_object()));
+  RIS_TRY(s.spec, open_spec(r.spec_json, box));
   s.spec.replicas = s.replicas;
   s.hash = container_hash(s.spec, s.restart_generation);
   return s;
@@ -63,11 +62,47 @@ bool all_replicas_current(const json::object& report, const Service& s) {
   }
   return true;
 }
+
+// Rewrites, in one transaction, the stored specs whose secret values `which` picks; returns how
+// many versions it rewrote.
+Result<int> reseal_specs(store::Store& store, const security::SecretBox& box, Reseal which) {
+  int rewritten = 0;
+  RIS_TRY_VOID(store.transaction([&](store::Store& tx) -> Result<void> {
+    rewritten = 0;  // the body may run again (Errc::busy)
+    ServicesRepository repo(tx);
+    RIS_TRY(auto stored, repo.specs_with_secrets());
+    for (const auto& v : stored) {
+      RIS_TRY(auto resealed, reseal_spec(v.spec_json, box, which));
+      if (!resealed)
+        continue;
+      RIS_TRY(const bool replaced,
+              repo.replace_version_spec(v.service_id, v.version, v.spec_json, *resealed));
+      rewritten += replaced ? 1 : 0;
+    }
+    return {};
+  }));
+  return rewritten;
+}
 }  // namespace
 
-Services::Services(store::Store& store, fleet::Agents& agents, fleet::Gateway& gateway,
-                   std::filesystem::path archive_dir)
-    : store_(store), agents_(agents), gateway_(gateway), archive_dir_(std::move(archive_dir)) {}
+Services::Services(store::Store& store, const security::SecretBox& box, fleet::Agents& agents,
+                   fleet::Gateway& gateway, std::filesystem::path archive_dir)
+    : store_(store),
+      box_(box),
+      agents_(agents),
+      gateway_(gateway),
+      archive_dir_(std::move(archive_dir)) {}
+
+Result<int> Services::seal_plaintext() {
+  RIS_TRY(const int n, reseal_specs(store_, box_, Reseal::plaintext));
+  if (n > 0)
+    log::info("secrets_sealed", {{"column", kSecretEnvContext}, {"versions", n}});
+  return n;
+}
+
+Result<int> Services::reseal(store::Store& store, const security::SecretBox& box) {
+  return reseal_specs(store, box, Reseal::not_current);
+}
 
 void Services::attach() {
   gateway_.on_connected([this](const std::string& agent_id) { push_agent(agent_id); });
@@ -82,11 +117,12 @@ Result<Service> Services::load(const std::string& space_id, std::string_view ref
   RIS_TRY(auto stored, repo.find(space_id, ref));
   if (!stored)
     return fail(Errc::not_found, "no service \"" + std::string(ref) + "\" in this space");
-  RIS_TRY(auto s, from_stored(*stored));
+  RIS_TRY(auto s, from_stored(*stored, box_));
   RIS_TRY(auto reports, repo.reports(s.id));
   RIS_TRY(auto targeted, targeted_agents(s));
-  for (const auto& agent : targeted) {
-    json::object entry{{"agent_id", agent}, {"connected", gateway_.connected(agent)}};
+  for (const auto& [agent, labels, online] : targeted) {
+    // Connected to any server sharing the store (presence), not only to this one.
+    json::object entry{{"agent_id", agent}, {"connected", online}};
     for (const auto& r : reports) {
       if (r.agent_id != agent)
         continue;
@@ -103,22 +139,22 @@ Result<Service> Services::load(const std::string& space_id, std::string_view ref
   return s;
 }
 
-Result<std::vector<std::string>> Services::targeted_agents(const Service& s) {
+Result<std::vector<fleet::AgentLabels>> Services::targeted_agents(const Service& s) {
   RIS_TRY(auto agents, agents_.active_in_space(s.space_id));
   fleet::Selector selector;
   if (!s.spec.target_selector.empty()) {
     RIS_TRY(selector, fleet::parse_selector(s.spec.target_selector));
   }
-  std::vector<std::string> out;
-  for (const auto& a : agents) {
+  std::vector<fleet::AgentLabels> out;
+  for (auto& a : agents) {
     if (!s.spec.target_agents.empty()) {
       if (std::find(s.spec.target_agents.begin(), s.spec.target_agents.end(), a.id) !=
           s.spec.target_agents.end())
-        out.push_back(a.id);
+        out.push_back(std::move(a));
       continue;
     }
     if (selector.matches(a.labels))
-      out.push_back(a.id);
+      out.push_back(std::move(a));
   }
   return out;
 }
@@ -133,9 +169,9 @@ Result<Service> Services::create(const identity::SpaceAccess& access, const json
   if (count >= kMaxServicesPerSpace)
     return fail(Errc::conflict, "a space holds at most 500 services");
   const std::string id = new_id();
-  auto created =
-      repo.create({id, access.space_id, spec.name, spec.replicas, access.member.account_id,
-                   now_rfc3339(), json::serialize(to_json(spec, true))});
+  RIS_TRY(std::string sealed, seal_spec(spec, box_));
+  auto created = repo.create({id, access.space_id, spec.name, spec.replicas,
+                              access.member.account_id, now_rfc3339(), std::move(sealed)});
   if (!created && created.error().code == Errc::conflict)
     return fail(Errc::conflict, "a service named \"" + spec.name + "\" already exists");
   if (!created)
@@ -150,9 +186,10 @@ Result<Service> Services::add_version(const Service& s, const ServiceSpec& spec,
   // A version whose containers equal the running ones (only replicas, target or the update
   // policy changed) has nothing to roll out.
   const bool same_containers = container_hash(spec, s.restart_generation) == s.hash;
+  RIS_TRY(std::string sealed, seal_spec(spec, box_));
   RIS_TRY_VOID(ServicesRepository(store_).add_version(
-      {s.id, s.version + 1, json::serialize(to_json(spec, true)), by, now_rfc3339(), reason,
-       spec.replicas, same_containers ? s.rollout_state : rollout_state}));
+      {s.id, s.version + 1, std::move(sealed), by, now_rfc3339(), reason, spec.replicas,
+       same_containers ? s.rollout_state : rollout_state}));
   push_space(s.space_id, s.id);
   return load(s.space_id, s.id);
 }
@@ -209,8 +246,7 @@ Result<Service> Services::rollback(const identity::SpaceAccess& access, std::str
   RIS_TRY(auto stored, ServicesRepository(store_).version_spec(s.id, to));
   if (!stored)
     return fail(Errc::not_found, "service \"" + s.name + "\" has no version " + std::to_string(to));
-  auto spec_json = json::parse(*stored);
-  RIS_TRY(auto spec, parse_service_spec(spec_json.as_object()));
+  RIS_TRY(auto spec, open_spec(*stored, box_));
   spec.replicas = s.replicas;  // a rollback restores the containers, not the scale
   return add_version(s, spec, access.member.account_id, "rollback to " + std::to_string(to),
                      "updating");
@@ -218,9 +254,14 @@ Result<Service> Services::rollback(const identity::SpaceAccess& access, std::str
 
 Result<void> Services::remove(const identity::SpaceAccess& access, std::string_view ref) {
   RIS_TRY_VOID(identity::require(access, kManageServices));
-  RIS_TRY(auto s, load(access.space_id, ref));
-  RIS_TRY_VOID(ServicesRepository(store_).remove(s.id));
-  push_space(s.space_id, s.id);  // agents remove the containers of services they no longer get
+  // Without opening the secrets: a service whose secrets no longer open (a lost master key) can
+  // still be removed, and created again.
+  ServicesRepository repo(store_);
+  RIS_TRY(auto s, repo.find(access.space_id, ref));
+  if (!s)
+    return fail(Errc::not_found, "no service \"" + std::string(ref) + "\" in this space");
+  RIS_TRY_VOID(repo.remove(s->id));
+  push_space(s->space_id, s->id);  // agents remove the containers of services they no longer get
   return {};
 }
 
@@ -252,7 +293,7 @@ Result<std::vector<ServiceVersion>> Services::history(const identity::SpaceAcces
     v.created_by = r.created_by;
     v.created_at = r.created_at;
     v.reason = r.reason;
-    auto spec = parse_service_spec(json::parse(r.spec_json).as_object());
+    auto spec = masked_spec(r.spec_json);
     if (spec)
       v.spec = to_json(*spec, false);
     out.push_back(std::move(v));
@@ -269,17 +310,18 @@ Result<boost::json::array> Services::desired_for(const std::string& agent_id) {
     return out;
   RIS_TRY(auto stored, ServicesRepository(store_).in_space(agent->space_id));
   for (const auto& r : stored) {
-    auto s = from_stored(r);
-    if (!s)
+    // A secret that does not open fails the whole set: sent without that service, the agent
+    // would remove its containers.
+    RIS_TRY(auto s, from_stored(r, box_));
+    RIS_TRY(auto targeted, targeted_agents(s));
+    if (std::none_of(targeted.begin(), targeted.end(),
+                     [&](const fleet::AgentLabels& a) { return a.id == agent_id; }))
       continue;
-    RIS_TRY(auto targeted, targeted_agents(*s));
-    if (std::find(targeted.begin(), targeted.end(), agent_id) == targeted.end())
-      continue;
-    json::object d{{"id", s->id},
-                   {"version", s->version},
-                   {"hash", s->hash},
-                   {"state", s->desired_state},
-                   {"spec", to_json(s->spec, true)}};
+    json::object d{{"id", s.id},
+                   {"version", s.version},
+                   {"hash", s.hash},
+                   {"state", s.desired_state},
+                   {"spec", to_json(s.spec, true)}};
     out.push_back(std::move(d));
   }
   return out;
@@ -369,7 +411,7 @@ Result<void> Services::on_status(const std::string& agent_id, const json::object
       if (s.spec.update.failure_action == "rollback" && s.version > 1) {
         auto previous = repo.version_spec(s.id, s.version - 1);
         if (previous && *previous) {
-          auto spec = parse_service_spec(json::parse(**previous).as_object());
+          auto spec = open_spec(**previous, box_);
           if (spec) {
             spec->replicas = s.replicas;
             auto rolled = add_version(

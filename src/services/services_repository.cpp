@@ -126,6 +126,29 @@ Result<std::vector<StoredVersion>> ServicesRepository::versions(std::string_view
   return out;
 }
 
+Result<std::vector<StoredSpec>> ServicesRepository::specs_with_secrets() {
+  // Specs are stored as json::serialize writes them (no spaces), so a spec without secrets holds
+  // exactly this text; a quote inside a JSON string is escaped, so no value can look like it.
+  RIS_TRY(auto rows,
+          store_.query("SELECT service_id, version, spec FROM service_versions WHERE spec NOT LIKE "
+                       "'%\"secret_env\":{}%' ORDER BY service_id, version"));
+  std::vector<StoredSpec> out;
+  out.reserve(rows.rows.size());
+  for (const auto& r : rows.rows)
+    out.push_back({r.get<std::string>(0), r.get<int64_t>(1), r.get<std::string>(2)});
+  return out;
+}
+
+Result<bool> ServicesRepository::replace_version_spec(std::string_view service_id, int64_t version,
+                                                      std::string_view old,
+                                                      std::string_view spec_json) {
+  RIS_TRY(auto r, store_.query("UPDATE service_versions SET spec = ? WHERE service_id = ? AND "
+                               "version = ? AND spec = ?",
+                               {std::string(spec_json), std::string(service_id), version,
+                                std::string(old)}));
+  return r.changes > 0;
+}
+
 Result<void> ServicesRepository::set_replicas(std::string_view id, int64_t replicas,
                                               const std::string& now) {
   RIS_TRY_VOID(store_.query("UPDATE services SET replicas = ?, updated_at = ? WHERE id = ?",

@@ -13,7 +13,8 @@
 
 namespace ris::services {
 
-// A service row with the spec of its current version (JSON text, secrets included).
+// A service row with the spec of its current version (JSON text, secret values sealed: see
+// sealed_spec.hpp).
 struct StoredService {
   std::string id, space_id, name, desired_state, rollout_state, created_by, created_at, updated_at;
   std::optional<std::string> rollout_error;
@@ -44,6 +45,12 @@ struct StoredVersion {
   std::string spec_json, created_by, created_at, reason;
 };
 
+struct StoredSpec {
+  std::string service_id;
+  int64_t version = 0;
+  std::string spec_json;
+};
+
 // A thin view over a Store: construct one where it is needed.
 class ServicesRepository {
  public:
@@ -62,6 +69,12 @@ class ServicesRepository {
   Result<void> add_version(const NewVersion& v);
   Result<std::optional<std::string>> version_spec(std::string_view service_id, int64_t version);
   Result<std::vector<StoredVersion>> versions(std::string_view service_id);  // newest first
+  // Every version of every service whose spec has secret_env values: for sealing and re-sealing
+  // them all.
+  Result<std::vector<StoredSpec>> specs_with_secrets();
+  // Writes `spec_json` where `old` is still stored; false when it changed meanwhile.
+  Result<bool> replace_version_spec(std::string_view service_id, int64_t version,
+                                    std::string_view old, std::string_view spec_json);
 
   Result<void> set_replicas(std::string_view id, int64_t replicas, const std::string& now);
   Result<void> set_desired_state(std::string_view id, const std::string& state,

@@ -85,9 +85,12 @@ inline bool eventually(const std::function<bool()>& done, std::chrono::milliseco
 
 class FleetFixture : public ::testing::Test {
  protected:
+  // risd's flags; a fixture may add its own.
+  virtual std::vector<std::string> risd_args() const {
+    return {"--agent-lost-after", "3s", "--ws-idle-timeout", "2s"};
+  }
   void SetUp() override {
-    risd_ = std::make_unique<RisdProcess>(
-        std::vector<std::string>{"--agent-lost-after", "3s", "--ws-idle-timeout", "2s"});
+    risd_ = std::make_unique<RisdProcess>(risd_args());
     risd_->set_env("RIS_ADMIN_EMAIL", "root@example.com");
     risd_->set_env("RIS_ADMIN_PASSWORD", "a long admin passphrase");
     risd_->start();

@@ -41,12 +41,14 @@ struct Agent {
   boost::json::array capabilities;  // from the latest hello: "docker" when Docker answers
   boost::json::object health;
   bool revoked = false;
+  bool online = false;  // a live server (this one or another) holds its session: agent_presence
 };
 
 // An agent as another module's targeting sees it.
 struct AgentLabels {
   std::string id;
   Labels labels;
+  bool online = false;
 };
 
 class Agents {
@@ -81,6 +83,8 @@ class Agents {
   Result<void> record_hello(std::string_view id, const boost::json::object& facts);
   // Keeps the latest sample on the agent and a bounded history for charts.
   Result<void> record_heartbeat(std::string_view id, const boost::json::object& sample);
+  // Its session ended: last seen now (the sweeper counts lost_after from last_seen).
+  Result<void> record_disconnect(std::string_view id);
 
  private:
   store::Store& store_;

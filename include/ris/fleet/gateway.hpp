@@ -1,7 +1,9 @@
 // The live side of the fleet in risd: agents' WebSocket sessions on /agent/v1 (mutual TLS, the
 // certificate's CN is the agent id), signed dispatch of task runs, results and output coming
 // back, acknowledgements, redelivery after reconnects, and a sweeper that ends runs whose agent
-// stayed away (lost) or never came back in time (pending past its deadline).
+// stayed away (lost) or never came back in time (pending past its deadline). Which server holds
+// which agent is stored (Presence), so several servers can share one store: a server only sweeps
+// runs of agents no live server holds.
 //
 // Delivery is at-least-once and execution idempotent (DESIGN.md): a run is persisted before it
 // is sent; everything an agent has not acknowledged is sent again when it reconnects; the agent
@@ -19,6 +21,7 @@
 #include "ris/core/result.hpp"
 #include "ris/core/worker_pool.hpp"
 #include "ris/fleet/agents.hpp"
+#include "ris/fleet/presence.hpp"
 #include "ris/fleet/protocol.hpp"
 #include "ris/net/websocket.hpp"
 #include "ris/security/ed25519.hpp"
@@ -53,9 +56,10 @@ struct FinishedRun {
 
 class Gateway {
  public:
+  // `presence` records the agents this server holds (and must be started before the sweeper);
   // `bus` (optional) receives run_state and run_output events under task_subject().
-  Gateway(store::Store& store, Agents& agents, WorkerPool& pool, security::Ed25519Key task_key,
-          GatewayOptions options, bus::Bus* bus = nullptr);
+  Gateway(store::Store& store, Agents& agents, Presence& presence, WorkerPool& pool,
+          security::Ed25519Key task_key, GatewayOptions options, bus::Bus* bus = nullptr);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;

@@ -1,6 +1,8 @@
 // Sign-in sessions: short-lived access tokens (JWT, EdDSA, 15 minutes, `kid` in the header,
 // public keys at /.well-known/jwks.json) and opaque refresh tokens stored as SHA-256, rotated on
-// every use. A refresh token used twice means it was stolen: its whole family is revoked.
+// every use. A refresh token used twice means it was stolen: its whole family is revoked. The
+// signing keys' private halves are stored sealed under the master key (jwt_keys.private_pem,
+// docs/secrets.md).
 #pragma once
 #include <boost/json/object.hpp>
 #include <cstdint>
@@ -14,9 +16,12 @@
 
 namespace ris::security {
 class JwtKeyRing;
-}
+class SecretBox;
+}  // namespace ris::security
 
 namespace ris::identity {
+
+inline constexpr std::string_view kJwtPrivateKeyContext = "jwt_keys.private_pem";
 
 struct TokenPair {
   std::string access_token;
@@ -40,10 +45,14 @@ struct SessionOptions {
 
 class Sessions {
  public:
-  Sessions(store::Store& store, SessionOptions options);
+  Sessions(store::Store& store, const security::SecretBox& box, SessionOptions options);
   ~Sessions();
-  // Loads the signing keys from the store, creating the first on a new instance.
+  // Loads the signing keys from the store, creating the first on a new instance. Keys a risd
+  // from before encryption stored in clear are sealed first.
   Result<void> init();
+  // For `risd admin rotate-master-key`: re-seals under `box`'s current key every stored signing
+  // key not sealed under it yet. Returns how many.
+  static Result<int> reseal(store::Store& store, const security::SecretBox& box);
   // A new signing key becomes active; the old one keeps verifying until its tokens expire
   // (and is dropped at the next start after that).
   Result<void> rotate_keys();
@@ -60,6 +69,7 @@ class Sessions {
   Result<TokenPair> issue_in_family(store::Store& tx, const Account& account,
                                     const std::string& family);
   store::Store& store_;
+  const security::SecretBox& box_;
   SessionOptions options_;
   std::unique_ptr<security::JwtKeyRing> keys_;
 };

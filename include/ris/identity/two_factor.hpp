@@ -1,6 +1,8 @@
 // Two-factor sign-in with TOTP (authenticator apps) and one-time recovery codes. Enabling is two
 // steps — begin (a new secret and its otpauth:// URI), then confirm with a first code — so a
-// mistyped secret never locks anyone out. Enabling and disabling need the password.
+// mistyped secret never locks anyone out. Enabling and disabling need the password. The TOTP
+// secret is stored sealed under the master key (accounts.totp_secret, docs/secrets.md): only this
+// class opens it, to check a code.
 #pragma once
 #include <string>
 #include <vector>
@@ -9,7 +11,13 @@
 #include "ris/identity/accounts.hpp"
 #include "ris/store/store.hpp"
 
+namespace ris::security {
+class SecretBox;
+}
+
 namespace ris::identity {
+
+inline constexpr std::string_view kTotpSecretContext = "accounts.totp_secret";
 
 struct TotpEnrolment {
   std::string secret;  // base32, for manual entry
@@ -18,8 +26,15 @@ struct TotpEnrolment {
 
 class TwoFactor {
  public:
-  TwoFactor(store::Store& store, Accounts& accounts, std::string issuer = "RIS")
-      : store_(store), accounts_(accounts), issuer_(std::move(issuer)) {}
+  TwoFactor(store::Store& store, const security::SecretBox& box, Accounts& accounts,
+            std::string issuer = "RIS")
+      : store_(store), box_(box), accounts_(accounts), issuer_(std::move(issuer)) {}
+  // Seals the secrets a risd from before encryption stored in clear; run once at start (the
+  // ones already sealed are left alone, so running it again does nothing). Returns how many.
+  Result<int> seal_plaintext();
+  // For `risd admin rotate-master-key`: re-seals under `box`'s current key every stored secret
+  // not sealed under it yet. Returns how many.
+  static Result<int> reseal(store::Store& store, const security::SecretBox& box);
   Result<TotpEnrolment> begin(std::string_view account_id, std::string_view password);
   // Turns 2FA on when `code` matches the pending secret; returns 10 recovery codes, shown once.
   Result<std::vector<std::string>> confirm(std::string_view account_id, std::string_view code);
@@ -33,6 +48,7 @@ class TwoFactor {
 
  private:
   store::Store& store_;
+  const security::SecretBox& box_;
   Accounts& accounts_;
   std::string issuer_;
 };

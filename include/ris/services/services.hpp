@@ -2,6 +2,8 @@
 // to (sent on connect and on every change), the agents' reports, and the rollout decisions —
 // an update that fails on an agent is rolled back to the previous version (or paused) as the
 // spec's update policy says. Image archives uploaded here reach hosts without a registry.
+// Services' secret_env values are stored sealed under the master key (docs/secrets.md) and
+// opened only to be sent to the agents that run them.
 #pragma once
 #include <boost/json/object.hpp>
 #include <filesystem>
@@ -15,6 +17,10 @@
 #include "ris/identity/access.hpp"
 #include "ris/services/spec.hpp"
 #include "ris/store/store.hpp"
+
+namespace ris::security {
+class SecretBox;
+}
 
 namespace ris::services {
 
@@ -41,8 +47,16 @@ struct ImageArchiveInfo {
 class Services {
  public:
   // Agents are asked through `agents` (the fleet module owns their tables).
-  Services(store::Store& store, fleet::Agents& agents, fleet::Gateway& gateway,
-           std::filesystem::path archive_dir);
+  Services(store::Store& store, const security::SecretBox& box, fleet::Agents& agents,
+           fleet::Gateway& gateway, std::filesystem::path archive_dir);
+
+  // Seals the secret values a risd from before encryption stored in clear, in every version of
+  // every service; run once at start (sealed values are left alone, so running it again does
+  // nothing). Returns how many versions it rewrote.
+  Result<int> seal_plaintext();
+  // For `risd admin rotate-master-key`: re-seals under `box`'s current key every stored secret
+  // value not sealed under it yet. Returns how many versions it rewrote.
+  static Result<int> reseal(store::Store& store, const security::SecretBox& box);
 
   // Hooks itself into the gateway (agent connected, service_status).
   void attach();
@@ -85,9 +99,10 @@ class Services {
   Result<boost::json::array> desired_for(const std::string& agent_id);
   void push_agent(const std::string& agent_id);
   Result<void> on_status(const std::string& agent_id, const boost::json::object& status);
-  Result<std::vector<std::string>> targeted_agents(const Service& s);
+  Result<std::vector<fleet::AgentLabels>> targeted_agents(const Service& s);
 
   store::Store& store_;
+  const security::SecretBox& box_;
   fleet::Agents& agents_;
   fleet::Gateway& gateway_;
   std::filesystem::path archive_dir_;

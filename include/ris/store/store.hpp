@@ -126,6 +126,8 @@ class Store {
   // One statement, parameters bound positionally to `?` placeholders (never spliced into the
   // SQL). Use RETURNING to read generated values back.
   virtual Result<QueryResult> query(std::string_view sql, std::vector<Value> params = {}) = 0;
+  // A statement a repository built (for batches that mix them with other writes).
+  Result<QueryResult> run(const Statement& st) { return query(st.sql, st.params); }
 
   // Runs `body` in one transaction; commits when it returns success, rolls back otherwise
   // (the body's error is returned). The Store& passed to `body` is bound to that transaction:

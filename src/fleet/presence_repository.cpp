@@ -1,0 +1,66 @@
+#include "presence_repository.hpp"
+
+namespace ris::fleet {
+
+Result<void> PresenceRepository::register_server(const ServerRecord& s) {
+  RIS_TRY_VOID(store_.query(
+      "INSERT INTO servers (id, advertise, version, started_at, lease_until) VALUES (?, ?, ?, ?, "
+      "?) ON CONFLICT (id) DO UPDATE SET advertise = excluded.advertise, version = "
+      "excluded.version, started_at = excluded.started_at, lease_until = excluded.lease_until",
+      {s.id, s.advertise_json, s.version, s.started_at, s.lease_until}));
+  return {};
+}
+
+Result<bool> PresenceRepository::renew(std::string_view server_id, const std::string& lease_until) {
+  RIS_TRY(auto r, store_.query("UPDATE servers SET lease_until = ? WHERE id = ?",
+                               {lease_until, std::string(server_id)}));
+  return r.changes > 0;
+}
+
+Result<void> PresenceRepository::deregister(std::string_view server_id) {
+  const std::string id(server_id);
+  return store_.transaction([&](store::Store& tx) -> Result<void> {
+    RIS_TRY_VOID(tx.query("DELETE FROM agent_presence WHERE server_id = ?", {id}));
+    RIS_TRY_VOID(tx.query("DELETE FROM servers WHERE id = ?", {id}));
+    return {};
+  });
+}
+
+Result<void> PresenceRepository::forget_dead(const std::string& lapsed_before) {
+  return store_.transaction([&](store::Store& tx) -> Result<void> {
+    RIS_TRY_VOID(
+        tx.query("DELETE FROM agent_presence WHERE server_id IN (SELECT id FROM servers WHERE "
+                 "lease_until < ?)",
+                 {lapsed_before}));
+    RIS_TRY_VOID(tx.query("DELETE FROM servers WHERE lease_until < ?", {lapsed_before}));
+    return {};
+  });
+}
+
+Result<void> PresenceRepository::hold(std::string_view agent_id, std::string_view server_id,
+                                      std::string_view session_id, const std::string& since) {
+  RIS_TRY_VOID(store_.query(
+      "INSERT INTO agent_presence (agent_id, server_id, session_id, since) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (agent_id) DO UPDATE SET server_id = excluded.server_id, session_id = "
+      "excluded.session_id, since = excluded.since",
+      {std::string(agent_id), std::string(server_id), std::string(session_id), since}));
+  return {};
+}
+
+Result<bool> PresenceRepository::release(std::string_view agent_id, std::string_view session_id) {
+  RIS_TRY(auto r, store_.query("DELETE FROM agent_presence WHERE agent_id = ? AND session_id = ?",
+                               {std::string(agent_id), std::string(session_id)}));
+  return r.changes > 0;
+}
+
+Result<std::optional<std::string>> PresenceRepository::holder(std::string_view agent_id,
+                                                              const std::string& now) {
+  RIS_TRY(auto rows, store_.query("SELECT p.server_id FROM agent_presence p JOIN servers s ON "
+                                  "s.id = p.server_id WHERE p.agent_id = ? AND s.lease_until > ?",
+                                  {std::string(agent_id), now}));
+  if (rows.rows.empty())
+    return std::optional<std::string>();
+  return std::optional<std::string>(rows.rows[0].get<std::string>(0));
+}
+
+}  // namespace ris::fleet
