@@ -9,16 +9,15 @@
 #include <random>
 
 #include "docker_ops.hpp"
+#include "executors/builtin.hpp"
 #include "health.hpp"
 #include "reconciler.hpp"
-#include "ris/agent/shell.hpp"
 #include "ris/agent/state.hpp"
 #include "ris/core/base64.hpp"
 #include "ris/core/log.hpp"
 #include "ris/core/worker_pool.hpp"
 #include "ris/fleet/protocol.hpp"
 #include "ris/net/client.hpp"
-#include "ris/net/fetch.hpp"
 #include "ris/security/ca.hpp"
 #include "rtt.hpp"
 
@@ -83,6 +82,7 @@ struct Agent::Impl {
   net::ClientLoop loop;
   std::unique_ptr<WorkerPool> runners;
   std::unique_ptr<DockerClient> docker;
+  std::unique_ptr<ExecutorRegistry> executors;   // by task type; built at start
   std::unique_ptr<security::SecretBox> secrets;  // seals what the reconciler keeps on disk
   std::unique_ptr<Reconciler> reconciler;
   std::string current_server;  // guarded by mu: where image archives are fetched from
@@ -184,25 +184,13 @@ struct Agent::Impl {
     hello.message_type = "hello";
     hello.client_id = id.agent_id;
     hello.payload = host_facts();
-    hello.payload["capabilities"] = capabilities();
+    hello.payload["capabilities"] = executors->capabilities();
     addresses = hello.payload["addresses"];
     ws->send(fleet::serialize(hello));
     for (auto& text : outbox->pending())
       ws->send(std::move(text));
     heartbeat();
     reconciler->resend_status();
-  }
-
-  boost::json::array capabilities() {
-    boost::json::array caps{"ping", "echo", "shell", "http"};
-    auto ping = docker->call("GET", "/_ping", {}, "", std::chrono::seconds(2));
-    if (ping && ping->status == 200)
-      caps.emplace_back("docker");
-    else
-      log::warn("docker_unavailable",
-                {{"socket", docker->socket_path()},
-                 {"error", ping ? "HTTP " + std::to_string(ping->status) : ping.error().message}});
-    return caps;
   }
 
   void send_status(boost::json::object status) {
@@ -346,88 +334,11 @@ struct Agent::Impl {
         send_durably(boost::json::parse(fleet::serialize(out)).as_object(), false);
       }
     };
-    if (type == "ping") {
-      report(run, "succeeded", {{"result", {{"pong", now_rfc3339()}}}});
-    } else if (type == "echo") {
-      const std::string message = str(params, "message");
-      emit("stdout", message);
-      report(run, "succeeded", {{"exit_code", 0}, {"result", {{"echo", message}}}});
-    } else if (type == "shell") {
-      ShellSpec spec;
-      if (const auto* argv = params.if_contains("argv"); argv && argv->is_array())
-        for (const auto& a : argv->as_array())
-          if (a.is_string())
-            spec.argv.emplace_back(a.as_string());
-      spec.script = str(params, "script");
-      if (const auto* env = params.if_contains("env"); env && env->is_object())
-        for (const auto& [k, v] : env->as_object())
-          if (v.is_string())
-            spec.env.emplace_back(std::string(k), std::string(v.as_string()));
-      spec.working_directory = str(params, "working_directory");
-      spec.user = str(params, "user");
-      spec.stdin_data = str(params, "stdin");
-      if (const auto* t = e.payload.if_contains("timeout_seconds"); t && t->is_int64())
-        spec.timeout = std::chrono::seconds(t->as_int64());
-      auto r = run_shell(spec, emit, flag);
-      if (!r) {
-        report(run, "failed", {{"error", r.error().message}});
-      } else {
-        boost::json::object extra;
-        if (r->exit_code)
-          extra["exit_code"] = *r->exit_code;
-        if (r->signal)
-          extra["signal"] = *r->signal;
-        const std::string status = r->cancelled        ? "cancelled"
-                                   : r->timed_out      ? "timed_out"
-                                   : r->exit_code == 0 ? "succeeded"
-                                                       : "failed";
-        report(run, status, std::move(extra));
-      }
-    } else if (type == "http") {
-      net::FetchRequest req;
-      req.url = str(params, "url");
-      if (auto m = str(params, "method"); !m.empty())
-        req.method = m;
-      req.body = str(params, "body");
-      if (const auto* h = params.if_contains("headers"); h && h->is_object())
-        for (const auto& [k, v] : h->as_object())
-          if (v.is_string())
-            req.headers.emplace_back(std::string(k), std::string(v.as_string()));
-      if (const auto* v = params.if_contains("verify_tls"); v && v->is_bool())
-        req.verify_tls = v->as_bool();
-      req.max_body_bytes = 64 * 1024;
-      if (const auto* m = params.if_contains("max_body_bytes"); m && m->is_int64())
-        req.max_body_bytes = static_cast<size_t>(m->as_int64());
-      if (const auto* t = e.payload.if_contains("timeout_seconds"); t && t->is_int64())
-        req.timeout = std::chrono::seconds(t->as_int64());
-      auto res = net::fetch(req);
-      if (!res) {
-        report(run,
-               res.error().message.find("timed out") != std::string::npos ? "timed_out" : "failed",
-               {{"error", res.error().message}});
-      } else {
-        boost::json::object headers;
-        for (const auto& [k, v] : res->headers)
-          headers[k] = v;
-        report(run, res->status < 400 ? "succeeded" : "failed",
-               {{"result",
-                 {{"status", res->status},
-                  {"headers", headers},
-                  {"body", res->body},
-                  {"truncated", res->truncated}}}});
-      }
-    } else if (type == "docker") {
-      auto result = run_docker_task(*docker, id.agent_id, params, emit, flag,
-                                    [this](const std::string& a) { return fetch_archive(a); });
-      if (flag.cancelled)
-        report(run, "cancelled", {});
-      else if (!result)
-        report(run, "failed", {{"error", result.error().message}});
-      else
-        report(run, "succeeded", {{"result", std::move(*result)}});
-    } else {
-      report(run, "failed", {{"error", "this agent cannot run tasks of type \"" + type + "\""}});
-    }
+    std::optional<std::chrono::seconds> timeout;
+    if (const auto* t = e.payload.if_contains("timeout_seconds"); t && t->is_int64())
+      timeout = std::chrono::seconds(t->as_int64());
+    auto outcome = executors->run(type, RunContext{run, std::move(params), timeout, emit, flag});
+    report(run, outcome.status, std::move(outcome.extra));
     std::lock_guard lock(mu);
     running.erase(run);
   }
@@ -451,6 +362,10 @@ Result<void> Agent::run() {
   m.guard = std::make_unique<fleet::ReplayGuard>(*key, m.opt.replay_window);
   m.runners = std::make_unique<WorkerPool>(std::max(1u, m.opt.max_parallel_runs));
   m.docker = std::make_unique<DockerClient>(m.opt.docker_socket);
+  RIS_TRY(auto executors, builtin_executors({*m.docker, m.id.agent_id, [&m](const std::string& a) {
+                                               return m.fetch_archive(a);
+                                             }}));
+  m.executors = std::make_unique<ExecutorRegistry>(std::move(executors));
   bool created = false;
   RIS_TRY(auto secrets,
           security::SecretBox::load_or_create(m.opt.state_dir / "master.key", &created));

@@ -11,6 +11,7 @@
 #include "ris/core/ids.hpp"
 #include "ris/core/log.hpp"
 #include "ris/core/time.hpp"
+#include "ris/fleet/task_types.hpp"
 #include "ris/identity/audit.hpp"
 #include "run_repository.hpp"
 
@@ -30,113 +31,12 @@ std::string rfc3339_in(int64_t seconds) {
 
 bool docker_action_changes_containers(const boost::json::object& p) {
   const auto* a = p.if_contains("action");
-  if (!a || !a->is_string())
-    return false;
-  static constexpr std::string_view kReadOnly[] = {
-      "info",    "version", "images", "image_inspect", "containers",
-      "inspect", "logs",    "stats",  "events",        "service_logs"};
-  return std::find(std::begin(kReadOnly), std::end(kReadOnly), a->as_string()) ==
-         std::end(kReadOnly);
+  return a && a->is_string() && !docker_action_read_only(a->as_string());
 }
 
+// The checks themselves live with the list of task types, shared with the agent.
 Result<void> validate_task_type(std::string_view type, const boost::json::object& p) {
-  auto is_str = [&](std::string_view k) {
-    const auto* v = p.if_contains(k);
-    return !v || v->is_string();
-  };
-  if (type == "ping")
-    return {};
-  if (type == "echo") {
-    if (!is_str("message"))
-      return fail(Errc::invalid_argument, "echo: \"message\" must be a string");
-    return {};
-  }
-  if (type == "shell") {
-    const auto* argv = p.if_contains("argv");
-    const auto* script = p.if_contains("script");
-    if ((argv != nullptr) == (script != nullptr))
-      return fail(Errc::invalid_argument,
-                  "shell: give exactly one of \"argv\" (array) or \"script\" (string)");
-    if (argv && (!argv->is_array() || argv->as_array().empty()))
-      return fail(Errc::invalid_argument, "shell: \"argv\" must be a non-empty array of strings");
-    if (argv)
-      for (const auto& a : argv->as_array())
-        if (!a.is_string())
-          return fail(Errc::invalid_argument,
-                      "shell: \"argv\" must be a non-empty array of strings");
-    if (script && !script->is_string())
-      return fail(Errc::invalid_argument, "shell: \"script\" must be a string");
-    if (const auto* env = p.if_contains("env"); env && !env->is_object())
-      return fail(Errc::invalid_argument, "shell: \"env\" must be an object of strings");
-    if (!is_str("working_directory") || !is_str("user") || !is_str("stdin"))
-      return fail(Errc::invalid_argument,
-                  "shell: working_directory, user and stdin must be strings");
-    return {};
-  }
-  if (type == "http") {
-    const auto* url = p.if_contains("url");
-    if (!url || !url->is_string() ||
-        !(url->as_string().starts_with("http://") || url->as_string().starts_with("https://")))
-      return fail(Errc::invalid_argument, "http: \"url\" (http:// or https://) is required");
-    if (!is_str("method") || !is_str("body"))
-      return fail(Errc::invalid_argument, "http: method and body must be strings");
-    if (const auto* h = p.if_contains("headers"); h && !h->is_object())
-      return fail(Errc::invalid_argument, "http: \"headers\" must be an object of strings");
-    if (const auto* v = p.if_contains("verify_tls"); v && !v->is_bool())
-      return fail(Errc::invalid_argument, "http: \"verify_tls\" must be true or false");
-    if (const auto* m = p.if_contains("max_body_bytes");
-        m && (!m->is_int64() || m->as_int64() < 0 || m->as_int64() > 256 * 1024))
-      return fail(Errc::invalid_argument, "http: \"max_body_bytes\" must be between 0 and 262144");
-    return {};
-  }
-  if (type == "docker") {
-    static constexpr std::string_view kActions[] = {
-        "info",          "version",      "images",        "image_inspect", "image_remove",
-        "image_pull",    "containers",   "create",        "start",         "stop",
-        "restart",       "remove",       "inspect",       "logs",          "stats",
-        "events",        "service_logs", "start_service", "stop_service",  "restart_service",
-        "remove_service"};
-    const auto* a = p.if_contains("action");
-    if (!a || !a->is_string() ||
-        std::find(std::begin(kActions), std::end(kActions), a->as_string()) == std::end(kActions))
-      return fail(Errc::invalid_argument,
-                  "docker: \"action\" must be one of info, version, images, image_inspect, "
-                  "image_remove, image_pull, containers, create, start, stop, restart, remove, "
-                  "inspect, logs, stats, events, service_logs, start_service, stop_service, "
-                  "restart_service, remove_service");
-    const std::string action(a->as_string());
-    if (action.ends_with("_service")) {
-      const auto* n = p.if_contains("service_name");
-      if (!n || !n->is_string() || n->as_string().empty())
-        return fail(Errc::invalid_argument, "docker " + action + ": \"service_name\" is required");
-      const auto* img = p.if_contains("image");
-      if (action == "start_service" && (!img || !img->is_string() || img->as_string().empty()))
-        return fail(Errc::invalid_argument, "docker start_service: \"image\" is required");
-      if (const auto* ports = p.if_contains("ports"); ports && !ports->is_array())
-        return fail(Errc::invalid_argument,
-                    "docker start_service: \"ports\" must be a list of \"HOST:CONTAINER\"");
-      if (const auto* env = p.if_contains("environment"); env && !env->is_object())
-        return fail(Errc::invalid_argument,
-                    "docker start_service: \"environment\" must be an object of strings");
-    }
-    const bool needs_container = action == "start" || action == "stop" || action == "restart" ||
-                                 action == "remove" || action == "inspect" || action == "logs" ||
-                                 action == "stats";
-    const auto* c = p.if_contains("container");
-    if (needs_container && (!c || !c->is_string() || c->as_string().empty()))
-      return fail(Errc::invalid_argument, "docker " + action + ": \"container\" is required");
-    const bool needs_image =
-        action == "image_inspect" || action == "image_remove" || action == "image_pull";
-    const auto* i = p.if_contains("image");
-    if (needs_image && (!i || !i->is_string() || i->as_string().empty()))
-      return fail(Errc::invalid_argument, "docker " + action + ": \"image\" is required");
-    if (action == "create" && (!p.contains("body") || !p.at("body").is_object()))
-      return fail(Errc::invalid_argument,
-                  "docker create: \"body\" (the Engine API's container create object) is required");
-    return {};
-  }
-  return fail(Errc::invalid_argument,
-              "unknown task type \"" + std::string(type) + "\" (shell, http, docker, echo, ping)");
+  return validate_parameters(type, p);
 }
 
 Tasks::Tasks(store::Store& store, Agents& agents, Gateway& gateway)
@@ -149,7 +49,7 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
   RIS_TRY_VOID(identity::require(access, needed));
   const auto* type_v = body.if_contains("type");
   if (!type_v || !type_v->is_string())
-    return fail(Errc::invalid_argument, "\"type\" is required (shell, http, docker, echo, ping)");
+    return fail(Errc::invalid_argument, "\"type\" is required (" + task_type_names() + ")");
   std::string type(type_v->as_string());
   boost::json::object parameters;
   if (const auto* p = body.if_contains("parameters")) {
