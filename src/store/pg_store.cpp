@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <thread>
 
+#include "bound_transaction.hpp"
 #include "migrations.hpp"
 #include "pg_connection.hpp"
 #include "ris/core/log.hpp"
@@ -18,47 +19,7 @@ constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
 // the first one's row locks forever.
 thread_local const PgStore* tl_transaction_of = nullptr;
 
-// The Store& handed to a transaction body: the leased connection, only while the body runs.
-class PgTransaction final : public Store {
- public:
-  PgTransaction(PgConnection& conn, int schema_version, int depth)
-      : conn_(conn), schema_version_(schema_version), depth_(depth) {}
-
-  Result<QueryResult> query(std::string_view sql, std::vector<Value> params = {}) override {
-    RIS_TRY_VOID(check_usable());
-    return conn_.run(sql, params);
-  }
-  Result<void> transaction(const std::function<Result<void>(Store&)>& body) override;
-  Result<void> ping() override {
-    RIS_TRY_VOID(query("SELECT 1"));
-    return {};
-  }
-  std::string_view backend() const override { return "postgres"; }
-  Engine engine() const override { return Engine::postgres; }
-  int schema_version() const override { return schema_version_; }
-  Result<void> close() override {
-    return fail(Errc::internal, "the store cannot be closed from inside a transaction");
-  }
-  Result<void> backup_to(const std::filesystem::path&) override {
-    return fail(Errc::internal, "a backup cannot be taken from inside a transaction");
-  }
-  void finish() { active_ = false; }
-
- private:
-  Result<void> check_usable() const {
-    if (!active_)
-      return fail(Errc::internal, "a transaction's Store& was used after its body returned");
-    if (std::this_thread::get_id() != thread_)
-      return fail(Errc::internal, "a transaction's Store& was used from another thread");
-    return {};
-  }
-
-  PgConnection& conn_;
-  const int schema_version_;
-  const int depth_;
-  const std::thread::id thread_ = std::this_thread::get_id();
-  bool active_ = true;
-};
+using PgTransaction = BoundTransaction<PgConnection, Engine::postgres>;
 
 // A failed statement aborts the whole PostgreSQL transaction (SQLite carries on): a body that
 // swallowed such an error must not be reported as committed.
@@ -90,7 +51,7 @@ Result<void> run_transaction(PgConnection& conn, int schema_version, int depth,
     }
   } undo{conn, savepoint, depth};
 
-  PgTransaction tx(conn, schema_version, depth + 1);
+  PgTransaction tx(conn, schema_version, depth + 1, &run_transaction);
   Result<void> outcome = body(tx);
   tx.finish();
   if (!outcome)
@@ -100,11 +61,6 @@ Result<void> run_transaction(PgConnection& conn, int schema_version, int depth,
   RIS_TRY_VOID(conn.run(depth == 0 ? std::string("COMMIT") : "RELEASE SAVEPOINT " + savepoint));
   undo.armed = false;
   return {};
-}
-
-Result<void> PgTransaction::transaction(const std::function<Result<void>(Store&)>& body) {
-  RIS_TRY_VOID(check_usable());
-  return run_transaction(conn_, schema_version_, depth_, body);
 }
 
 }  // namespace

@@ -2,56 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "bound_transaction.hpp"
 #include "migrations.hpp"
 #include "ris/core/log.hpp"
 
 namespace ris::store {
 namespace {
 
-// The Store& handed to a transaction body: runs on the connection the transaction holds
-// (its mutex already taken by the caller) and only while the body runs.
-class SqliteTransaction final : public Store {
- public:
-  SqliteTransaction(SqliteConnection& conn, int schema_version, int depth)
-      : conn_(conn), schema_version_(schema_version), depth_(depth) {}
-
-  Result<QueryResult> query(std::string_view sql, std::vector<Value> params = {}) override {
-    RIS_TRY_VOID(check_usable());
-    return conn_.run(sql, params);
-  }
-  Result<void> transaction(const std::function<Result<void>(Store&)>& body) override;
-  Result<void> ping() override {
-    RIS_TRY_VOID(query("SELECT 1"));
-    return {};
-  }
-  std::string_view backend() const override { return "sqlite"; }
-  Engine engine() const override { return Engine::sqlite; }
-  int schema_version() const override { return schema_version_; }
-  Result<void> close() override {
-    return fail(Errc::internal, "the store cannot be closed from inside a transaction");
-  }
-  Result<void> backup_to(const std::filesystem::path&) override {
-    return fail(Errc::internal, "a backup cannot be taken from inside a transaction");
-  }
-  void finish() { active_ = false; }
-
- private:
-  Result<void> check_usable() const {
-    if (!active_) {
-      return fail(Errc::internal, "a transaction's Store& was used after its body returned");
-    }
-    if (std::this_thread::get_id() != thread_) {
-      return fail(Errc::internal, "a transaction's Store& was used from another thread");
-    }
-    return {};
-  }
-
-  SqliteConnection& conn_;
-  const int schema_version_;
-  const int depth_;
-  const std::thread::id thread_ = std::this_thread::get_id();
-  bool active_ = true;
-};
+using SqliteTransaction = BoundTransaction<SqliteConnection, Engine::sqlite>;
 
 // Runs `body` between BEGIN IMMEDIATE and COMMIT (depth 0) or inside a savepoint (nested),
 // undoing its work when it fails or throws.
@@ -79,7 +37,7 @@ Result<void> run_transaction(SqliteConnection& conn, int schema_version, int dep
     }
   } undo{conn, savepoint, depth};
 
-  SqliteTransaction tx(conn, schema_version, depth + 1);
+  SqliteTransaction tx(conn, schema_version, depth + 1, &run_transaction);
   Result<void> outcome = body(tx);
   tx.finish();
   if (!outcome)
@@ -87,11 +45,6 @@ Result<void> run_transaction(SqliteConnection& conn, int schema_version, int dep
   RIS_TRY_VOID(conn.run(depth == 0 ? std::string("COMMIT") : "RELEASE " + savepoint));
   undo.armed = false;
   return {};
-}
-
-Result<void> SqliteTransaction::transaction(const std::function<Result<void>(Store&)>& body) {
-  RIS_TRY_VOID(check_usable());
-  return run_transaction(conn_, schema_version_, depth_, body);
 }
 
 }  // namespace
