@@ -1,6 +1,7 @@
 #include "pg_connection.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <fmt/format.h>
 #include <charconv>
@@ -164,6 +165,21 @@ PgConnection::~PgConnection() {
 
 bool PgConnection::healthy() const {
   return PQstatus(conn_) == CONNECTION_OK;
+}
+
+// An idle connection has nothing to read unless the server spoke first: a server that shut down
+// or was killed leaves a FATAL message or an end of file on the socket, which libpq notices only
+// on the next use. Reading it now (no round trip) keeps a restarted database from failing one
+// request per pooled connection.
+bool PgConnection::alive() {
+  if (!healthy())
+    return false;
+  pollfd p{PQsocket(conn_), POLLIN, 0};
+  if (p.fd < 0)
+    return false;
+  if (::poll(&p, 1, 0) > 0 && PQconsumeInput(conn_) == 0)
+    return false;
+  return healthy();
 }
 
 bool PgConnection::in_transaction() const {

@@ -44,6 +44,7 @@ class PgConnection {
   Result<std::vector<QueryResult>> run_pipeline(const std::vector<Statement>& statements);
 
   bool healthy() const;             // connected, and not in a failed state
+  bool alive();                     // healthy, and the server has not closed it since
   bool in_transaction() const;      // inside BEGIN … COMMIT (idle, active or failed)
   bool transaction_failed() const;  // a statement failed: only ROLLBACK is accepted now
   // Reconnects with the same parameters; the statement cache starts empty.

@@ -117,7 +117,7 @@ Result<PgStore::Lease> PgStore::acquire() {
                                             pool_size_, kAcquireTimeout.count()));
       }
     }
-    if (conn && conn->healthy())
+    if (conn && conn->alive())
       return Lease(this, std::move(conn));
     const auto now = std::chrono::steady_clock::now();
     if (failing_ && now < next_connect_) {
