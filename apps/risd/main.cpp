@@ -15,6 +15,7 @@
 #include "backup_schedule.hpp"
 #include "ris/api/api.hpp"
 #include "ris/bus/bus.hpp"
+#include "ris/cluster/cluster_files.hpp"
 #include "ris/core/config.hpp"
 #include "ris/core/log.hpp"
 #include "ris/core/worker_pool.hpp"
@@ -147,12 +148,32 @@ int main(int argc, char** argv) {
     return die(secrets.error().message);
   const ris::security::SecretBox& secret_box = *secrets;
 
+  auto store = ris::store::open_store(config.database_url, config.data_dir);
+  if (!store)
+    return die(store.error().message);
+
   // risd's own CA always exists: it signs agents' client certificates, even when the operator
-  // supplies the server's certificate.
+  // supplies the server's certificate. Servers sharing a database share it, and the task key.
   const auto tls_dir = config.data_dir / "tls";
+  if (auto r = ris::cluster::pull_cluster_files(**store, tls_dir, secret_box); !r)
+    return die("cannot take the cluster's CA from the database: " + r.error().message);
   auto own = ris::security::ensure_server_credentials(tls_dir, config.server_names);
   if (!own)
     return die(own.error().message);
+  auto task_key = risd::load_or_create_task_key(tls_dir / "task.key", secret_box);
+  if (!task_key)
+    return die(task_key.error().message);
+  auto pushed = ris::cluster::push_cluster_files(**store, tls_dir, secret_box, own->created_ca);
+  if (!pushed)
+    return die(pushed.error().message);
+  if (*pushed) {  // another first server was quicker: its CA and key, not the ones just made
+    own = ris::security::ensure_server_credentials(tls_dir, config.server_names);
+    if (!own)
+      return die(own.error().message);
+    task_key = risd::load_or_create_task_key(tls_dir / "task.key", secret_box);
+    if (!task_key)
+      return die(task_key.error().message);
+  }
   if (own->created_ca)
     ris::log::info("ca_created", {{"dir", tls_dir.string()}});
   auto creds = config.tls_cert_file.empty() ? std::move(own)
@@ -162,13 +183,7 @@ int main(int argc, char** argv) {
     return die(creds.error().message);
   const std::string agent_ca_pem =
       config.tls_cert_file.empty() ? creds->ca_cert_pem : own->ca_cert_pem;
-  auto task_key = risd::load_or_create_task_key(tls_dir / "task.key", secret_box);
-  if (!task_key)
-    return die(task_key.error().message);
 
-  auto store = ris::store::open_store(config.database_url, config.data_dir);
-  if (!store)
-    return die(store.error().message);
   auto bus = ris::bus::open_bus(config.bus_url);
   if (!bus)
     return die(bus.error().message);
@@ -247,7 +262,9 @@ int main(int argc, char** argv) {
     return die(r.error().message);
 
   const std::string url = fmt::format("https://{}:{}", url_host(config.listen_host), server.port());
-  if (auto r = presence.start({url}); !r)
+  if (auto r = presence.start(config.advertise_urls.empty() ? std::vector<std::string>{url}
+                                                            : config.advertise_urls);
+      !r)
     return die("cannot register this server in the database: " + r.error().message);
   gateway.start_sweeper();
   ris::log::info("server_started", {{"url", url},

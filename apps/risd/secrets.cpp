@@ -125,6 +125,7 @@ security::Resealers resealers(const ris::ServerConfig& config) {
                                                         const security::SecretBox& box) {
             return reseal_task_key(path, box);
           });
+  all.add("the cluster's CA key and task key (cluster_files)", &ris::cluster::reseal_cluster_files);
   all.add(std::string(ris::identity::kTotpSecretContext) + " (TOTP secrets)",
           &ris::identity::TwoFactor::reseal);
   all.add(std::string(ris::identity::kJwtPrivateKeyContext) + " (token signing keys)",

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "ris/cluster/cluster_files.hpp"
 #include "ris/core/config.hpp"
 #include "ris/core/result.hpp"
 #include "ris/security/ed25519.hpp"
@@ -13,7 +14,7 @@
 
 namespace risd {
 
-inline constexpr std::string_view kTaskKeyContext = "task_signing_key";
+using ris::cluster::kTaskKeyContext;
 
 // --master-key-file, else DATA_DIR/master.key.
 std::filesystem::path master_key_path(const ris::ServerConfig& config);

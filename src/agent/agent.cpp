@@ -268,6 +268,31 @@ struct Agent::Impl {
       ws->send(fleet::serialize(r));
   }
 
+  // The cluster's servers, from the server this agent is connected to (over the TLS channel
+  // its pinned CA vouches for): kept on disk, so that after a restart the agent still knows
+  // where to go when the server it enrolled with is gone. Re-ordered by RTT at the next round.
+  void learn_servers(const boost::json::object& payload) {
+    const auto* list = payload.if_contains("servers");
+    if (!list || !list->is_array() || list->as_array().empty())
+      return;  // a server from before clusters, or one that could not read the list
+    std::vector<std::string> servers;
+    for (const auto& u : list->as_array()) {
+      if (servers.size() == 64)
+        break;
+      if (u.is_string() && net::parse_https_url(std::string(u.as_string())))
+        servers.emplace_back(u.as_string());
+    }
+    if (servers.empty() || servers == id.servers)
+      return;
+    id.servers = std::move(servers);
+    ordered.clear();
+    server_index = 0;
+    if (auto saved = save_identity(opt.state_dir, id); !saved)
+      log::error("servers_not_saved", {{"error", saved.error().message}});
+    boost::json::array shown(id.servers.begin(), id.servers.end());
+    log::info("cluster_servers_learnt", {{"servers", std::move(shown)}});
+  }
+
   void on_message(std::string_view text) {
     auto parsed = fleet::parse_envelope(text);
     if (!parsed)
@@ -278,6 +303,8 @@ struct Agent::Impl {
         outbox->acknowledge(up->as_int64());
       return;
     }
+    if (e.message_type == "hello_ack" || e.message_type == "cluster_servers")
+      return learn_servers(e.payload);
     if (!fleet::is_control(e.message_type))
       return;
     if (auto ok = guard->check(e); !ok)

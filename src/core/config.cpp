@@ -202,6 +202,26 @@ const std::vector<Setting>& settings() {
          c.server_lease = d;
          return {};
        }},
+      {"advertise-url", "RIS_ADVERTISE_URL", "URL",
+       "how agents and other servers reach this server (https://host:port), sent to agents in "
+       "the cluster's server list; several comma-separated (default: https://LISTEN:PORT, with "
+       "127.0.0.1 for a wildcard listen address)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         c.advertise_urls.clear();
+         while (!v.empty()) {
+           const auto comma = v.find(',');
+           const auto url = trim(v.substr(0, comma));
+           v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+           if (url.empty())
+             continue;
+           if (!url.starts_with("https://") || url.size() <= 8)
+             return fail(Errc::invalid_argument, fmt::format("'{}' is not an https:// URL", url));
+           c.advertise_urls.emplace_back(url);
+         }
+         if (c.advertise_urls.empty())
+           return fail(Errc::invalid_argument, "no URL given");
+         return {};
+       }},
       {"max-header-bytes", "RIS_MAX_HEADER_BYTES", "SIZE",
        "request header limit, answered 431 (16KiB)", set_size(&ServerConfig::max_header_bytes)},
       {"max-body-bytes", "RIS_MAX_BODY_BYTES", "SIZE", "request body limit, answered 413 (1MiB)",

@@ -11,8 +11,10 @@
 #include "ris/core/log.hpp"
 #include "ris/core/time.hpp"
 #include "ris/store/group_commit.hpp"
+#include "router.hpp"
 #include "run_dispatch.hpp"
 #include "run_messages.hpp"
+#include "server_list.hpp"
 #include "sweeper.hpp"
 
 namespace ris::fleet {
@@ -29,10 +31,16 @@ struct Gateway::Parts {
         dispatch(store, sessions, std::move(task_key)),
         agent_messages(agents, presence, dispatch, events),
         run_messages(store, events, options.output_cap_bytes),
-        sweeper(store, events, dispatch, presence, options.lost_after) {
+        sweeper(store, events, dispatch, presence, options.lost_after),
+        router(store, bus, dispatch, sessions, pool),
+        servers(store) {
     agent_messages.register_into(handlers);
     run_messages.register_into(handlers);
+    router.start(presence.server_id());
+    sweeper.each_pass([this] { announce_servers(); });
   }
+
+  void announce_servers();
 
   void verify(AgentSession& s);
   void handle(AgentSession& s, const std::string& text);
@@ -49,6 +57,8 @@ struct Gateway::Parts {
   AgentMessages agent_messages;
   RunMessages run_messages;
   Sweeper sweeper;
+  Router router;
+  ServerList servers;
 };
 
 namespace {
@@ -96,8 +106,25 @@ void Gateway::Parts::verify(AgentSession& s) {
   Envelope ack;
   ack.message_type = "hello_ack";
   ack.client_id = s.agent_id();
-  ack.payload = {{"server_time", now_rfc3339()}};
+  ack.payload = {{"server_time", now_rfc3339()}, {"servers", *servers.current()}};
   s.send(ack);
+}
+
+// A server joined or left: every agent here learns the new list.
+void Gateway::Parts::announce_servers() {
+  if (!servers.refresh_changed())
+    return;
+  const auto list = servers.current();
+  log::info("cluster_servers_changed", {{"servers", *list}});
+  for (const auto& id : sessions.agent_ids()) {
+    if (auto s = sessions.find(id)) {
+      Envelope e;
+      e.message_type = "cluster_servers";
+      e.client_id = id;
+      e.payload = {{"servers", *list}};
+      s->send(e);
+    }
+  }
 }
 
 void Gateway::Parts::handle(AgentSession& s, const std::string& text) {
@@ -141,21 +168,34 @@ std::unique_ptr<net::WsHandler> Gateway::accept(net::WsConnection& conn,
 }
 
 void Gateway::dispatch_pending(const std::string& agent_id) {
+  if (!p_->sessions.find(agent_id))
+    return p_->router.forward({.op = RoutedItem::Op::dispatch_pending, .agent_id = agent_id});
   p_->dispatch.dispatch_pending(agent_id);
 }
 
 void Gateway::send_new_run(const std::string& agent_id, const std::string& run_id,
                            const std::string& task_id) {
+  if (!p_->sessions.find(agent_id)) {
+    return p_->router.forward({.op = RoutedItem::Op::send_run,
+                               .agent_id = agent_id,
+                               .run_id = run_id,
+                               .task_id = task_id});
+  }
   p_->dispatch.send_new_run(agent_id, run_id, task_id);
 }
 
 void Gateway::cancel(const std::string& agent_id, const std::string& run_id) {
+  if (!p_->sessions.find(agent_id))
+    return p_->router.forward(
+        {.op = RoutedItem::Op::cancel, .agent_id = agent_id, .run_id = run_id});
   p_->dispatch.cancel(agent_id, run_id);
 }
 
 void Gateway::disconnect(const std::string& agent_id, uint16_t code, const std::string& reason) {
   if (auto s = p_->sessions.find(agent_id))
-    s->close(code, reason);
+    return s->close(code, reason);
+  p_->router.forward(
+      {.op = RoutedItem::Op::disconnect, .agent_id = agent_id, .code = code, .reason = reason});
 }
 
 bool Gateway::connected(const std::string& agent_id) const {
@@ -196,7 +236,11 @@ void Gateway::publish_change(const std::string& space_id, std::string_view resou
 }
 
 bool Gateway::send_control(const std::string& agent_id, Envelope e) {
-  return p_->dispatch.send_control(agent_id, std::move(e));
+  if (p_->dispatch.send_control(agent_id, e))
+    return true;
+  p_->router.forward(
+      {.op = RoutedItem::Op::control, .agent_id = agent_id, .envelope = std::move(e)});
+  return true;
 }
 
 void Gateway::export_metrics(metrics::Registry& registry) {
@@ -209,6 +253,7 @@ void Gateway::start_sweeper() {
 }
 
 void Gateway::stop() {
+  p_->router.stop();
   p_->sweeper.stop();
 }
 

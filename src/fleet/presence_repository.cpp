@@ -1,5 +1,7 @@
 #include "presence_repository.hpp"
 
+#include <algorithm>
+
 namespace ris::fleet {
 
 Result<void> PresenceRepository::register_server(const ServerRecord& s) {
@@ -61,6 +63,38 @@ Result<std::optional<std::string>> PresenceRepository::holder(std::string_view a
   if (rows.rows.empty())
     return std::optional<std::string>();
   return std::optional<std::string>(rows.rows[0].get<std::string>(0));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> PresenceRepository::holders(
+    const std::vector<std::string>& agent_ids, const std::string& now) {
+  constexpr size_t kChunk = 500;
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t from = 0; from < agent_ids.size(); from += kChunk) {
+    const size_t n = std::min(kChunk, agent_ids.size() - from);
+    std::string sql =
+        "SELECT p.agent_id, p.server_id FROM agent_presence p JOIN servers s ON s.id = "
+        "p.server_id WHERE s.lease_until > ? AND p.agent_id IN (";
+    std::vector<store::Value> params{now};
+    for (size_t i = 0; i < n; ++i) {
+      sql += i ? ", ?" : "?";
+      params.emplace_back(agent_ids[from + i]);
+    }
+    sql += ")";
+    RIS_TRY(auto rows, store_.query(sql, std::move(params)));
+    for (const auto& r : rows.rows)
+      out.emplace_back(r.get<std::string>(0), r.get<std::string>(1));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> PresenceRepository::live_advertise(const std::string& now) {
+  RIS_TRY(auto rows, store_.query("SELECT advertise FROM servers WHERE lease_until > ? ORDER BY "
+                                  "started_at, id",
+                                  {now}));
+  std::vector<std::string> out;
+  for (const auto& r : rows.rows)
+    out.push_back(r.get<std::string>(0));
+  return out;
 }
 
 }  // namespace ris::fleet

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ris/core/result.hpp"
 #include "ris/store/store.hpp"
@@ -40,6 +42,11 @@ class PresenceRepository {
   Result<bool> release(std::string_view agent_id, std::string_view session_id);
   // The live server holding the agent at `now`, if any.
   Result<std::optional<std::string>> holder(std::string_view agent_id, const std::string& now);
+  // (agent, live holder) for those of `agent_ids` that a live server holds at `now`.
+  Result<std::vector<std::pair<std::string, std::string>>> holders(
+      const std::vector<std::string>& agent_ids, const std::string& now);
+  // The advertised URLs of the servers alive at `now` (JSON arrays, one per server).
+  Result<std::vector<std::string>> live_advertise(const std::string& now);
 
  private:
   store::Store& store_;

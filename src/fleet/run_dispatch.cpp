@@ -86,6 +86,20 @@ void RunDispatch::dispatch_pending(const std::string& agent_id) {
   });
 }
 
+void RunDispatch::hand_out_due(const std::string& server_id) {
+  constexpr int64_t kBatch = 5000;
+  for (;;) {
+    auto due = RunRepository(store_).take_due_runs(server_id, now_rfc3339(), kBatch);
+    if (!due)
+      return log::error("hand_out_failed", {{"error", due.error().message}});
+    // Marked dispatched: an agent that has gone meanwhile gets them at its next hello.
+    for (const auto& r : *due)
+      send_new_run(r.agent_id, r.run_id, r.task_id);
+    if (static_cast<int64_t>(due->size()) < kBatch)
+      return;
+  }
+}
+
 void RunDispatch::send_new_run(const std::string& agent_id, const std::string& run_id,
                                const std::string& task_id) {
   auto s = sessions_.find(agent_id);

@@ -30,6 +30,10 @@ class RunDispatch {
   // The agent's pending runs that are due, through its session's queue (so a dispatch never
   // races the session's own redelivery). Nothing if the agent is not connected here.
   void dispatch_pending(const std::string& agent_id);
+  // Every due pending run of the agents `server_id` (this server) holds, marked dispatched and
+  // sent in a few statements however many agents they are for (the sweeper's pass; a fan-out
+  // created on another server).
+  void hand_out_due(const std::string& server_id);
   // A run just stored as dispatched, with no further database work (a fan-out's hot path).
   void send_new_run(const std::string& agent_id, const std::string& run_id,
                     const std::string& task_id);

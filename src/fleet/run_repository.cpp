@@ -1,5 +1,8 @@
 #include "run_repository.hpp"
 
+#include <algorithm>
+#include <unordered_map>
+
 #include <boost/json/parse.hpp>
 
 namespace ris::fleet {
@@ -365,14 +368,41 @@ Result<std::vector<FinishedRun>> RunRepository::expire_pending(const std::string
   return finished_lost(rows);
 }
 
-Result<std::vector<std::string>> RunRepository::agents_with_due_runs(std::string_view server_id,
-                                                                     const std::string& now) {
-  RIS_TRY(auto rows, store_.query("SELECT DISTINCT r.agent_id FROM task_runs r JOIN "
-                                  "agent_presence p ON p.agent_id = r.agent_id WHERE r.state = "
-                                  "'pending' AND (r.not_before IS NULL OR r.not_before <= ?) AND "
-                                  "p.server_id = ? ORDER BY r.agent_id",
-                                  {now, std::string(server_id)}));
-  return first_column(rows);
+Result<std::vector<DueRun>> RunRepository::take_due_runs(std::string_view server_id,
+                                                         const std::string& now, int64_t limit) {
+  RIS_TRY(auto due,
+          store_.query("SELECT r.id FROM task_runs r JOIN agent_presence p ON p.agent_id = "
+                       "r.agent_id WHERE r.state = 'pending' AND (r.not_before IS NULL OR "
+                       "r.not_before <= ?) AND p.server_id = ? ORDER BY r.priority DESC, r.id "
+                       "LIMIT ?",
+                       {now, std::string(server_id), limit}));
+  // Each UPDATE takes only runs still pending: a run another pass took meanwhile is not
+  // returned twice.
+  std::vector<DueRun> out;
+  constexpr size_t kChunk = 500;
+  for (size_t from = 0; from < due.rows.size(); from += kChunk) {
+    const size_t n = std::min(kChunk, due.rows.size() - from);
+    std::string sql =
+        "UPDATE task_runs SET state = 'dispatched', dispatched_at = ? WHERE "
+        "state = 'pending' AND id IN (";
+    std::vector<store::Value> params{now};
+    for (size_t i = 0; i < n; ++i) {
+      sql += i ? ", ?" : "?";
+      params.emplace_back(due.rows[from + i].get<std::string>(0));
+    }
+    sql += ") RETURNING agent_id, id, task_id";
+    RIS_TRY(auto taken, store_.query(sql, std::move(params)));
+    for (const auto& r : taken.rows)
+      out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2)});
+  }
+  // RETURNING has no order: back to the selection's (priority, then id).
+  std::unordered_map<std::string, size_t> position;
+  for (size_t i = 0; i < due.rows.size(); ++i)
+    position.emplace(due.rows[i].get<std::string>(0), i);
+  std::sort(out.begin(), out.end(), [&](const DueRun& a, const DueRun& b) {
+    return position[a.run_id] < position[b.run_id];
+  });
+  return out;
 }
 
 }  // namespace ris::fleet

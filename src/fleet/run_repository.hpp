@@ -55,6 +55,11 @@ enum class OutputWrite {
   ignored,    // no such run of this agent
 };
 
+// A pending run handed out to the agent holding it.
+struct DueRun {
+  std::string agent_id, run_id, task_id;
+};
+
 class RunRepository {
  public:
   explicit RunRepository(store::Store& store) : store_(store) {}
@@ -124,10 +129,11 @@ class RunRepository {
                                              const std::string& seen_before);
   // Marks lost the pending runs of unheld agents whose time to live ended before `now`.
   Result<std::vector<FinishedRun>> expire_pending(const std::string& now);
-  // Agents held by `server_id` with a pending run that is due (a retry whose back-off passed,
-  // or a run created by another server).
-  Result<std::vector<std::string>> agents_with_due_runs(std::string_view server_id,
-                                                        const std::string& now);
+  // The pending runs that are due (a retry whose back-off passed, or a run created by another
+  // server) of agents held by `server_id`, at most `limit`, highest priority first, marked
+  // dispatched in the same transaction: what this call returns, no other call returns.
+  Result<std::vector<DueRun>> take_due_runs(std::string_view server_id, const std::string& now,
+                                            int64_t limit);
 
  private:
   store::Store& store_;

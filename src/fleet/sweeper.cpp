@@ -18,6 +18,8 @@ void Sweeper::start() {
         break;
       lock.unlock();
       sweep();
+      if (each_pass_)
+        each_pass_();
       lock.lock();
     }
   });
@@ -52,9 +54,7 @@ void Sweeper::sweep() {
     log::warn("run_lost", {{"run", l.run_id}, {"agent", l.agent_id}});
     events_.run_finished(l);
   }
-  if (auto due = runs.agents_with_due_runs(presence_.server_id(), now))
-    for (const auto& agent : *due)
-      dispatch_.dispatch_pending(agent);
+  dispatch_.hand_out_due(presence_.server_id());
 }
 
 }  // namespace ris::fleet

@@ -15,6 +15,7 @@
 #pragma once
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -38,6 +39,8 @@ class Sweeper {
   Sweeper(const Sweeper&) = delete;
   Sweeper& operator=(const Sweeper&) = delete;
 
+  // `fn` runs on the sweeper's thread after each pass (set before start()).
+  void each_pass(std::function<void()> fn) { each_pass_ = std::move(fn); }
   void start();
   void stop();   // idempotent
   void sweep();  // one pass
@@ -49,6 +52,7 @@ class Sweeper {
   Presence& presence_;
   const std::chrono::milliseconds lost_after_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::function<void()> each_pass_;
 
   std::mutex mu_;
   std::condition_variable cv_;

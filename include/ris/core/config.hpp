@@ -35,6 +35,7 @@ struct ServerConfig {
   std::chrono::milliseconds agent_lost_after{60'000};
   std::string server_id;                           // empty: a new id at every start
   std::chrono::milliseconds server_lease{10'000};  // presence lease in the store, renewed at 1/3
+  std::vector<std::string> advertise_urls;         // empty: https://LISTEN:PORT
   std::filesystem::path bootstrap_agent_file;      // ./scripts/run's local agent
   uint64_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 1024 * 1024;

@@ -66,6 +66,10 @@ class Gateway {
 
   std::unique_ptr<net::WsHandler> accept(net::WsConnection& conn, const net::Request& upgrade);
 
+  // Each of these acts on the agent's session here, or, when another live server holds the
+  // agent, asks that server over the bus (src/fleet/router.hpp); an agent nobody holds gets
+  // its runs at its next hello.
+  //
   // Sends the pending runs of `agent_id` if it is connected (through its session's queue).
   void dispatch_pending(const std::string& agent_id);
   // Sends a run just stored as 'dispatched' for a connected agent, with no further database
@@ -96,7 +100,8 @@ class Gateway {
   // Publishes {"type":"changed","resource":…,"id":…,…extra} under space_subject().
   void publish_change(const std::string& space_id, std::string_view resource, std::string_view id,
                       boost::json::object extra = {});
-  // Signs and sends a control message to the agent if it is connected (false if not).
+  // Signs and sends a control message to the agent (here, or through its holder: true then
+  // means handed over, at most once).
   bool send_control(const std::string& agent_id, Envelope e);
 
   // ris_tasks_completed_total{status}, and fleet-wide sums of the agents' own counters

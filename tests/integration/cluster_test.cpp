@@ -1,0 +1,301 @@
+// Several risd active-active on one PostgreSQL database and one nats-server (issue 15): the
+// real nats-server from Debian (CTest fixture "nats") and the throw-away PostgreSQL (fixture
+// "postgres"). Servers share the database, the master key and — through the database — the
+// agents' CA and the task key; control messages for an agent go to the server holding it over
+// NATS; agents learn the servers from their hello_ack and re-home when theirs dies.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <fstream>
+
+#include "fleet_support.hpp"
+#include "store/testing/test_database.hpp"
+
+namespace ris::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The servers the CTest fixtures started (their URL files; the environment may name others).
+std::string nats_url() {
+  const char* file = std::getenv("RIS_TEST_NATS_URL_FILE");
+  std::ifstream in(file ? file : RIS_NATS_URL_FILE);
+  std::string url;
+  std::getline(in, url);
+  return url;
+}
+
+class Cluster : public FleetFixture {
+ protected:
+  std::vector<std::string> risd_args() const override { return server_args("s0"); }
+  static std::vector<std::string> server_args(const std::string& id) {
+    // A short lease: a dead server is dead to the others after 2 s. Agents away for less than
+    // 30 s keep their runs, which is ample for re-homing.
+    return {"--server-id",        id,    "--server-lease",    "2s",
+            "--agent-lost-after", "30s", "--ws-idle-timeout", "10s"};
+  }
+  void SetUp() override {
+    setenv("RIS_TEST_POSTGRES_URL_FILE", RIS_PG_URL_FILE, 0);
+    nats_ = nats_url();
+    ASSERT_FALSE(nats_.empty()) << "RIS_TEST_NATS_URL_FILE names no nats-server (CTest fixture)";
+    ASSERT_EQ(store::testing::test_engine(), store::Engine::postgres)
+        << "the cluster tests run on PostgreSQL";
+    setenv("RIS_NATS_URL", nats_.c_str(), 1);  // inherited by every risd of this test
+    FleetFixture::SetUp();
+    servers_.push_back(risd_.get());
+  }
+  void TearDown() override {
+    FleetFixture::TearDown();
+    extra_.clear();
+    unsetenv("RIS_NATS_URL");
+  }
+
+  // Another server on the first one's database, with its master key: nothing else is shared
+  // by hand (the CA and task key come from the database).
+  RisdProcess& add_server(const std::string& id) {
+    auto args = server_args(id);
+    args.insert(args.end(), {"--database-url", database_url(), "--master-key-file",
+                             (risd_->data_dir() / "master.key").string()});
+    extra_.push_back(std::make_unique<RisdProcess>(args));
+    extra_.back()->start();
+    servers_.push_back(extra_.back().get());
+    return *extra_.back();
+  }
+  std::string database_url() const {
+    std::string url;
+    std::ifstream in(risd_->data_dir() / "test-database-url");
+    std::getline(in, url);
+    return url;
+  }
+  HttpResult on(size_t server, const std::string& method, const std::string& target,
+                const json::object& body = {}) {
+    std::map<std::string, std::string> h{{"Content-Type", "application/json"},
+                                         {"Authorization", "Bearer " + token_}};
+    return https(servers_[server]->port(), servers_[server]->ca_file(), method, target,
+                 body.empty() ? "" : json::serialize(body), h);
+  }
+  // Enrols an agent at server `server` and starts it.
+  AgentProcess& agent_on(size_t server, const std::string& token) {
+    auto dir = new_dir();
+    auto [code, out] =
+        run_command(std::string(RIS_AGENT_BINARY) + " join https://127.0.0.1:" +
+                    std::to_string(servers_[server]->port()) + " --token " + token + " --ca-hash " +
+                    risd_->ca_sha256() + " --state-dir " + dir.string());
+    EXPECT_EQ(code, 0) << out;
+    agents_.push_back(std::make_unique<AgentProcess>(dir));
+    agents_.back()->start();
+    return *agents_.back();
+  }
+  std::vector<std::string> known_servers(const AgentProcess& a) {
+    std::vector<std::string> out;
+    auto j = json::parse(AgentProcess::read_file(a.state() / "agent.json"));
+    for (const auto& s : j.at("servers").as_array())
+      out.emplace_back(s.as_string());
+    return out;
+  }
+  json::object task_on(size_t server, const std::string& id) {
+    auto r = on(server, "GET", "/api/v1/spaces/" + space_ + "/tasks/" + id);
+    return r.status == 200 ? json::parse(r.body).as_object() : json::object{};
+  }
+
+  std::string nats_;
+  std::vector<RisdProcess*> servers_;
+  std::vector<std::unique_ptr<RisdProcess>> extra_;
+};
+
+TEST_F(Cluster, servers_share_the_ca_and_agents_learn_every_server) {
+  add_server("s1");
+  add_server("s2");
+  EXPECT_EQ(servers_[1]->ca_sha256(), risd_->ca_sha256());
+  EXPECT_EQ(servers_[2]->ca_sha256(), risd_->ca_sha256());
+  auto& a = agent_on(1, join_token());
+  ASSERT_TRUE(eventually([&] { return online(a.id()); }));
+  EXPECT_TRUE(eventually([&] { return known_servers(a).size() == 3; }, 20s))
+      << AgentProcess::read_file(a.state() / "agent.json");
+
+  // A fourth server started with only the database, NATS and the master key: the agent learns
+  // it without a restart (the list is re-read every 10 s), and tasks submitted there reach it.
+  add_server("s3");
+  EXPECT_TRUE(eventually([&] { return known_servers(a).size() == 4; }, 30s))
+      << AgentProcess::read_file(a.state() / "agent.json");
+  auto r = on(3, "POST", "/api/v1/spaces/" + space_ + "/tasks",
+              {{"type", "shell"},
+               {"parameters", {{"script", "echo from s3"}}},
+               {"target", {{"agents", {a.id()}}}}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string task_id(json::parse(r.body).at("id").as_string());
+  ASSERT_TRUE(eventually([&] { return all_final(task_id, 1); }, 30s));
+  auto run = task(task_id).at("runs").as_array()[0].as_object();
+  EXPECT_EQ(run.at("state").as_string(), "succeeded") << json::serialize(run);
+  EXPECT_EQ(output(std::string(run.at("id").as_string())), "from s3\n");
+}
+
+TEST_F(Cluster,
+       a_task_submitted_on_one_server_runs_on_an_agent_of_another_and_is_seen_live_on_a_third) {
+  add_server("s1");
+  add_server("s2");
+  auto& a = agent_on(2, join_token());
+  ASSERT_TRUE(eventually([&] { return online(a.id()); }));
+  const auto go = a.state() / "go";
+  auto t = create_task(  // on s0
+      {{"type", "shell"},
+       {"parameters",
+        {{"script", "while [ ! -f " + go.string() + " ]; do sleep 0.1; done; echo live line"}}},
+       {"target", {{"agents", {a.id()}}}}});
+  const std::string task_id(t.at("id").as_string());
+
+  WsClient ws(servers_[1]->port(), servers_[1]->ca_file(), "/events/v1");  // on s1
+  ASSERT_TRUE(ws.receive());                                               // hello
+  ws.send(json::serialize(json::object{{"type", "auth"}, {"token", token_}, {"id", "a1"}}));
+  ASSERT_NE(ws.receive().value_or("").find("authenticated"), std::string::npos);
+  ws.send(json::serialize(json::object{{"type", "subscribe"},
+                                       {"topic", "task"},
+                                       {"space", space_},
+                                       {"task", task_id},
+                                       {"id", "s1"}}));
+  ASSERT_NE(ws.receive().value_or("").find("subscribed"), std::string::npos);
+  ASSERT_EQ(wait_for_state(task_id, "running", 20s), "running");
+  std::ofstream(go) << "go";
+
+  std::string output_seen, final_state;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (auto frame = ws.receive()) {
+      auto e = json::parse(*frame).as_object();
+      if (e.at("type") == "run_output")
+        output_seen += e.at("data").as_string();
+      if (e.at("type") == "run_state" && e.at("state") != "running")
+        final_state = std::string(e.at("state").as_string());
+      if (!final_state.empty() && !output_seen.empty())
+        break;
+    }
+    done = true;
+  });
+  const bool arrived = eventually([&] { return done.load(); }, 30s);
+  if (!arrived)
+    servers_[1]->stop(SIGKILL, 5s);  // unblocks the reader
+  reader.join();
+  ASSERT_TRUE(arrived);
+  EXPECT_EQ(output_seen, "live line\n");
+  EXPECT_EQ(final_state, "succeeded");
+
+  // Cancelling on s1 reaches the agent on s2.
+  auto sleeper = create_task({{"type", "shell"},
+                              {"parameters", {{"script", "sleep 60"}}},
+                              {"target", {{"agents", {a.id()}}}}});
+  const std::string sleeper_id(sleeper.at("id").as_string());
+  ASSERT_EQ(wait_for_state(sleeper_id, "running", 20s), "running");
+  auto c = on(1, "POST", "/api/v1/spaces/" + space_ + "/tasks/" + sleeper_id + "/cancel");
+  ASSERT_EQ(c.status, 200) << c.body;
+  ASSERT_TRUE(eventually([&] { return all_final(sleeper_id, 1); }, 30s));
+  EXPECT_EQ(task(sleeper_id).at("runs").as_array()[0].at("state").as_string(), "cancelled");
+}
+
+TEST_F(Cluster, agents_of_a_killed_server_rehome_and_every_run_ends_once_with_its_result) {
+  add_server("s1");
+  add_server("s2");
+  constexpr size_t kAgents = 12, kTasks = 10;
+  const std::string token = join_token();
+  std::vector<AgentProcess*> agents;
+  for (size_t i = 0; i < kAgents; ++i)
+    agents.push_back(&agent_on(i % 3, token));
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (auto* a : agents)
+          if (!online(a->id()) || known_servers(*a).size() != 3)
+            return false;
+        return true;
+      },
+      60s));
+  // Each execution leaves a marker file of its own: counting them counts executions.
+  const auto markers = new_dir();
+  std::filesystem::create_directories(markers);
+  std::vector<std::string> tasks;
+  for (size_t i = 0; i < kTasks; ++i) {
+    const std::string n = std::to_string(i);
+    auto t = create_task(
+        {{"type", "shell"},
+         {"parameters",
+          {{"script", "touch " + markers.string() + "/" + n + ".$$; sleep 3; echo run-" + n}}},
+         {"target", {{"all", true}}}});
+    tasks.emplace_back(t.at("id").as_string());
+  }
+  ASSERT_EQ(wait_for_state(tasks.back(), "running", 30s), "running");
+
+  ASSERT_EQ(servers_[1]->stop(SIGKILL, 5s), 128 + SIGKILL);  // s1 dies without a word
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    ASSERT_TRUE(eventually([&] { return all_final(tasks[i], kAgents); }, 120s)) << tasks[i];
+    const auto done = task(tasks[i]);
+    ASSERT_EQ(done.at("runs").as_array().size(), kAgents);
+    for (const auto& r : done.at("runs").as_array()) {
+      EXPECT_EQ(r.at("state").as_string(), "succeeded") << json::serialize(r);
+      EXPECT_EQ(output(std::string(r.at("id").as_string())), "run-" + std::to_string(i) + "\n");
+    }
+    size_t executions = 0;
+    for (const auto& f : std::filesystem::directory_iterator(markers))
+      if (f.path().filename().string().starts_with(std::to_string(i) + "."))
+        ++executions;
+    EXPECT_EQ(executions, kAgents) << "task " << i << ": every agent ran it exactly once";
+  }
+  // Every agent is held by a live server again.
+  for (auto* a : agents)
+    EXPECT_TRUE(eventually([&] { return online(a->id()); }, 30s)) << a->id();
+  EXPECT_EQ(risd_->log().find("run_lost"), std::string::npos);
+  EXPECT_EQ(servers_[2]->log().find("run_lost"), std::string::npos);
+}
+
+TEST_F(Cluster, servers_restarted_one_by_one_while_tasks_run_lose_nothing) {
+  add_server("s1");
+  add_server("s2");
+  constexpr size_t kAgents = 6, kTasks = 6;
+  const std::string token = join_token();
+  std::vector<AgentProcess*> agents;
+  for (size_t i = 0; i < kAgents; ++i)
+    agents.push_back(&agent_on(i % 3, token));
+  auto all_online = [&] {
+    for (auto* a : agents)
+      if (!online(a->id()))
+        return false;
+    return true;
+  };
+  ASSERT_TRUE(eventually(all_online, 60s));
+  const auto markers = new_dir();
+  std::filesystem::create_directories(markers);
+  std::vector<std::string> tasks;
+  for (size_t i = 0; i < kTasks; ++i) {
+    const std::string n = std::to_string(i);
+    auto t = create_task(
+        {{"type", "shell"},
+         {"parameters",
+          {{"script", "touch " + markers.string() + "/" + n + ".$$; sleep 4; echo run-" + n}}},
+         {"target", {{"all", true}}}});
+    tasks.emplace_back(t.at("id").as_string());
+  }
+  // An upgrade: each server in turn stops (SIGTERM) and starts again, on a new port; the
+  // others carry on meanwhile.
+  for (size_t s = 0; s < 3; ++s) {
+    ASSERT_EQ(servers_[s]->stop(SIGTERM, 15s), 0) << "server " << s << " stops cleanly";
+    servers_[s]->start();
+    if (s == 0) {
+      port_ = risd_->port();  // the fixture's helpers talk to s0
+      ca_file_ = risd_->ca_file();
+    }
+    ASSERT_TRUE(eventually(all_online, 60s)) << "after restarting server " << s;
+  }
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    ASSERT_TRUE(eventually([&] { return all_final(tasks[i], kAgents); }, 120s)) << tasks[i];
+    for (const auto& r : task(tasks[i]).at("runs").as_array()) {
+      EXPECT_EQ(r.at("state").as_string(), "succeeded") << json::serialize(r);
+      EXPECT_EQ(output(std::string(r.at("id").as_string())), "run-" + std::to_string(i) + "\n");
+    }
+    size_t executions = 0;
+    for (const auto& f : std::filesystem::directory_iterator(markers))
+      if (f.path().filename().string().starts_with(std::to_string(i) + "."))
+        ++executions;
+    EXPECT_EQ(executions, kAgents) << "task " << i;
+  }
+}
+
+}  // namespace
+}  // namespace ris::test
