@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -34,6 +35,17 @@ constexpr int kMaxPingsOut = 2;
 constexpr int64_t kSubscribeFlushMs = 1000;
 
 thread_local bool t_in_delivery = false;  // on a cnats delivery thread, inside our handler
+
+// What subscribe() builds reaches the delivery thread through cnats, whose ordering
+// ThreadSanitizer cannot see in an uninstrumented library: a release here and an acquire in
+// the handlers state it in our own code. One atomic load per message.
+std::atomic<uint64_t> g_handoff{0};
+void handoff_release() {
+  g_handoff.fetch_add(1, std::memory_order_release);
+}
+void handoff_acquire() {
+  (void)g_handoff.load(std::memory_order_acquire);
+}
 
 std::string connected_url(natsConnection* nc) {
   char buf[256] = {};
@@ -105,13 +117,15 @@ struct Channel {
 };
 
 void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  handoff_acquire();
   auto& channel = *static_cast<std::shared_ptr<Channel>*>(closure);
   const std::string subject = natsMsg_GetSubject(msg);
   const Message payload = std::make_shared<const std::string>(
       natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
   natsMsg_Destroy(msg);
   t_in_delivery = true;
-  for (const auto& l : *channel->snapshot()) {
+  const auto locals = channel->snapshot();  // kept: a subscriber may leave meanwhile
+  for (const auto& l : *locals) {
     std::lock_guard g(l->mu);
     if (!l->active)
       continue;
@@ -127,6 +141,7 @@ void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure)
 }
 
 void on_complete(void* closure) {
+  handoff_acquire();
   auto* holder = static_cast<std::shared_ptr<Channel>*>(closure);
   auto pending = (*holder)->pending;
   delete holder;
@@ -173,15 +188,35 @@ struct Core {
         std::unique_lock l(pending->mu);
         pending->cv.wait_for(l, std::chrono::seconds(5), [&] { return pending->open == 0; });
       }
+      for (auto& [when, sub] : retired)  // the read loop has stopped
+        natsSubscription_Destroy(sub);
       natsConnection_Destroy(nc);
     }
     natsOptions_Destroy(opts);
   }
 
+  // cnats 3.4's read loop may still be about to lock a subscription it looked up just before
+  // we unsubscribed it (nats.c issue 637, fixed in 3.6): an unsubscribed natsSubscription is
+  // kept for a grace period before it is destroyed, instead of at once.
   void close_channel(const std::shared_ptr<Channel>& ch) {
     natsSubscription_Unsubscribe(ch->sub);  // fails only when the connection is closed
-    natsSubscription_Destroy(ch->sub);
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<natsSubscription*> expired;
+    {
+      std::lock_guard g(retired_mu);
+      retired.emplace_back(now, ch->sub);
+      while (!retired.empty() && now - retired.front().first > kRetiredGrace) {
+        expired.push_back(retired.front().second);
+        retired.pop_front();
+      }
+    }
+    for (auto* sub : expired)
+      natsSubscription_Destroy(sub);
   }
+
+  static constexpr auto kRetiredGrace = std::chrono::seconds(5);
+  std::mutex retired_mu;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, natsSubscription*>> retired;
 };
 
 class NatsSubscription final : public Subscription {
@@ -250,12 +285,14 @@ class NatsBus final : public Bus {
       if (auto it = core_->channels.find(pattern); it != core_->channels.end()) {
         channel = it->second;
         channel->add(local);
+        handoff_release();
       } else {
         channel = std::make_shared<Channel>();
         channel->pattern = pattern;
         channel->pending = core_->pending;
         channel->add(local);
         auto* holder = new std::shared_ptr<Channel>(channel);
+        handoff_release();
         natsStatus s =
             natsConnection_Subscribe(&channel->sub, core_->nc, pattern.c_str(), on_message, holder);
         if (s == NATS_OK)
