@@ -1,11 +1,12 @@
 // The in-process bus: a subscriber list behind a shared_mutex (publish takes a reader lock),
-// copied by nobody. Good for one risd; a cluster uses NATS.
+// copied by nobody. Good for one risd; a cluster uses NATS (nats_bus.cpp). open_bus() picks one.
 #include <fmt/format.h>
 
 #include <map>
 #include <mutex>
 #include <shared_mutex>
 
+#include "nats_bus.hpp"
 #include "ris/bus/bus.hpp"
 
 namespace ris::bus {
@@ -78,10 +79,13 @@ Result<std::unique_ptr<Bus>> open_bus(std::string_view url) {
   if (url.empty() || url == "inproc:")
     return std::unique_ptr<Bus>(std::make_unique<InProcessBus>());
   if (url.starts_with("nats://") || url.starts_with("tls://"))
-    return fail(Errc::unavailable,
-                "RIS_BUS_URL: the NATS bus backend is not built yet; leave it empty for the "
-                "in-process bus");
-  return fail(Errc::invalid_argument, fmt::format("RIS_BUS_URL: unsupported bus URL '{}'", url));
+    return detail::open_nats_bus(url);
+  // Not repeated whole: a URL may carry a password.
+  return fail(
+      Errc::invalid_argument,
+      fmt::format("bus URL: unsupported scheme '{}' (use nats://HOST:PORT, tls://HOST:PORT, "
+                  "or nothing for the in-process bus)",
+                  url.substr(0, std::min(url.find(':'), size_t{16}))));
 }
 
 }  // namespace ris::bus

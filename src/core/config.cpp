@@ -18,6 +18,9 @@ struct Setting {
   std::string_view value_hint;
   std::string_view help;
   std::function<Result<void>(ServerConfig&, std::string_view)> apply;
+  // An older name still accepted (flag, file key and environment), e.g. bus-url/RIS_BUS_URL.
+  std::string_view alias_name = {};
+  std::string_view alias_env = {};
 };
 
 std::string_view trim(std::string_view s) {
@@ -93,11 +96,16 @@ const std::vector<Setting>& settings() {
          c.database_url = std::string(v);
          return {};
        }},
-      {"bus-url", "RIS_BUS_URL", "URL", "event bus; empty for the in-process bus (default)",
+      {"nats-url", "RIS_NATS_URL", "URL",
+       "the event bus between servers: nats://HOST:PORT[,HOST:PORT...] (tls:// for TLS), "
+       "credentials as USER:PASSWORD@HOST, ?token=T or ?creds=FILE, TLS files as "
+       "?ca=FILE&cert=FILE&key=FILE; empty for the in-process bus of a single server (default). "
+       "risd starts even when NATS is down and connects when it comes up",
        [](ServerConfig& c, std::string_view v) -> Result<void> {
          c.bus_url = std::string(v);
          return {};
-       }},
+       },
+       "bus-url", "RIS_BUS_URL"},
       {"log-level", "RIS_LOG_LEVEL", "LEVEL", "debug, info, warn or error (info)",
        [](ServerConfig& c, std::string_view v) -> Result<void> {
          if (v != "debug" && v != "info" && v != "warn" && v != "error")
@@ -272,7 +280,7 @@ const std::vector<Setting>& settings() {
 
 const Setting* find_setting(std::string_view name) {
   for (const auto& s : settings())
-    if (s.name == name)
+    if (s.name == name || (!s.alias_name.empty() && s.alias_name == name))
       return &s;
   return nullptr;
 }
@@ -413,6 +421,9 @@ std::string server_config_help() {
       "Settings:\n";
   for (const auto& s : settings()) {
     out += fmt::format("  --{} {}\n      {}  [env {}]\n", s.name, s.value_hint, s.help, s.env);
+    if (!s.alias_name.empty())
+      out += fmt::format("      (also accepted under its old name: --{}, {})\n", s.alias_name,
+                         s.alias_env);
   }
   out += "  --help      show this text\n  --version   print the version\n";
   return out;
@@ -465,8 +476,17 @@ Result<LoadedConfig> load_server_config(const std::vector<std::string>& args,
   for (const auto& s : settings()) {
     if (s.name == "config")
       continue;
-    if (auto it = env.find(std::string(s.env)); it != env.end())
+    auto it = env.find(std::string(s.env));
+    auto old = s.alias_env.empty() ? env.end() : env.find(std::string(s.alias_env));
+    if (it != env.end() && old != env.end() && it->second != old->second)
+      return fail(Errc::invalid_argument,
+                  fmt::format("{} and {} (its old name) are both set, to different values; "
+                              "keep {}",
+                              s.env, s.alias_env, s.env));
+    if (it != env.end())
       RIS_TRY_VOID(apply(out.config, s, it->second, s.env));
+    else if (old != env.end())
+      RIS_TRY_VOID(apply(out.config, s, old->second, s.alias_env));
   }
   for (auto& [s, v] : flags) {
     if (s->name == "config")

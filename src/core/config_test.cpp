@@ -48,6 +48,26 @@ TEST(Config, unknown_flag_and_missing_value_are_errors) {
   EXPECT_FALSE(load_server_config({"--tls-cert-file", "a.pem"}, {}));  // key missing
 }
 
+TEST(Config, nats_url_comes_from_its_flag_or_environment_or_the_old_bus_url_name) {
+  EXPECT_EQ(load_server_config({}, {})->config.bus_url, "");
+  EXPECT_EQ(load_server_config({}, Env{{"RIS_NATS_URL", "nats://a:4222"}})->config.bus_url,
+            "nats://a:4222");
+  EXPECT_EQ(load_server_config({}, Env{{"RIS_BUS_URL", "nats://b:4222"}})->config.bus_url,
+            "nats://b:4222");
+  EXPECT_EQ(load_server_config({"--nats-url", "nats://c:4222"}, Env{{"RIS_NATS_URL", "nats://a"}})
+                ->config.bus_url,
+            "nats://c:4222");
+  EXPECT_EQ(load_server_config({"--bus-url=nats://d:4222"}, {})->config.bus_url, "nats://d:4222");
+  EXPECT_EQ(load_server_config({}, Env{{"RIS_NATS_URL", "nats://a"}, {"RIS_BUS_URL", "nats://a"}})
+                ->config.bus_url,
+            "nats://a");
+  auto both =
+      load_server_config({}, Env{{"RIS_NATS_URL", "nats://a"}, {"RIS_BUS_URL", "nats://b"}});
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().message.find("RIS_BUS_URL"), std::string::npos);
+  EXPECT_NE(server_config_help().find("RIS_NATS_URL"), std::string::npos);
+}
+
 TEST(Config, help_lists_every_setting_with_its_environment_variable) {
   std::string h = server_config_help();
   for (auto name : {"--listen", "RIS_LISTEN", "--data-dir", "RIS_DATA_DIR", "RIS_DATABASE_URL",

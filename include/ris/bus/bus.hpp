@@ -24,7 +24,9 @@ class Bus {
  public:
   virtual ~Bus() = default;
   // Subjects are dot-separated ("space.<id>.agents"). Callbacks run on the publisher's thread
-  // for the in-process bus and must not block; hand real work to the subscriber's own executor.
+  // for the in-process bus, on the NATS client's delivery threads for NATS, and must not block;
+  // hand real work to the subscriber's own executor. Once ~Subscription returns its callback is
+  // never called again; a NATS callback may destroy its own subscription.
   virtual void publish(std::string_view subject, Message message) = 0;
   // `pattern`: an exact subject, or a prefix ending in ".>" matching everything below it.
   virtual std::unique_ptr<Subscription> subscribe(std::string pattern, Callback callback) = 0;
@@ -35,7 +37,9 @@ class Bus {
   virtual bool connected() const = 0;
 };
 
-// Empty URL → in-process; "nats://…" → a clear error until the NATS backend is built.
+// Empty URL → in-process; "nats://HOST:PORT", "tls://…", several comma-separated, with
+// USER:PASSWORD@ or ?token=, ?creds=FILE, ?ca=FILE&cert=FILE&key=FILE → NATS (connects in the
+// background, reconnects forever). A bad URL → Errc::invalid_argument naming the wrong part.
 Result<std::unique_ptr<Bus>> open_bus(std::string_view url);
 
 }  // namespace ris::bus

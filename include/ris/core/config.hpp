@@ -19,7 +19,7 @@ struct ServerConfig {
   std::filesystem::path data_dir = "data";
   std::filesystem::path master_key_file;  // empty: DATA_DIR/master.key, created on first start
   std::string database_url;               // empty: SQLite in data_dir
-  std::string bus_url;                    // empty: in-process bus
+  std::string bus_url;                    // --nats-url / RIS_NATS_URL; empty: in-process bus
   std::string log_level = "info";
   unsigned threads = 0;                               // 0: one per core
   std::filesystem::path tls_cert_file, tls_key_file;  // operator-supplied; else own CA
