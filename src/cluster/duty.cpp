@@ -19,9 +19,17 @@ std::optional<int64_t> Duty::held() const {
 // The lock is never held across a statement: fence() runs inside a transaction that may hold
 // the database's write lock while hold() on another thread waits for it.
 Result<std::optional<int64_t>> Duty::hold(SystemTime now) {
-  RIS_TRY(auto epoch, DutyRepository(store_).hold(name_, server_id_, held().value_or(0),
+  std::optional<int64_t> known;
+  {
+    std::lock_guard lock(mu_);
+    known = held_;
+    if (known && now >= renewed_at_ && now - renewed_at_ < ttl_ / 3)
+      return known;
+  }
+  RIS_TRY(auto epoch, DutyRepository(store_).hold(name_, server_id_, known.value_or(0),
                                                   to_rfc3339(now), to_rfc3339(now + ttl_)));
   std::lock_guard lock(mu_);
+  renewed_at_ = now;
   if (held_ && held_ != epoch)
     log::warn("duty_lost", {{"duty", name_},
                             {"server", server_id_},

@@ -130,6 +130,17 @@ TEST_F(Duties, a_stale_holders_write_is_rolled_back) {
   EXPECT_TRUE(written("fresh"));
 }
 
+TEST_F(Duties, a_holder_answering_from_memory_is_still_fenced_off) {
+  Duty one(*store_, "sweeper", "one", kTtl), two(*store_, "sweeper", "two", kTtl);
+  ASSERT_EQ(hold(one, t0_), 1);
+  ASSERT_EQ(hold(two, t0_ + 11s), 2);
+  // Within a third of the ttl since its last renewal (by its own clock), "one" does not ask.
+  EXPECT_EQ(hold(one, t0_ + 1s), 1);
+  EXPECT_FALSE(write(one, 1, "stale", t0_ + 1s));
+  EXPECT_FALSE(written("stale"));
+  EXPECT_EQ(hold(one, t0_ + 2s), std::nullopt) << "the failed fence told it";
+}
+
 TEST_F(Duties, a_write_after_the_own_lease_lapsed_is_rolled_back) {
   Duty one(*store_, "sweeper", "one", kTtl);
   ASSERT_EQ(hold(one, t0_), 1);
