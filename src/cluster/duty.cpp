@@ -23,7 +23,7 @@ Result<std::optional<int64_t>> Duty::hold(SystemTime now) {
   {
     std::lock_guard lock(mu_);
     known = held_;
-    if (known && now >= renewed_at_ && now - renewed_at_ < ttl_ / 3)
+    if (known && now >= renewed_at_ && now - renewed_at_ < ttl_ / 4)
       return known;
   }
   RIS_TRY(auto epoch, DutyRepository(store_).hold(name_, server_id_, known.value_or(0),

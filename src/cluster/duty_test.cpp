@@ -134,7 +134,7 @@ TEST_F(Duties, a_holder_answering_from_memory_is_still_fenced_off) {
   Duty one(*store_, "sweeper", "one", kTtl), two(*store_, "sweeper", "two", kTtl);
   ASSERT_EQ(hold(one, t0_), 1);
   ASSERT_EQ(hold(two, t0_ + 11s), 2);
-  // Within a third of the ttl since its last renewal (by its own clock), "one" does not ask.
+  // Within a quarter of the ttl since its last renewal (by its own clock), "one" does not ask.
   EXPECT_EQ(hold(one, t0_ + 1s), 1);
   EXPECT_FALSE(write(one, 1, "stale", t0_ + 1s));
   EXPECT_FALSE(written("stale"));

@@ -49,7 +49,7 @@ class Duty {
   // Acquires the duty if it is free or its lease lapsed before `now` (with a new epoch), or
   // renews it if this Duty already holds it (same epoch); the epoch held, or nullopt while
   // another server's lease runs. Logs duty_acquired and duty_lost as that changes. While it
-  // holds the duty it writes at most every third of the ttl (in between it answers from
+  // holds the duty it writes at most every quarter of the ttl (in between it answers from
   // memory): that is safe because every write of the duty goes through fence().
   Result<std::optional<int64_t>> hold(SystemTime now = std::chrono::system_clock::now());
 
