@@ -10,10 +10,11 @@
 // A lease alone is not enough: a server paused between hold() and its writes wakes up believing
 // it still holds the duty. So each write transaction of the duty calls fence() inside its body:
 // it fails with Errc::conflict, rolling the writes back, unless the duty's row still names this
-// server and this epoch with an unexpired lease. fence() takes the row's write lock, so a take-
-// over either happened before the transaction (the fence fails) or waits until it has ended (the
-// new holder sees its writes): on SQLite writers are serialised anyway, on PostgreSQL the
-// SERIALIZABLE transactions collide and the store retries the loser, whose fence then fails.
+// server and this epoch with an unexpired lease. fence() takes the row's write lock until the
+// commit, so a take-over either committed before the fence ran (the fence fails) or waits until
+// the transaction has ended (the new holder sees its writes). On SQLite writers are serialised
+// anyway; on PostgreSQL a take-over that commits while the stale transaction runs makes its
+// fence collide (Errc::busy), the store runs the body again, and the fence then fails.
 //
 // Times are parameters (tests control the clock); they are compared as RFC 3339 UTC text like
 // the `servers` table's leases. Thread-safe.
