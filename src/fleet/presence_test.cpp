@@ -142,6 +142,27 @@ TEST_F(FleetPresence, runs_of_an_agent_whose_server_died_are_swept) {
   EXPECT_EQ(finished_[0].state, "lost");
 }
 
+TEST_F(FleetPresence, only_the_server_holding_the_sweeper_duty_ends_runs) {
+  PresenceRepository repo(*store_);
+  ASSERT_TRUE(repo.register_server({"dead", "[]", "", at(-60s), at(-1s)}));
+  ASSERT_TRUE(repo.hold(agent_, "dead", "session-1", at(-60s)));
+  make_runs();
+  // Another live server sweeps: it holds the duty.
+  cluster::Duty elsewhere(*store_, "sweeper", "elsewhere", 60s);
+  auto held = elsewhere.hold();
+  ASSERT_TRUE(held && held->has_value());
+  Presence two(*store_, {.server_id = "two"});
+  ASSERT_TRUE(two.start());
+  sweep_from(two);
+  EXPECT_EQ(states(), (std::vector<std::string>{"dispatched", "pending"}));
+  EXPECT_TRUE(finished_.empty());
+  // It stops cleanly, releasing the duty: the next sweep here takes it over at once.
+  ASSERT_TRUE(elsewhere.release());
+  sweep_from(two);
+  EXPECT_EQ(states(), (std::vector<std::string>{"lost", "lost"}));
+  EXPECT_EQ(finished_.size(), 2u);
+}
+
 TEST_F(FleetPresence, an_unheld_agent_is_swept_only_once_unseen_for_lost_after) {
   make_runs();
   RunRepository runs(*store_);
@@ -150,7 +171,9 @@ TEST_F(FleetPresence, an_unheld_agent_is_swept_only_once_unseen_for_lost_after) 
   auto recent = runs.unheld_agents_with_active_runs(now, at(-5s));
   ASSERT_TRUE(recent);
   EXPECT_TRUE(recent->empty()) << "seen 2 s ago, lost after 5 s";
-  auto marked = runs.mark_lost(agent_, now, at(-5s));
+  auto marked = runs.mark_lost(agent_, now, at(-5s), [](store::Store&) -> Result<void> {
+    return {};  // no duty here: what is swept is the question
+  });
   ASSERT_TRUE(marked);
   EXPECT_TRUE(marked->empty());
   auto away = runs.unheld_agents_with_active_runs(now, at(-1s));

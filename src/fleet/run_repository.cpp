@@ -347,25 +347,45 @@ Result<std::vector<std::string>> RunRepository::unheld_agents_with_active_runs(
 
 Result<std::vector<FinishedRun>> RunRepository::mark_lost(std::string_view agent_id,
                                                           const std::string& now,
-                                                          const std::string& seen_before) {
-  RIS_TRY(auto rows,
-          store_.query("UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent "
-                       "disconnected and did not come back in time' WHERE agent_id = ? AND state "
-                       "IN ('dispatched', 'running') AND EXISTS (SELECT 1 FROM agents a WHERE "
-                       "a.id = task_runs.agent_id AND a.last_seen < ?) AND " +
-                           std::string(kUnheld) + " RETURNING id, task_id, agent_id",
-                       {now, std::string(agent_id), seen_before, now}));
-  return finished_lost(rows);
+                                                          const std::string& seen_before,
+                                                          const cluster::Fence& fence) {
+  return fenced_lost(
+      fence,
+      "UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent disconnected and "
+      "did not come back in time' WHERE agent_id = ? AND state IN ('dispatched', 'running') AND "
+      "EXISTS (SELECT 1 FROM agents a WHERE a.id = task_runs.agent_id AND a.last_seen < ?) AND " +
+          std::string(kUnheld) + " RETURNING id, task_id, agent_id",
+      {now, std::string(agent_id), seen_before, now});
 }
 
-Result<std::vector<FinishedRun>> RunRepository::expire_pending(const std::string& now) {
-  RIS_TRY(auto rows,
-          store_.query("UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent "
-                       "stayed offline past the task''s time to live' WHERE state = 'pending' AND "
-                       "pending_until < ? AND " +
-                           std::string(kUnheld) + " RETURNING id, task_id, agent_id",
-                       {now, now, now}));
-  return finished_lost(rows);
+Result<std::vector<FinishedRun>> RunRepository::expire_pending(const std::string& now,
+                                                               const cluster::Fence& fence) {
+  return fenced_lost(fence,
+                     "UPDATE task_runs SET state = 'lost', finished_at = ?, error = 'the agent "
+                     "stayed offline past the task''s time to live' WHERE state = 'pending' AND "
+                     "pending_until < ? AND " +
+                         std::string(kUnheld) + " RETURNING id, task_id, agent_id",
+                     {now, now, now});
+}
+
+// The statement and the fence in one transaction. The fence runs after the statement, only
+// when it changed something (else there is nothing to roll back, and the sweep's usual round
+// writes nothing at all): anywhere before the commit is as good, since it holds the duty's row
+// lock until then and a take-over that committed meanwhile makes it fail.
+Result<std::vector<FinishedRun>> RunRepository::fenced_lost(const cluster::Fence& fence,
+                                                            const std::string& sql,
+                                                            std::vector<store::Value> params) {
+  std::vector<FinishedRun> out;
+  RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
+    out.clear();  // the body may run again (a retried transaction)
+    RIS_TRY(auto rows, tx.query(sql, params));
+    if (rows.rows.empty())
+      return {};
+    RIS_TRY_VOID(fence(tx));
+    out = finished_lost(rows);
+    return {};
+  }));
+  return out;
 }
 
 Result<std::vector<DueRun>> RunRepository::take_due_runs(std::string_view server_id,

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ris/cluster/duty.hpp"
 #include "ris/core/result.hpp"
 #include "ris/fleet/gateway.hpp"
 #include "ris/fleet/tasks.hpp"
@@ -123,19 +124,27 @@ class RunRepository {
   // `seen_before`.
   Result<std::vector<std::string>> unheld_agents_with_active_runs(const std::string& now,
                                                                   const std::string& seen_before);
+  // Ending runs is a duty of one server at a time (the sweeper duty): both writes below run in
+  // a transaction that calls `fence` before it commits, so a server that lost the duty writes
+  // nothing (Errc::conflict from the fence).
   // Marks lost the dispatched and running runs of `agent_id` if, in the same statement, it is
   // still unheld and unseen since `seen_before`.
   Result<std::vector<FinishedRun>> mark_lost(std::string_view agent_id, const std::string& now,
-                                             const std::string& seen_before);
+                                             const std::string& seen_before,
+                                             const cluster::Fence& fence);
   // Marks lost the pending runs of unheld agents whose time to live ended before `now`.
-  Result<std::vector<FinishedRun>> expire_pending(const std::string& now);
+  Result<std::vector<FinishedRun>> expire_pending(const std::string& now,
+                                                  const cluster::Fence& fence);
   // The pending runs that are due (a retry whose back-off passed, or a run created by another
   // server) of agents held by `server_id`, at most `limit`, highest priority first, marked
-  // dispatched in the same transaction: what this call returns, no other call returns.
+  // dispatched: what this call returns, no other call returns.
   Result<std::vector<DueRun>> take_due_runs(std::string_view server_id, const std::string& now,
                                             int64_t limit);
 
  private:
+  Result<std::vector<FinishedRun>> fenced_lost(const cluster::Fence& fence, const std::string& sql,
+                                               std::vector<store::Value> params);
+
   store::Store& store_;
 };
 

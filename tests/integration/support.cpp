@@ -182,6 +182,11 @@ bool RisdProcess::running() {
   return true;
 }
 
+void RisdProcess::signal(int sig) {
+  if (pid_ > 0)
+    kill(pid_, sig);
+}
+
 int RisdProcess::stop(int sig, std::chrono::milliseconds timeout) {
   if (pid_ <= 0)
     return -1;

@@ -30,6 +30,8 @@ class RisdProcess {
   void start();
   // Sends `sig` and waits up to `timeout` for exit; returns the exit code (128+n if killed by n).
   int stop(int sig, std::chrono::milliseconds timeout);
+  // Sends `sig` and returns at once (SIGSTOP and SIGCONT, to pause the server and resume it).
+  void signal(int sig);
   bool running();
   uint16_t port() const { return port_; }
   const std::string& ca_sha256() const { return ca_sha256_; }
