@@ -315,6 +315,7 @@ int main(int argc, char** argv) {
   gateway.stop();
   blocking.stop();
   presence.stop();  // after the sessions' last jobs: deregisters, its agents' rows go with it
+  gateway.membership_changed();
   if (auto r = (*store)->close(); !r)
     ris::log::error("store_close_failed", {{"error", r.error().message}});
   ris::log::info("shutdown_complete");

@@ -8,6 +8,7 @@
 #include "agent_sessions.hpp"
 #include "fleet_events.hpp"
 #include "message_handlers.hpp"
+#include "ris/bus/bus.hpp"
 #include "ris/core/log.hpp"
 #include "ris/core/time.hpp"
 #include "ris/store/group_commit.hpp"
@@ -18,6 +19,11 @@
 #include "sweeper.hpp"
 
 namespace ris::fleet {
+namespace {
+// A server that joined or left says so here: every server re-reads the list at its next sweep
+// (within 500 ms) and tells its agents, instead of at its next periodic refresh.
+constexpr std::string_view kMembershipSubject = "ris.cluster.membership";
+}  // namespace
 
 struct Gateway::Parts {
   Parts(store::Store& store, Agents& agents, Presence& presence, WorkerPool& pool,
@@ -33,11 +39,17 @@ struct Gateway::Parts {
         run_messages(store, events, options.output_cap_bytes),
         sweeper(store, events, dispatch, presence, options.lost_after),
         router(store, bus, dispatch, sessions, pool),
-        servers(store) {
+        servers(store),
+        bus(bus) {
     agent_messages.register_into(handlers);
     run_messages.register_into(handlers);
     router.start(presence.server_id());
     sweeper.each_pass([this] { announce_servers(); });
+    if (bus && bus->backend() != "in-process") {
+      membership =
+          bus->subscribe(std::string(kMembershipSubject),
+                         [this](std::string_view, const bus::Message&) { servers.expire(); });
+    }
   }
 
   void announce_servers();
@@ -59,6 +71,8 @@ struct Gateway::Parts {
   Sweeper sweeper;
   Router router;
   ServerList servers;
+  bus::Bus* bus;
+  std::unique_ptr<bus::Subscription> membership;  // servers joining or leaving, to re-read
 };
 
 namespace {
@@ -250,6 +264,13 @@ void Gateway::export_metrics(metrics::Registry& registry) {
 
 void Gateway::start_sweeper() {
   p_->sweeper.start();
+  membership_changed();
+}
+
+void Gateway::membership_changed() {
+  if (p_->bus && p_->bus->backend() != "in-process")
+    p_->bus->publish(kMembershipSubject,
+                     std::make_shared<const std::string>(p_->presence.server_id()));
 }
 
 void Gateway::stop() {

@@ -8,10 +8,10 @@
 
 namespace ris::fleet {
 
-bool ServerList::read_locked(std::chrono::steady_clock::time_point now) {
+void ServerList::read_locked(std::chrono::steady_clock::time_point now) {
   auto rows = PresenceRepository(store_).live_advertise(now_rfc3339());
   if (!rows)
-    return false;  // kept as it was: the database is away, the servers are not
+    return;  // kept as it was: the database is away, the servers are not
   read_at_ = now;
   std::set<std::string> urls;  // sorted, so that a change is a change of content only
   for (const auto& text : *rows) {
@@ -26,9 +26,7 @@ bool ServerList::read_locked(std::chrono::steady_clock::time_point now) {
   auto next = std::make_shared<boost::json::array>();
   for (const auto& u : urls)
     next->emplace_back(u);
-  const bool changed = !list_ || *list_ != *next;
   list_ = std::move(next);
-  return changed;
 }
 
 std::shared_ptr<const boost::json::array> ServerList::current() {
@@ -36,16 +34,33 @@ std::shared_ptr<const boost::json::array> ServerList::current() {
   const auto now = std::chrono::steady_clock::now();
   if (!list_ || now - read_at_ >= refresh_)
     read_locked(now);
-  return list_ ? list_ : std::make_shared<const boost::json::array>();
+  if (!list_)
+    return std::make_shared<const boost::json::array>();
+  if (!announced_)
+    announced_ = list_;  // what the first agents are told; a newer list is announced
+  return list_;
+}
+
+void ServerList::expire() {
+  std::lock_guard lock(mu_);
+  read_at_ = {};
 }
 
 bool ServerList::refresh_changed() {
   std::lock_guard lock(mu_);
   const auto now = std::chrono::steady_clock::now();
-  if (list_ && now - read_at_ < refresh_)
+  if (!list_ || now - read_at_ >= refresh_)
+    read_locked(now);
+  if (!list_)
     return false;
-  const bool had = list_ != nullptr;
-  return read_locked(now) && had;
+  if (!announced_) {
+    announced_ = list_;  // no agent has been told anything yet
+    return false;
+  }
+  if (*announced_ == *list_)
+    return false;
+  announced_ = list_;
+  return true;
 }
 
 }  // namespace ris::fleet

@@ -20,16 +20,20 @@ class ServerList {
 
   // The list as last read (read now if never read or older than the refresh interval).
   std::shared_ptr<const boost::json::array> current();
-  // Reads the list again if the refresh interval passed; true when it differs from before.
+  // Reads the list again if the refresh interval passed; true when it differs from the oldest
+  // list a connected agent may hold (the first one current() gave out, then the last one this
+  // call returned true for): the list to tell every connected agent.
   bool refresh_changed();
+  // The next refresh_changed() reads the list again (a server said it joined or left).
+  void expire();
 
  private:
-  bool read_locked(std::chrono::steady_clock::time_point now);
+  void read_locked(std::chrono::steady_clock::time_point now);
 
   store::Store& store_;
   const std::chrono::milliseconds refresh_;
   std::mutex mu_;
-  std::shared_ptr<const boost::json::array> list_;
+  std::shared_ptr<const boost::json::array> list_, announced_;
   std::chrono::steady_clock::time_point read_at_{};
 };
 

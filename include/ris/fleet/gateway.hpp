@@ -107,7 +107,11 @@ class Gateway {
   // ris_tasks_completed_total{status}, and fleet-wide sums of the agents' own counters
   // (ris_fleet_tasks_executed, ris_fleet_client_memory_usage_bytes): no per-agent series.
   void export_metrics(metrics::Registry& registry);
+  // Also tells the other servers (over the bus) that this one joined.
   void start_sweeper();
+  // Tells the other servers that the set of servers changed (after Presence::stop(), that this
+  // one left): they re-read it and tell their agents within a sweep.
+  void membership_changed();
   void stop();
 
   struct Parts;  // the gateway's jobs (src/fleet): sessions, handlers, dispatch, sweeper, events

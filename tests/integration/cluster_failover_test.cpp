@@ -26,14 +26,14 @@ std::string nats_url() {
   return url;
 }
 
-class Cluster : public FleetFixture {
+class ClusterFailover : public FleetFixture {
  protected:
   std::vector<std::string> risd_args() const override { return server_args("s0"); }
   static std::vector<std::string> server_args(const std::string& id) {
     // A short lease: a dead server is dead to the others after 2 s. Agents away for less than
     // 30 s keep their runs, which is ample for re-homing.
-    return {"--server-id",        id,    "--server-lease",    "2s",
-            "--agent-lost-after", "30s", "--ws-idle-timeout", "10s"};
+    return {"--server-id",       id,    "--server-lease", "2s",  "--agent-lost-after", "30s",
+            "--ws-idle-timeout", "10s", "--log-level",    "info"};
   }
   void SetUp() override {
     setenv("RIS_TEST_POSTGRES_URL_FILE", RIS_PG_URL_FILE, 0);
@@ -99,12 +99,41 @@ class Cluster : public FleetFixture {
     return r.status == 200 ? json::parse(r.body).as_object() : json::object{};
   }
 
+  // Each server's cluster_servers_changed lines, for a failure message.
+  std::string announcements() {
+    std::string out;
+    for (auto* s : servers_) {
+      std::istringstream lines(s->log());
+      for (std::string line; std::getline(lines, line);)
+        if (line.find("cluster_servers") != std::string::npos ||
+            line.find("bus_") != std::string::npos)
+          out += line + "\n";
+      out += "----\n";
+    }
+    return out;
+  }
+  // What the agents that are not online know and last said, for a failure message.
+  std::string offline_agents(const std::vector<AgentProcess*>& agents) {
+    std::string out;
+    for (auto* a : agents) {
+      if (online(a->id()))
+        continue;
+      const auto log = AgentProcess::read_file(a->state() / "agent.log");
+      auto r = call("GET", "/api/v1/spaces/" + space_ + "/agents/" + a->id(), token_);
+      out += a->id() + ": " + std::to_string(r.status) + " " + r.body.substr(0, 400) + "\nservers:";
+      for (const auto& s : known_servers(*a))
+        out += " " + s;
+      out += "\n" + log.substr(log.size() > 3000 ? log.size() - 3000 : 0) + "\n";
+    }
+    return out;
+  }
+
   std::string nats_;
   std::vector<RisdProcess*> servers_;
   std::vector<std::unique_ptr<RisdProcess>> extra_;
 };
 
-TEST_F(Cluster, servers_share_the_ca_and_agents_learn_every_server) {
+TEST_F(ClusterFailover, servers_share_the_ca_and_agents_learn_every_server) {
   add_server("s1");
   add_server("s2");
   EXPECT_EQ(servers_[1]->ca_sha256(), risd_->ca_sha256());
@@ -118,7 +147,8 @@ TEST_F(Cluster, servers_share_the_ca_and_agents_learn_every_server) {
   // it without a restart (the list is re-read every 10 s), and tasks submitted there reach it.
   add_server("s3");
   EXPECT_TRUE(eventually([&] { return known_servers(a).size() == 4; }, 30s))
-      << AgentProcess::read_file(a.state() / "agent.json");
+      << AgentProcess::read_file(a.state() / "agent.json") << "\n"
+      << announcements();
   auto r = on(3, "POST", "/api/v1/spaces/" + space_ + "/tasks",
               {{"type", "shell"},
                {"parameters", {{"script", "echo from s3"}}},
@@ -192,7 +222,7 @@ TEST_F(Cluster,
   EXPECT_EQ(task(sleeper_id).at("runs").as_array()[0].at("state").as_string(), "cancelled");
 }
 
-TEST_F(Cluster, agents_of_a_killed_server_rehome_and_every_run_ends_once_with_its_result) {
+TEST_F(ClusterFailover, agents_of_a_killed_server_rehome_and_every_run_ends_once_with_its_result) {
   add_server("s1");
   add_server("s2");
   constexpr size_t kAgents = 12, kTasks = 10;
@@ -245,7 +275,7 @@ TEST_F(Cluster, agents_of_a_killed_server_rehome_and_every_run_ends_once_with_it
   EXPECT_EQ(servers_[2]->log().find("run_lost"), std::string::npos);
 }
 
-TEST_F(Cluster, servers_restarted_one_by_one_while_tasks_run_lose_nothing) {
+TEST_F(ClusterFailover, servers_restarted_one_by_one_while_tasks_run_lose_nothing) {
   add_server("s1");
   add_server("s2");
   constexpr size_t kAgents = 6, kTasks = 6;
@@ -281,11 +311,27 @@ TEST_F(Cluster, servers_restarted_one_by_one_while_tasks_run_lose_nothing) {
       port_ = risd_->port();  // the fixture's helpers talk to s0
       ca_file_ = risd_->ca_file();
     }
-    ASSERT_TRUE(eventually(all_online, 60s)) << "after restarting server " << s;
+    ASSERT_TRUE(eventually(all_online, 60s)) << "after restarting server " << s << "\n"
+                                             << offline_agents(agents);
+    // Told at once (the restarted server announces itself on the bus), not at the next
+    // periodic refresh: every agent knows where the restarted server listens now.
+    const std::string url = "https://127.0.0.1:" + std::to_string(servers_[s]->port());
+    EXPECT_TRUE(eventually(
+        [&] {
+          for (auto* a : agents) {
+            const auto known = known_servers(*a);
+            if (std::find(known.begin(), known.end(), url) == known.end())
+              return false;
+          }
+          return true;
+        },
+        5s))
+        << "agents learn " << url << " within a few sweeps";
   }
   for (size_t i = 0; i < tasks.size(); ++i) {
     ASSERT_TRUE(eventually([&] { return all_final(tasks[i], kAgents); }, 120s)) << tasks[i];
-    for (const auto& r : task(tasks[i]).at("runs").as_array()) {
+    const auto done = task(tasks[i]);
+    for (const auto& r : done.at("runs").as_array()) {
       EXPECT_EQ(r.at("state").as_string(), "succeeded") << json::serialize(r);
       EXPECT_EQ(output(std::string(r.at("id").as_string())), "run-" + std::to_string(i) + "\n");
     }
