@@ -226,6 +226,7 @@ int main(int argc, char** argv) {
                               {.lost_after = config.agent_lost_after}, bus->get());
   ris::fleet::Tasks tasks(**store, agents, gateway);
   ctx.agents = &agents;
+  ctx.presence = &presence;
   ctx.gateway = &gateway;
   ctx.tasks = &tasks;
   ris::services::Services services(**store, secret_box, agents, gateway,

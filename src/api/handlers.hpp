@@ -16,9 +16,15 @@ void register_member_routes(net::Router& router, ApiContext& ctx);
 void register_role_routes(net::Router& router, ApiContext& ctx);
 void register_audit_routes(net::Router& router, ApiContext& ctx);
 void register_admin_routes(net::Router& router, ApiContext& ctx);
+void register_cluster_routes(net::Router& router, ApiContext& ctx);
 void register_fleet_routes(net::Router& router, ApiContext& ctx);
 void register_service_routes(net::Router& router, ApiContext& ctx);
 void register_web_routes(net::Router& router);
+// The servers sharing the store by state, for /health and /metrics (blocking: on the pool).
+struct ClusterCounts {
+  int64_t alive = 0, dead = 0;
+};
+Result<ClusterCounts> cluster_counts(ApiContext& ctx);
 std::unique_ptr<net::WsHandler> make_events_handler(ApiContext& ctx, net::WsConnection& conn,
                                                     const net::Request& upgrade);
 }  // namespace ris::api

@@ -47,6 +47,18 @@ void handle_health(ApiContext& ctx, net::Request& req, net::Reply reply) {
         {"memory", {{"rss_bytes", ps.rss_bytes}}},
         {"tls", {{"min_version", ctx.config.tls_min_version}, {"ca_sha256", ctx.ca_sha256}}},
     };
+    // This server among those sharing the store; the counts need the database.
+    if (ctx.presence) {
+      boost::json::object cluster{{"server_id", ctx.presence->server_id()},
+                                  {"alive", ctx.presence->alive()}};
+      auto counts = db_ok ? cluster_counts(ctx) : Result<ClusterCounts>(fail(ping.error()));
+      if (counts) {
+        cluster["servers"] = boost::json::object{{"alive", counts->alive}, {"dead", counts->dead}};
+      } else {
+        cluster["error"] = counts.error().message;
+      }
+      details["cluster"] = std::move(cluster);
+    }
     boost::json::object body{
         {"status", db_ok ? "healthy" : "unhealthy"},
         {"timestamp", now_rfc3339()},

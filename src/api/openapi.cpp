@@ -15,7 +15,15 @@ constexpr std::string_view kOpenApi = R"json({
     "schemas": {
       "Problem": {"type": "object", "description": "RFC 9457 problem details",
         "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                       "status": {"type": "integer"}, "detail": {"type": "string"}}}
+                       "status": {"type": "integer"}, "detail": {"type": "string"}}},
+      "ClusterServer": {"type": "object", "description": "A risd sharing the database, from its row in servers",
+        "properties": {"id": {"type": "string"}, "advertise": {"type": "array", "items": {"type": "string", "format": "uri"}},
+                       "version": {"type": "string"}, "started_at": {"type": "string", "format": "date-time"},
+                       "lease_until": {"type": "string", "format": "date-time"},
+                       "lease_age_seconds": {"type": "number", "description": "seconds since its last lease renewal (now - (lease_until - lease), with the answering server's --server-lease)"},
+                       "state": {"type": "string", "enum": ["alive", "dead"]},
+                       "agents": {"type": "integer", "description": "agents whose connection it holds (0 when dead)"},
+                       "self": {"type": "boolean", "description": "the server that answered"}}}
     },
     "responses": {
       "Problem": {"description": "An error", "content": {"application/problem+json":
@@ -76,6 +84,8 @@ constexpr std::string_view kOpenApi = R"json({
     "/api/v1/admin/spaces/{space}": {"delete": {"summary": "Delete any space (ServerModerator)", "security": [{"bearer": []}], "responses": {"204": {"description": "OK"}, "default": {"$ref": "#/components/responses/Problem"}}}},
     "/api/v1/admin/jwt/rotate": {"post": {"summary": "Rotate the access-token signing key; old tokens stay valid until they expire", "security": [{"bearer": []}], "responses": {"200": {"description": "JWK set"}, "default": {"$ref": "#/components/responses/Problem"}}}},
     "/api/v1/admin/backups": {"post": {"summary": "Take a consistent online backup of the SQLite database and send it (ApplicationAdministrator; audited). On PostgreSQL: 400, use pg_dump or pg_basebackup (docs/operations.md); over 1 GiB: 413, use scheduled backups", "security": [{"bearer": []}], "responses": {"200": {"description": "The database file (ris-backup-<UTC time>.db, named in Content-Disposition; its SHA-256 in X-Backup-Sha256)", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}, "default": {"$ref": "#/components/responses/Problem"}}}},
+    "/api/v1/cluster/servers": {"get": {"summary": "The risd servers sharing this database (ApplicationAdministrator): id, advertise URLs, version, started_at, lease_until, lease_age_seconds, state alive|dead, agents held, self (the answering server)", "security": [{"bearer": []}], "responses": {"200": {"description": "items (by id) and self, the answering server's id", "content": {"application/json": {"schema": {"type": "object", "properties": {"self": {"type": "string"}, "items": {"type": "array", "items": {"$ref": "#/components/schemas/ClusterServer"}}}}}}}, "default": {"$ref": "#/components/responses/Problem"}}}},
+    "/api/v1/cluster/servers/{server}": {"get": {"summary": "One server of the cluster (ApplicationAdministrator); 404 for an unknown id", "security": [{"bearer": []}], "parameters": [{"name": "server", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "The server", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClusterServer"}}}}, "default": {"$ref": "#/components/responses/Problem"}}}},
     "/api/v1/agents/enrol": {"post": {"summary": "Enrol an agent: join token + CSR; returns its certificate and the task key", "responses": {"200": {"description": "OK"}, "default": {"$ref": "#/components/responses/Problem"}}}},
     "/api/v1/spaces/{space}/agents/join-tokens": {"post": {"summary": "Create a join token (MANAGE_AGENTS): labels, ttl_seconds, uses", "security": [{"bearer": []}], "responses": {"201": {"description": "OK"}, "default": {"$ref": "#/components/responses/Problem"}}}},
     "/api/v1/spaces/{space}/agents": {"get": {"summary": "Agents, with status; ?selector=", "security": [{"bearer": []}], "responses": {"200": {"description": "OK"}, "default": {"$ref": "#/components/responses/Problem"}}}},

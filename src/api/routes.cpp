@@ -20,6 +20,7 @@ void register_routes(net::Router& router, ApiContext& ctx) {
   register_role_routes(router, ctx);
   register_audit_routes(router, ctx);
   register_admin_routes(router, ctx);
+  register_cluster_routes(router, ctx);
   register_fleet_routes(router, ctx);
   register_service_routes(router, ctx);
   register_web_routes(router);

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <iostream>
 
 namespace ris::cli {
 namespace json = boost::json;
@@ -54,13 +55,46 @@ ApiError api_error(int status, const std::string& body) {
   return e;
 }
 
-Api::Api(Config& config, std::filesystem::path path, std::string name, net::Url url,
+Result<std::vector<net::Url>> parse_server_list(std::string_view servers) {
+  std::vector<net::Url> out;
+  size_t from = 0;
+  while (from <= servers.size()) {
+    size_t comma = servers.find(',', from);
+    if (comma == std::string_view::npos)
+      comma = servers.size();
+    std::string_view one = servers.substr(from, comma - from);
+    while (!one.empty() && one.front() == ' ')
+      one.remove_prefix(1);
+    while (!one.empty() && one.back() == ' ')
+      one.remove_suffix(1);
+    if (one.empty())
+      return fail(Errc::invalid_argument,
+                  "empty server URL in \"" + std::string(servers) +
+                      "\" (give https://HOST:PORT, several separated by commas)");
+    auto url = net::parse_https_url(one);
+    if (!url)
+      return fail(Errc::invalid_argument,
+                  "bad server URL \"" + std::string(one) + "\": " + url.error().message);
+    out.push_back(std::move(*url));
+    from = comma + 1;
+  }
+  return out;
+}
+
+std::string server_text(const net::Url& url) {
+  return "https://" + (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host) +
+         ":" + std::to_string(url.port);
+}
+
+Api::Api(Config& config, std::filesystem::path path, std::string name, std::vector<net::Url> urls,
          net::ClientTls tls)
     : config_(&config),
       path_(std::move(path)),
       name_(std::move(name)),
       ctx_(&config.contexts.at(name_)),
-      client_(std::make_unique<net::HttpsClient>(std::move(url), std::move(tls))) {}
+      urls_(std::move(urls)),
+      tls_(std::move(tls)),
+      client_(std::make_unique<net::HttpsClient>(urls_.front(), tls_)) {}
 Api::Api(Api&&) noexcept = default;
 Api::~Api() = default;
 
@@ -75,9 +109,25 @@ Result<Api> Api::open(Config& config, std::filesystem::path path, std::string na
   if (ctx.access_token.empty() && ctx.refresh_token.empty())
     return fail(Errc::unauthenticated,
                 "signed out of " + ctx.server + ": run risctl login " + ctx.server);
-  RIS_TRY(auto url, net::parse_https_url(ctx.server));
+  RIS_TRY(auto urls, parse_server_list(ctx.server));
   RIS_TRY(auto tls, tls_for(ctx));
-  return Api(config, std::move(path), std::move(name), std::move(url), std::move(tls));
+  return Api(config, std::move(path), std::move(name), std::move(urls), std::move(tls));
+}
+
+Result<net::ClientReply> Api::exchange(std::string_view method, const std::string& target,
+                                       const std::string& body,
+                                       const net::HttpsClient::Headers& headers,
+                                       std::chrono::milliseconds timeout) {
+  const bool idempotent = method == "GET" || method == "HEAD";
+  for (size_t tried = 1;; ++tried) {
+    auto reply = client_->request(method, target, body, headers, timeout);
+    if (reply || reply.error().code != Errc::unavailable || tried >= urls_.size() ||
+        (client_->request_sent() && !idempotent))
+      return reply;
+    current_ = (current_ + 1) % urls_.size();
+    std::cerr << "note: " << reply.error().message << "; trying " << server() << "\n";
+    client_ = std::make_unique<net::HttpsClient>(urls_[current_], tls_);
+  }
 }
 
 Result<net::ClientReply> Api::send(std::string_view method, const std::string& target,
@@ -88,7 +138,7 @@ Result<net::ClientReply> Api::send(std::string_view method, const std::string& t
     headers.emplace_back("Content-Type", "application/json");
   if (!ctx_->access_token.empty())
     headers.emplace_back("Authorization", "Bearer " + ctx_->access_token);
-  return client_->request(method, target, body, headers, timeout);
+  return exchange(method, target, body, headers, timeout);
 }
 
 Result<net::ClientReply> Api::send_signed_in(std::string_view method, const std::string& target,
@@ -108,8 +158,8 @@ Result<void> Api::refresh() {
   if (ctx_->refresh_token.empty())
     return fail(Errc::unauthenticated, "the session has expired: run risctl login " + ctx_->server);
   const std::string body = json::serialize(json::object{{"refresh_token", ctx_->refresh_token}});
-  RIS_TRY(auto reply, client_->request("POST", "/api/v1/auth/refresh", body,
-                                       {{"Content-Type", "application/json"}}));
+  RIS_TRY(auto reply, exchange("POST", "/api/v1/auth/refresh", body,
+                               {{"Content-Type", "application/json"}}, std::chrono::seconds(30)));
   if (reply.status != 200)
     return fail(Errc::unauthenticated, "the session has ended (" +
                                            api_error(reply.status, reply.body).message +

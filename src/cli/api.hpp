@@ -1,6 +1,8 @@
 // risctl's connection to a risd: JSON requests on one keep-alive TLS connection, problem+json
 // errors turned into "Title: detail" messages, and the access token refreshed (and saved) when
-// it has expired.
+// it has expired. A context may name several servers of one cluster (comma-separated URLs):
+// when one cannot be reached, the next is tried, and the one that answered serves the rest of
+// the invocation. An HTTP error answer is an answer: it is never retried elsewhere.
 #pragma once
 #include <boost/json/value.hpp>
 #include <chrono>
@@ -8,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config.hpp"
 #include "ris/core/result.hpp"
@@ -23,6 +26,10 @@ struct ApiError {
 };
 
 Result<net::ClientTls> tls_for(const Context& ctx);
+// The URLs of a server setting: "https://a:8057,https://b:8057" (spaces around commas allowed).
+Result<std::vector<net::Url>> parse_server_list(std::string_view servers);
+// "https://host:port" of a URL (IPv6 literals in brackets), as stored in a context.
+std::string server_text(const net::Url& url);
 // "Title: detail" from a problem+json body (or the raw body when it is not one).
 ApiError api_error(int status, const std::string& body);
 
@@ -42,6 +49,9 @@ class Api {
                                     std::chrono::milliseconds timeout);
   const ApiError& last_error() const { return last_error_; }
   Context& context() { return *ctx_; }
+  // The server in use: the first of the context's that could be reached (for WebSockets).
+  const net::Url& url() const { return urls_[current_]; }
+  std::string server() const { return server_text(url()); }
   const std::string& context_name() const { return name_; }
   // "/api/v1/spaces/<space>" of --space or the context's default; an error naming the fix.
   Result<std::string> space_path();
@@ -52,8 +62,13 @@ class Api {
   Result<std::string> access_token();
 
  private:
-  Api(Config& config, std::filesystem::path path, std::string name, net::Url url,
+  Api(Config& config, std::filesystem::path path, std::string name, std::vector<net::Url> urls,
       net::ClientTls tls);
+  // One request, on the next server while one cannot be reached and the request cannot have
+  // been acted on (it never went out, or it is a GET/HEAD).
+  Result<net::ClientReply> exchange(std::string_view method, const std::string& target,
+                                    const std::string& body, const net::HttpsClient::Headers& h,
+                                    std::chrono::milliseconds timeout);
   Result<void> refresh();
   Result<net::ClientReply> send(std::string_view method, const std::string& target,
                                 const std::string& body,
@@ -69,6 +84,9 @@ class Api {
   std::filesystem::path path_;
   std::string name_;
   Context* ctx_;
+  std::vector<net::Url> urls_;
+  size_t current_ = 0;
+  net::ClientTls tls_;
   std::unique_ptr<net::HttpsClient> client_;
   ApiError last_error_;
   std::string space_override_;

@@ -46,7 +46,7 @@ int cmd_backup(Session& s) {
   if (!api)
     return s.error(api.error().message);
   if (s.tty_err)
-    std::cerr << "Taking a backup of " << api->context().server << " …\n";
+    std::cerr << "Taking a backup of " << api->server() << " …\n";
   auto reply = api->download("POST", "/api/v1/admin/backups", kBackupTimeout);
   if (!reply) {
     const std::string& why = reply.error().message;
@@ -67,7 +67,7 @@ int cmd_backup(Session& s) {
   }
   // With -o - the file is on standard output, so the report goes to standard error.
   std::ostream& out = file == "-" ? std::cerr : std::cout;
-  out << "Backup of " << api->context().server << " written to "
+  out << "Backup of " << api->server() << " written to "
       << (file == "-" ? std::string("standard output") : file) << " (" << mib(reply->body.size())
       << ", sha256 " << sha256 << ").\n"
       << "Restore it with: risd restore " << (file == "-" ? "FILE" : file)

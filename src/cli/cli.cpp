@@ -106,10 +106,10 @@ std::string Session::colour(int code, const std::string& text) const {
 int cmd_login(Session& s) {
   if (s.args.positional.size() != 2)
     return std::cerr << *command_help("login"), 2;
-  const std::string server = s.args.positional[1];
-  auto url = net::parse_https_url(server);
-  if (!url)
-    return s.error(url.error().message);
+  // Several servers of one cluster: "https://a:8057,https://b:8057", tried in order.
+  auto urls = parse_server_list(s.args.positional[1]);
+  if (!urls)
+    return s.error(urls.error().message);
   net::ClientTls tls;
   if (s.args.has("ca-file")) {
     auto pem = security::read_small_file(s.args.get("ca-file"), security::kAnyMode);
@@ -132,20 +132,30 @@ int cmd_login(Session& s) {
     return s.error("no terminal to ask the password on: pass it with --password-stdin");
   const std::string password = read_secret("Password: ", false);
 
-  net::HttpsClient client(*url, tls);
   json::object body{{"login", user}, {"password", password}};
   if (s.args.has("totp"))
     body["totp"] = s.args.get("totp");
-  auto reply = client.request("POST", "/api/v1/auth/login", json::serialize(body),
-                              {{"Content-Type", "application/json"}});
+  // The first server that can be reached signs in (a refused password is an answer).
+  std::unique_ptr<net::HttpsClient> client;
+  Result<net::ClientReply> reply = fail(Errc::unavailable, "no server");
+  for (size_t i = 0; i < urls->size(); ++i) {
+    if (i > 0)
+      std::cerr << "note: " << reply.error().message << "; trying " << server_text((*urls)[i])
+                << "\n";
+    client = std::make_unique<net::HttpsClient>((*urls)[i], tls);
+    reply = client->request("POST", "/api/v1/auth/login", json::serialize(body),
+                            {{"Content-Type", "application/json"}});
+    if (reply || reply.error().code != Errc::unavailable || client->request_sent())
+      break;
+  }
   if (!reply)
     return s.error(reply.error().message);
   if (reply->status == 401 && api_error(reply->status, reply->body).type == "totp-required") {
     if (!isatty(STDIN_FILENO))
       return s.error("this account has 2FA on: pass the code with --totp CODE");
     body["totp"] = read_secret("2FA code (or a recovery code): ", true);
-    reply = client.request("POST", "/api/v1/auth/login", json::serialize(body),
-                           {{"Content-Type", "application/json"}});
+    reply = client->request("POST", "/api/v1/auth/login", json::serialize(body),
+                            {{"Content-Type", "application/json"}});
     if (!reply)
       return s.error(reply.error().message);
   }
@@ -153,11 +163,12 @@ int cmd_login(Session& s) {
     return s.error("sign-in refused: " + api_error(reply->status, reply->body).message);
   const auto tokens = json::parse(reply->body).as_object();
 
-  const std::string name = s.args.get("name", url->host + ":" + std::to_string(url->port));
+  const net::Url& first = urls->front();
+  const std::string name = s.args.get("name", first.host + ":" + std::to_string(first.port));
   Context& ctx = s.config.contexts[name];
-  ctx.server = "https://" +
-               (url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host) +
-               ":" + std::to_string(url->port);
+  ctx.server.clear();
+  for (const auto& u : *urls)
+    ctx.server += (ctx.server.empty() ? "" : ",") + server_text(u);
   ctx.ca_pem = tls.ca_pem.empty() ? reply->server_ca_pem : tls.ca_pem;
   ctx.user = user;
   ctx.access_token = str(tokens, "access_token");

@@ -61,14 +61,12 @@ class Exec {
         std::cerr << r.agent_name << " is offline: its run starts when it connects"
                   << (ttl_ > 0 ? " (given up after " + std::to_string(ttl_) + " s)" : "") << "\n";
 
-    auto url = net::parse_https_url(api_.context().server);
-    auto tls = tls_for(api_.context());
+    // The token first: asking for it finds a server that answers, whose URL the events use.
     auto token = api_.access_token();
-    if (!url || !tls || !token)
-      return s_.error(!url   ? url.error().message
-                      : !tls ? tls.error().message
-                             : token.error().message);
-    Events events(*url, *tls, *token);
+    auto tls = tls_for(api_.context());
+    if (!tls || !token)
+      return s_.error(!tls ? tls.error().message : token.error().message);
+    Events events(api_.url(), *tls, *token);
     events.subscribe(json::object{
         {"topic", "task"}, {"space", space_.substr(space_.rfind('/') + 1)}, {"task", task_id_}});
     // Subscribed; what ran before the subscription took effect comes from the REST API.

@@ -15,7 +15,8 @@ Sign in:
   logout               end the session of the current context
   context              list contexts, switch, choose the default space
 
-Resources (agents, tasks, services, spaces, members, roles, tokens, audit, invitations):
+Resources (agents, tasks, services, spaces, members, roles, tokens, audit, invitations,
+nodes):
   get RESOURCE [NAME]  list, or show one (-o table|json|yaml|name, -l SELECTOR, --watch)
   describe RESOURCE NAME
                        everything about one resource, for people
@@ -31,9 +32,11 @@ Work:
   rollout ACTION service NAME
                        status | restart | rollback [--to-version N] | stop | start
 
-Administration:
+Administration (application administrators):
   backup create [-o FILE]
-                       an online backup of risd's database (application administrators)
+                       an online backup of risd's database
+  get nodes, describe node ID
+                       the risd servers of the cluster, their leases and agents
 
 Other:
   completion bash|zsh  shell completion script
@@ -47,6 +50,7 @@ Global flags:
 
 Examples:
   risctl login https://ris.example.com:8057 --user alice --ca-file ca.crt
+  risctl login https://ris1:8057,https://ris2:8057 --user alice --ca-file ca.crt
   risctl get agents -l env=prod
   risctl exec 'role in (web,cache)' -- systemctl restart nginx
   risctl scale service web 3
@@ -64,6 +68,10 @@ context in ~/.config/ris/config (mode 0600). The server is trusted by its CA: a 
 SHA-256 pin risd prints at its first start (the CA is then saved with the context), or — with
 neither — the system's trust store.
 
+URL may list several servers of one cluster, separated by commas (they share a CA): every
+command tries them in order and moves on to the next while one cannot be reached (connection
+refused, timeout); an error the server answers with is final.
+
   --user NAME          email or username (asked when on a terminal)
   --password-stdin     read the password from standard input (scripts)
   --totp CODE          the 2FA code (asked when on a terminal)
@@ -73,6 +81,7 @@ neither — the system's trust store.
 Examples:
   risctl login https://127.0.0.1:8057 --user admin --ca-file data/tls/ca.crt
   echo "$PASSWORD" | risctl login https://ris:8057 --user ci --ca-hash sha256:9f… --password-stdin
+  risctl login https://ris1:8057,https://ris2:8057,https://ris3:8057 --user admin --ca-file ca.crt
 )"},
       {"logout", R"(Usage: risctl logout [--context NAME]
 
@@ -91,7 +100,8 @@ Example:
       {"get", R"(Usage: risctl get RESOURCE [NAME] [-o table|json|yaml|name] [-l SELECTOR] [--watch]
 
 RESOURCE: agents (ag), tasks, services (svc), spaces, members, roles, tokens, audit,
-invitations. NAME is a name or an id.
+invitations, nodes (node: the risd servers of the cluster, for application administrators;
+the one that answered is marked as self). NAME is a name or an id.
 
   -o, --output FORMAT  table (default), json, yaml, or name
   -l, --selector SEL   agents only: a label selector (env=prod,role in (web,db),!canary)
@@ -106,14 +116,16 @@ Examples:
   risctl get services -o yaml
   risctl get agents --watch
   risctl get audit --action task.create --limit 20
+  risctl get nodes
 )"},
       {"describe", R"(Usage: risctl describe RESOURCE NAME
 
 Everything about one resource: an agent with its health, a task with its runs, a service with
-its replicas and history.
+its replicas and history, a node (risd server) with its lease and agents.
 
-Example:
+Examples:
   risctl describe agent web-1
+  risctl describe node risd-2
 )"},
       {"create", R"(Usage: risctl create space NAME [--description TEXT]
        risctl create role NAME [--permissions P1,P2] [--color HEX]

@@ -155,6 +155,29 @@ std::vector<Resource> build() {
                 {"uses", field("uses")},
                 {"max uses", field("max_uses")},
                 {"expires", field("expires_at")}}});
+  // The risd servers sharing the database (application administrators).
+  r.push_back({"nodes",
+               {"node", "servers", "server"},
+               false,
+               "/api/v1/cluster/servers",
+               "id",
+               {{"id",
+                 [](const json::object& o) {
+                   const auto* self = o.if_contains("self");
+                   return text(o, "id") +
+                          (self && self->is_bool() && self->as_bool() ? " (self)" : "");
+                 }},
+                {"state", field("state")},
+                {"version", field("version")},
+                {"agents", field("agents")},
+                {"lease age",
+                 [](const json::object& o) {
+                   char buf[32];
+                   snprintf(buf, sizeof buf, "%.1fs", num(o, "lease_age_seconds"));
+                   return std::string(buf);
+                 },
+                 true},
+                {"advertise", field("advertise")}}});
   return r;
 }
 }  // namespace

@@ -29,11 +29,10 @@ enum class Goal { running, stopped };
 int follow(Session& s, Api& api, const std::string& space, const std::string& name, Goal goal,
            bool rollout_matters, std::chrono::seconds timeout) {
   std::optional<Events> events;
-  auto url = net::parse_https_url(api.context().server);
+  auto token = api.access_token();  // first: it finds the server that answers
   auto tls = tls_for(api.context());
-  auto token = api.access_token();
-  if (url && tls && token) {
-    events.emplace(*url, *tls, *token);
+  if (tls && token) {
+    events.emplace(api.url(), *tls, *token);
     events->subscribe(
         json::object{{"topic", "services"}, {"space", space.substr(space.rfind('/') + 1)}});
   }

@@ -84,16 +84,14 @@ bool print_items(const Session& s, const Resource& r, const json::array& items, 
 int watch(Session& s, Api& api, const Resource& r, const std::string& query) {
   if (!r.live)
     return s.error("--watch works for agents, tasks and services");
-  auto url = net::parse_https_url(api.context().server);
+  auto token = api.access_token();  // first: it finds the server that answers
   auto tls = tls_for(api.context());
-  auto token = api.access_token();
   auto space = api.space_path();
-  if (!url || !tls || !token || !space)
-    return s.error(!url     ? url.error().message
-                   : !tls   ? tls.error().message
+  if (!tls || !token || !space)
+    return s.error(!tls     ? tls.error().message
                    : !token ? token.error().message
                             : space.error().message);
-  Events events(*url, *tls, *token);
+  Events events(api.url(), *tls, *token);
   events.subscribe(
       json::object{{"topic", r.name}, {"space", space->substr(space->rfind('/') + 1)}});
   std::map<std::string, std::string> shown;  // id → last printed row
@@ -292,6 +290,11 @@ int cmd_describe(Session& s) {
   } else if (r->name == "services") {
     if (auto h = api->call("GET", *base + "/" + id + "/history"))
       out["history"] = std::move(h->as_object()["items"]);
+  } else if (r->name == "nodes") {
+    auto n = api->call("GET", *base + "/" + net::percent_encode(id));
+    if (!n)
+      return s.error(n.error().message);
+    out = std::move(n->as_object());
   }
   std::cout << to_yaml(out);
   return 0;
@@ -376,7 +379,7 @@ int cmd_create(Session& s) {
               << text(o, "token") << "\n";
   else if (what == "join-token")
     std::cout << "Join token (shown once): " << text(o, "token")
-              << "\nOn the host:\n  ris-agent join " << api->context().server << " --token "
+              << "\nOn the host:\n  ris-agent join " << api->server() << " --token "
               << text(o, "token") << " --ca-hash " << text(o, "ca_hash")
               << " --state-dir /var/lib/ris-agent\n";
   else if (what == "invitation")
@@ -396,9 +399,11 @@ int cmd_delete(Session& s) {
   auto api = s.api();
   if (!api)
     return s.error(api.error().message);
-  if (r->name == "members" || r->name == "tasks" || r->name == "audit")
+  if (r->name == "members" || r->name == "tasks" || r->name == "audit" || r->name == "nodes")
     return s.error("cannot delete " + r->name +
-                   (r->name == "tasks" ? " (cancel a running one with risctl exec's Ctrl-C)" : ""));
+                   (r->name == "tasks"   ? " (cancel a running one with risctl exec's Ctrl-C)"
+                    : r->name == "nodes" ? " (stop the server: a clean stop deregisters it)"
+                                         : ""));
   auto item = find_item(*api, *r, s.args.positional[2]);
   if (!item)
     return s.error(item.error().message);

@@ -110,6 +110,14 @@ bool Presence::alive() const {
   return steady_ns(std::chrono::steady_clock::now()) < alive_until_.load();
 }
 
+Result<std::vector<ServerInfo>> Presence::servers() const {
+  return PresenceRepository(store_).list_servers();
+}
+
+Result<std::optional<ServerInfo>> Presence::server(const std::string& id) const {
+  return PresenceRepository(store_).find_server(id);
+}
+
 Result<void> Presence::hold(const std::string& agent_id, const std::string& session_id) {
   return PresenceRepository(store_).hold(agent_id, options_.server_id, session_id, now_rfc3339());
 }

@@ -2,7 +2,33 @@
 
 #include <algorithm>
 
+#include <boost/json/parse.hpp>
+
 namespace ris::fleet {
+namespace {
+constexpr std::string_view kServerColumns =
+    "SELECT s.id AS id, s.advertise AS advertise, s.version AS version, s.started_at AS "
+    "started_at, s.lease_until AS lease_until, COUNT(p.agent_id) AS agents FROM servers s LEFT "
+    "JOIN agent_presence p ON p.server_id = s.id ";
+constexpr std::string_view kServerGroup =
+    " GROUP BY s.id, s.advertise, s.version, s.started_at, s.lease_until ORDER BY s.id";
+
+ServerInfo server_from(const store::Row& r) {
+  ServerInfo s;
+  s.id = r.get<std::string>("id");
+  s.version = r.get<std::string>("version");
+  s.started_at = r.get<std::string>("started_at");
+  s.lease_until = r.get<std::string>("lease_until");
+  s.presence_rows = r.get<int64_t>("agents");
+  boost::system::error_code ec;
+  auto urls = boost::json::parse(r.get<std::string>("advertise"), ec);
+  if (!ec && urls.is_array())
+    for (const auto& u : urls.as_array())
+      if (u.is_string())
+        s.advertise.emplace_back(u.as_string());
+  return s;
+}
+}  // namespace
 
 Result<void> PresenceRepository::register_server(const ServerRecord& s) {
   RIS_TRY_VOID(store_.query(
@@ -37,6 +63,23 @@ Result<void> PresenceRepository::forget_dead(const std::string& lapsed_before) {
     RIS_TRY_VOID(tx.query("DELETE FROM servers WHERE lease_until < ?", {lapsed_before}));
     return {};
   });
+}
+
+Result<std::vector<ServerInfo>> PresenceRepository::list_servers() {
+  RIS_TRY(auto rows, store_.query(std::string(kServerColumns) + std::string(kServerGroup), {}));
+  std::vector<ServerInfo> out;
+  for (const auto& r : rows.rows)
+    out.push_back(server_from(r));
+  return out;
+}
+
+Result<std::optional<ServerInfo>> PresenceRepository::find_server(std::string_view server_id) {
+  RIS_TRY(auto rows,
+          store_.query(std::string(kServerColumns) + "WHERE s.id = ?" + std::string(kServerGroup),
+                       {std::string(server_id)}));
+  if (rows.rows.empty())
+    return std::optional<ServerInfo>();
+  return std::optional<ServerInfo>(server_from(rows.rows[0]));
 }
 
 Result<void> PresenceRepository::hold(std::string_view agent_id, std::string_view server_id,

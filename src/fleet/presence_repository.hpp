@@ -8,7 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include <vector>
+
 #include "ris/core/result.hpp"
+#include "ris/fleet/presence.hpp"
 #include "ris/store/store.hpp"
 
 namespace ris::fleet {
@@ -32,6 +35,10 @@ class PresenceRepository {
   // (their agents are not held anyway). Recently lapsed servers stay: one that was only
   // paused finds its agents held again when it renews.
   Result<void> forget_dead(const std::string& lapsed_before);
+
+  // Every server row with the number of presence rows naming it, ordered by id; one by id.
+  Result<std::vector<ServerInfo>> list_servers();
+  Result<std::optional<ServerInfo>> find_server(std::string_view server_id);
 
   // The agent is held by this server's session `session_id`, from `since` (a reconnect, here or
   // elsewhere, replaces the previous row).

@@ -218,5 +218,37 @@ TEST_F(FleetPresence, the_lease_is_renewed_and_a_clean_stop_frees_the_agents) {
   EXPECT_FALSE(holder->has_value());
 }
 
+TEST_F(FleetPresence, servers_are_listed_with_the_agents_each_holds) {
+  Presence one(
+      *store_,
+      {.server_id = "one", .version = "1.2.3", .advertise = {"https://a:8057", "https://b:8057"}});
+  Presence two(*store_, {.server_id = "two"});
+  ASSERT_TRUE(one.start());
+  ASSERT_TRUE(two.start());
+  ASSERT_TRUE(one.hold(agent_, "session-1"));
+  auto list = one.servers();
+  ASSERT_TRUE(list) << list.error().message;
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, "one");
+  EXPECT_EQ((*list)[0].version, "1.2.3");
+  EXPECT_EQ((*list)[0].advertise, (std::vector<std::string>{"https://a:8057", "https://b:8057"}));
+  EXPECT_EQ((*list)[0].presence_rows, 1);
+  EXPECT_EQ((*list)[1].id, "two");
+  EXPECT_EQ((*list)[1].presence_rows, 0);
+  EXPECT_GT((*list)[1].lease_until, now_rfc3339());
+
+  auto found = two.server("one");
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->presence_rows, 1);
+  auto missing = two.server("nobody");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->has_value());
+  one.stop();
+  list = two.servers();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u) << "a clean stop deregisters";
+}
+
 }  // namespace
 }  // namespace ris::fleet

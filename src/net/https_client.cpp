@@ -27,6 +27,7 @@ struct HttpsClient::Impl {
   std::optional<ClientStream> stream;
   std::string server_ca_pem;
   beast::flat_buffer buffer;
+  bool sent = false;  // the last request went out whole (at least once)
 
   Result<void> connect(std::chrono::milliseconds timeout) {
     if (!ctx) {
@@ -120,17 +121,24 @@ Result<ClientReply> HttpsClient::request(std::string_view method, std::string_vi
   // requests are never sent twice (they may not be idempotent).
   if (impl_->stream && impl_->peer_closed())
     impl_->stream.reset();
+  impl_->sent = false;
   const bool reused = impl_->stream.has_value();
   if (!reused)
     RIS_TRY_VOID(impl_->connect(timeout));
   bool sent = false;
   auto reply = impl_->exchange(req, timeout, sent);
+  impl_->sent = sent;
   const bool idempotent = method == "GET" || method == "HEAD";
   if (!reply && reused && (!sent || idempotent)) {
     RIS_TRY_VOID(impl_->connect(timeout));
     reply = impl_->exchange(req, timeout, sent);
+    impl_->sent = impl_->sent || sent;
   }
   return reply;
+}
+
+bool HttpsClient::request_sent() const {
+  return impl_->sent;
 }
 
 Result<ClientReply> https_request(const Url& url, const ClientTls& tls, std::string_view method,

@@ -13,6 +13,7 @@ import { accessView } from "./views/access";
 import { tokensView } from "./views/tokens";
 import { auditView } from "./views/audit";
 import { instanceView } from "./views/instance";
+import { clusterView } from "./views/cluster";
 
 export interface Space {
   id: string;
@@ -39,6 +40,7 @@ const routes: [RegExp, View, string][] = [
   [/^tokens$/, tokensView, "tokens"],
   [/^audit$/, auditView, "audit"],
   [/^instance$/, instanceView, "instance"],
+  [/^cluster$/, clusterView, "cluster"],
 ];
 const nav: [string, string][] = [
   ["agents", "Agents"],
@@ -49,7 +51,11 @@ const nav: [string, string][] = [
   ["tokens", "Tokens & invites"],
   ["audit", "Audit"],
   ["instance", "Instance"],
+  ["cluster", "Cluster"],
 ];
+// Pages for instance administrators only (the API refuses others anyway).
+const adminOnly = new Set(["cluster"]);
+const ADMIN_ROLE = "ApplicationAdministrator";
 
 const SPACE_KEY = "ris.space";
 const THEME_KEY = "ris.theme";
@@ -126,7 +132,9 @@ function renderShell(root: HTMLElement): void {
   const links = h(
     "nav",
     { id: "nav", "aria-label": "Sections" },
-    nav.map(([path, label]) => h("a", { href: `#/${path}`, "data-nav": path }, label)),
+    nav
+      .filter(([path]) => !adminOnly.has(path) || (me?.app_roles ?? []).includes(ADMIN_ROLE))
+      .map(([path, label]) => h("a", { href: `#/${path}`, "data-nav": path }, label)),
   );
   menu.addEventListener("click", () => {
     const open = links.classList.toggle("open");
@@ -164,7 +172,7 @@ async function route(): Promise<void> {
   for (const a of document.querySelectorAll<HTMLAnchorElement>("#nav a"))
     a.setAttribute("aria-current", path.startsWith(a.dataset.nav ?? "-") ? "page" : "false");
   const space = currentSpace();
-  if (!space && path !== "instance") {
+  if (!space && path !== "instance" && path !== "cluster") {
     replace(main, noSpace());
     return;
   }

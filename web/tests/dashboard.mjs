@@ -2,7 +2,8 @@
 // by playwright-core, and (for the service) the Docker daemon the test script runs.
 //   sign in with 2FA → an agent enrolled meanwhile appears without a reload → run a command on
 //   it and read its output → scale a service and watch its replicas → open the audit log,
-//   plus the phone-sized layout, the theme switch and the instance view.
+//   plus the phone-sized layout, the theme switch, the instance and cluster views
+//   (web/tests/cluster.mjs tests the cluster page with two servers).
 // Screenshots of the main views go to $OUTPUT_DIR (default web/test-output).
 // Environment: RISD_BINARY, RIS_AGENT_BINARY (required), RIS_TEST_DOCKER_SOCKET
 // (default /var/run/docker.sock), CHROMIUM (default /usr/bin/chromium).
@@ -222,6 +223,11 @@ try {
   await page.waitForFunction(() => document.querySelector("#health")?.textContent?.includes("1/1 connected"));
   await page.waitForFunction(() => /Requests\/s\d/.test(document.querySelector("#rates")?.textContent ?? ""), null, { timeout: 15000 });
   await page.screenshot({ path: join(OUT, "08-instance.png") });
+
+  step("cluster view: the one server, alive, marked as the one the page talks to");
+  await page.click("nav#nav a[data-nav=cluster]");
+  await page.waitForSelector('#cluster tbody tr[data-self="true"] .s-alive');
+  if ((await page.$$("#cluster tbody tr")).length !== 1) throw new Error("one server expected on the Cluster page");
 
   step("members and roles, tokens");
   await page.goto(`${server.url}/#/access`);

@@ -10,6 +10,7 @@
 #include "ris/core/worker_pool.hpp"
 #include "ris/fleet/agents.hpp"
 #include "ris/fleet/gateway.hpp"
+#include "ris/fleet/presence.hpp"
 #include "ris/fleet/tasks.hpp"
 #include "ris/identity/accounts.hpp"
 #include "ris/identity/api_tokens.hpp"
@@ -51,6 +52,8 @@ struct ApiContext {
   fleet::Agents* agents = nullptr;
   fleet::Gateway* gateway = nullptr;
   fleet::Tasks* tasks = nullptr;
+  // This server among those sharing the store (the cluster view; null without the fleet).
+  fleet::Presence* presence = nullptr;
   services::Services* services = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Connected agents, and enrolled ones not revoked (set by risd from the fleet module).

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +23,13 @@ struct PresenceOptions {
   std::chrono::milliseconds lease{10'000};  // renewed every third of it
   std::string version;
   std::vector<std::string> advertise;  // URLs other servers reach this one at
+};
+
+// A server among those sharing the store, as the cluster view shows it.
+struct ServerInfo {
+  std::string id, version, started_at, lease_until;  // times RFC 3339 UTC
+  std::vector<std::string> advertise;                // URLs other servers reach it at
+  int64_t presence_rows = 0;  // agents whose presence row names it (held while it is alive)
 };
 
 class Presence {
@@ -41,6 +49,10 @@ class Presence {
   void stop();
   // The last renewal succeeded less than a lease ago.
   bool alive() const;
+
+  // Every server row in the store, by id (dead ones too, until they are forgotten), and one.
+  Result<std::vector<ServerInfo>> servers() const;
+  Result<std::optional<ServerInfo>> server(const std::string& id) const;
 
   // The agent's session `session_id` is established here (blocking: on the pool).
   Result<void> hold(const std::string& agent_id, const std::string& session_id);

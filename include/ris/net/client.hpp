@@ -58,6 +58,9 @@ class HttpsClient {
   Result<ClientReply> request(std::string_view method, std::string_view target,
                               std::string body = {}, const Headers& headers = {},
                               std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Whether the last request went out whole. When it failed without going out (the server
+  // could not be reached), the server cannot have acted on it: another may be tried.
+  bool request_sent() const;
 
  private:
   struct Impl;
