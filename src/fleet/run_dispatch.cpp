@@ -88,14 +88,23 @@ void RunDispatch::dispatch_pending(const std::string& agent_id) {
 
 void RunDispatch::hand_out_due(const std::string& server_id) {
   constexpr int64_t kBatch = 5000;
+  RunRepository runs(store_);
   for (;;) {
-    auto due = RunRepository(store_).take_due_runs(server_id, now_rfc3339(), kBatch);
+    const std::string now = now_rfc3339();
+    auto due = runs.due_runs_held_by(server_id, now, kBatch);
     if (!due)
       return log::error("hand_out_failed", {{"error", due.error().message}});
-    // Marked dispatched: an agent that has gone meanwhile gets them at its next hello.
-    for (const auto& r : *due)
+    // Only to agents whose session is here now: the others stay pending for their next hello.
+    std::vector<DueRun> here;
+    for (auto& r : *due)
+      if (sessions_.find(r.agent_id))
+        here.push_back(std::move(r));
+    auto taken = runs.take_pending(here, now);
+    if (!taken)
+      return log::error("hand_out_failed", {{"error", taken.error().message}});
+    for (const auto& r : *taken)
       send_new_run(r.agent_id, r.run_id, r.task_id);
-    if (static_cast<int64_t>(due->size()) < kBatch)
+    if (static_cast<int64_t>(due->size()) < kBatch || here.empty())
       return;
   }
 }

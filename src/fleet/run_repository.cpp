@@ -1,7 +1,7 @@
 #include "run_repository.hpp"
 
 #include <algorithm>
-#include <unordered_map>
+#include <unordered_set>
 
 #include <boost/json/parse.hpp>
 
@@ -388,40 +388,44 @@ Result<std::vector<FinishedRun>> RunRepository::fenced_lost(const cluster::Fence
   return out;
 }
 
-Result<std::vector<DueRun>> RunRepository::take_due_runs(std::string_view server_id,
-                                                         const std::string& now, int64_t limit) {
-  RIS_TRY(auto due,
-          store_.query("SELECT r.id FROM task_runs r JOIN agent_presence p ON p.agent_id = "
-                       "r.agent_id WHERE r.state = 'pending' AND (r.not_before IS NULL OR "
-                       "r.not_before <= ?) AND p.server_id = ? ORDER BY r.priority DESC, r.id "
-                       "LIMIT ?",
+Result<std::vector<DueRun>> RunRepository::due_runs_held_by(std::string_view server_id,
+                                                            const std::string& now, int64_t limit) {
+  RIS_TRY(auto rows,
+          store_.query("SELECT r.agent_id, r.id, r.task_id FROM task_runs r JOIN agent_presence p "
+                       "ON p.agent_id = r.agent_id WHERE r.state = 'pending' AND (r.not_before IS "
+                       "NULL OR r.not_before <= ?) AND p.server_id = ? ORDER BY r.priority DESC, "
+                       "r.id LIMIT ?",
                        {now, std::string(server_id), limit}));
-  // Each UPDATE takes only runs still pending: a run another pass took meanwhile is not
-  // returned twice.
   std::vector<DueRun> out;
+  out.reserve(rows.rows.size());
+  for (const auto& r : rows.rows)
+    out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2)});
+  return out;
+}
+
+Result<std::vector<DueRun>> RunRepository::take_pending(const std::vector<DueRun>& runs,
+                                                        const std::string& now) {
+  std::unordered_set<std::string> taken;
   constexpr size_t kChunk = 500;
-  for (size_t from = 0; from < due.rows.size(); from += kChunk) {
-    const size_t n = std::min(kChunk, due.rows.size() - from);
+  for (size_t from = 0; from < runs.size(); from += kChunk) {
+    const size_t n = std::min(kChunk, runs.size() - from);
     std::string sql =
         "UPDATE task_runs SET state = 'dispatched', dispatched_at = ? WHERE "
         "state = 'pending' AND id IN (";
     std::vector<store::Value> params{now};
     for (size_t i = 0; i < n; ++i) {
       sql += i ? ", ?" : "?";
-      params.emplace_back(due.rows[from + i].get<std::string>(0));
+      params.emplace_back(runs[from + i].run_id);
     }
-    sql += ") RETURNING agent_id, id, task_id";
-    RIS_TRY(auto taken, store_.query(sql, std::move(params)));
-    for (const auto& r : taken.rows)
-      out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2)});
+    sql += ") RETURNING id";
+    RIS_TRY(auto rows, store_.query(sql, std::move(params)));
+    for (const auto& r : rows.rows)
+      taken.insert(r.get<std::string>(0));
   }
-  // RETURNING has no order: back to the selection's (priority, then id).
-  std::unordered_map<std::string, size_t> position;
-  for (size_t i = 0; i < due.rows.size(); ++i)
-    position.emplace(due.rows[i].get<std::string>(0), i);
-  std::sort(out.begin(), out.end(), [&](const DueRun& a, const DueRun& b) {
-    return position[a.run_id] < position[b.run_id];
-  });
+  std::vector<DueRun> out;  // in the order given (RETURNING has none)
+  for (const auto& r : runs)
+    if (taken.count(r.run_id))
+      out.push_back(r);
   return out;
 }
 

@@ -136,10 +136,12 @@ class RunRepository {
   Result<std::vector<FinishedRun>> expire_pending(const std::string& now,
                                                   const cluster::Fence& fence);
   // The pending runs that are due (a retry whose back-off passed, or a run created by another
-  // server) of agents held by `server_id`, at most `limit`, highest priority first, marked
-  // dispatched: what this call returns, no other call returns.
-  Result<std::vector<DueRun>> take_due_runs(std::string_view server_id, const std::string& now,
-                                            int64_t limit);
+  // server) of agents held by `server_id`, at most `limit`, highest priority first.
+  Result<std::vector<DueRun>> due_runs_held_by(std::string_view server_id, const std::string& now,
+                                               int64_t limit);
+  // Marks those of `runs` that are still pending dispatched, and returns them (in the order
+  // given): what this call returns, no other call returns.
+  Result<std::vector<DueRun>> take_pending(const std::vector<DueRun>& runs, const std::string& now);
 
  private:
   Result<std::vector<FinishedRun>> fenced_lost(const cluster::Fence& fence, const std::string& sql,

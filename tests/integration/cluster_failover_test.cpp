@@ -161,7 +161,7 @@ TEST_F(ClusterFailover, servers_share_the_ca_and_agents_learn_every_server) {
   EXPECT_EQ(output(std::string(run.at("id").as_string())), "from s3\n");
 }
 
-TEST_F(Cluster,
+TEST_F(ClusterFailover,
        a_task_submitted_on_one_server_runs_on_an_agent_of_another_and_is_seen_live_on_a_third) {
   add_server("s1");
   add_server("s2");
