@@ -65,13 +65,32 @@ Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
   if (!options_.port)
     options_.port = free_port();
   url_ = "https://127.0.0.1:" + std::to_string(options_.port);
-  risd_ = std::make_unique<Child>(
-      std::vector<std::string>{options_.risd.string(), "--listen",
-                               "127.0.0.1:" + std::to_string(options_.port), "--data-dir",
-                               (options_.work / "data").string(), "--log-level", "warn"},
-      std::map<std::string, std::string>{{"RIS_ADMIN_EMAIL", "bench@localhost"},
-                                         {"RIS_ADMIN_PASSWORD", kAdminPassword}},
-      options_.work / "risd.log");
+  urls_ = {url_};
+  std::map<std::string, std::string> env{{"RIS_ADMIN_EMAIL", "bench@localhost"},
+                                         {"RIS_ADMIN_PASSWORD", kAdminPassword}};
+  std::vector<std::string> argv{options_.risd.string(),
+                                "--listen",
+                                "127.0.0.1:" + std::to_string(options_.port),
+                                "--data-dir",
+                                (options_.work / "data").string(),
+                                "--log-level",
+                                "warn"};
+  if (options_.servers > 1) {
+    const char* db = std::getenv("RIS_DATABASE_URL");
+    if (!db || !std::string_view(db).starts_with("postgres"))
+      throw std::runtime_error("--servers needs RIS_DATABASE_URL naming a PostgreSQL database");
+    const int nats_port = free_port();
+    nats_ = std::make_unique<Child>(
+        std::vector<std::string>{options_.nats_server.string(), "-a", "127.0.0.1", "-p",
+                                 std::to_string(nats_port)},
+        std::map<std::string, std::string>{}, options_.work / "nats.log");
+    std::this_thread::sleep_for(500ms);
+    if (!nats_->running())
+      throw std::runtime_error("nats-server did not start: " + tail(options_.work / "nats.log"));
+    env["RIS_NATS_URL"] = "nats://127.0.0.1:" + std::to_string(nats_port);
+    argv.insert(argv.end(), {"--server-id", "s0"});
+  }
+  risd_ = std::make_unique<Child>(argv, env, options_.work / "risd.log");
   ca_file_ = ca_file_of(options_.work);
   net::Url url{"127.0.0.1", static_cast<uint16_t>(options_.port), "/", ""};
   // risd makes its CA on first start: wait for it, then for the port.
@@ -94,6 +113,35 @@ Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
   if (!client_)
     throw std::runtime_error("risd did not answer on " + url_ + ": " +
                              tail(options_.work / "risd.log"));
+  // The other servers: their own data directories; the CA and the task key come from the
+  // database, the master key is the first one's.
+  for (size_t k = 1; k < options_.servers; ++k) {
+    const int port = free_port();
+    const auto dir = options_.work / ("data-s" + std::to_string(k));
+    std::filesystem::create_directories(dir);
+    const auto log = options_.work / ("risd-s" + std::to_string(k) + ".log");
+    peers_.push_back(std::make_unique<Child>(
+        std::vector<std::string>{
+            options_.risd.string(), "--listen", "127.0.0.1:" + std::to_string(port), "--data-dir",
+            dir.string(), "--log-level", "warn", "--server-id", "s" + std::to_string(k),
+            "--master-key-file", (options_.work / "data" / "master.key").string()},
+        env, log));
+    const net::Url u{"127.0.0.1", static_cast<uint16_t>(port), "/", ""};
+    std::unique_ptr<net::HttpsClient> c;
+    for (int i = 0; i < 600 && !c; ++i) {
+      if (!peers_.back()->running())
+        throw std::runtime_error("risd s" + std::to_string(k) + " exited at start: " + tail(log));
+      auto probe = std::make_unique<net::HttpsClient>(u, net::ClientTls{read_file(ca_file_)});
+      if (auto r = probe->request("GET", "/health", {}, {}, 2s); r && r->status == 200)
+        c = std::move(probe);
+      else
+        std::this_thread::sleep_for(100ms);
+    }
+    if (!c)
+      throw std::runtime_error("risd s" + std::to_string(k) + " did not answer: " + tail(log));
+    peer_clients_.push_back(std::move(c));
+    urls_.push_back("https://127.0.0.1:" + std::to_string(port));
+  }
   auto login = client_->request(
       "POST", "/api/v1/auth/login",
       json::serialize(json::object{{"login", "admin"}, {"password", kAdminPassword}}));
@@ -112,8 +160,33 @@ Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
 
 Fleet::~Fleet() {
   client_.reset();
+  peer_clients_.clear();
+  for (auto& p : peers_)
+    p->stop(30s);
   if (risd_)
     risd_->stop(30s);
+  if (nats_)
+    nats_->stop(5s);
+}
+
+int64_t Fleet::connected() {
+  auto count = [](net::HttpsClient& c) -> int64_t {
+    auto r = c.request("GET", "/health?detailed=true", {}, {}, 10s);
+    if (!r || r->status != 200)
+      return 0;
+    return json::parse(r->body).at_pointer("/details/agents/connected").to_number<int64_t>();
+  };
+  int64_t total = count(*client_);
+  for (auto& c : peer_clients_)
+    total += count(*c);
+  return total;
+}
+
+std::vector<pid_t> Fleet::risd_pids() const {
+  std::vector<pid_t> out{risd_->pid()};
+  for (const auto& p : peers_)
+    out.push_back(p->pid());
+  return out;
 }
 
 json::value Fleet::api(const std::string& method, const std::string& target,

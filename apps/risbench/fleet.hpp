@@ -17,6 +17,10 @@ struct FleetOptions {
   std::filesystem::path risd;  // the risd binary
   std::filesystem::path work;  // data directory, identity cache, logs
   int port = 0;                // 0: a free one
+  // More than 1: a cluster — that many risd on the database of RIS_DATABASE_URL (PostgreSQL),
+  // linked by a nats-server of the fleet's own; the REST API is always asked at the first.
+  size_t servers = 1;
+  std::filesystem::path nats_server;
 };
 
 // risd's CA certificate in a work directory (made by risd on its first start).
@@ -36,6 +40,11 @@ class Fleet {
   std::string auth_header() const { return "Bearer " + token_; }
 
   const std::string& url() const { return url_; }
+  // Every server's URL (the first is url()), for spreading agents over them.
+  const std::vector<std::string>& urls() const { return urls_; }
+  // Agents connected, summed over the servers (each /health counts its own).
+  int64_t connected();
+  std::vector<pid_t> risd_pids() const;
   int port() const { return options_.port; }
   const std::string& space() const { return space_; }
   const std::filesystem::path& ca_file() const { return ca_file_; }
@@ -45,8 +54,12 @@ class Fleet {
 
  private:
   FleetOptions options_;
+  std::unique_ptr<Child> nats_;
   std::unique_ptr<Child> risd_;
+  std::vector<std::unique_ptr<Child>> peers_;  // servers 2..N
+  std::vector<std::unique_ptr<net::HttpsClient>> peer_clients_;
   std::unique_ptr<net::HttpsClient> client_;
+  std::vector<std::string> urls_;
   std::string url_, token_, space_;
   std::filesystem::path ca_file_;
   int64_t open_files_limit_ = 0;

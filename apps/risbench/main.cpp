@@ -38,6 +38,9 @@ Options:
   --results DIR        write SCENARIO.json and SCENARIO.md there
   --name NAME          … as NAME.json and NAME.md instead
   --port P             risd's port (a free one)
+  --servers N          latency/fanout on a cluster of N risd: PostgreSQL (RIS_DATABASE_URL) and
+                       a nats-server of its own; agents spread over the servers by worker
+                       process (set --per-process to agents/N), tasks submitted to the first
 
 Examples:
   risbench capacity --agents 19500 --per-process 5000
@@ -145,6 +148,8 @@ int main(int argc, char** argv) {
         o.name = need(i, argc, argv);
       else if (a == "--port")
         o.port = std::stoi(need(i, argc, argv));
+      else if (a == "--servers")
+        o.servers = std::max<size_t>(1, std::stoul(need(i, argc, argv)));
       else
         throw std::invalid_argument("unknown option " + a + " (risbench --help)");
     }

@@ -45,8 +45,11 @@ class Sims {
     const auto ids = fleet.identities(count);
     for (size_t from = 0; from < count; from += o.per_process) {
       const size_t to = std::min(count, from + o.per_process);
+      // Worker k's agents connect to server k mod N (a cluster: spread over its servers).
+      const auto& urls = fleet.urls();
+      const std::string& server = urls[(from / o.per_process) % urls.size()];
       children_.push_back(std::make_unique<Child>(
-          std::vector<std::string>{o.self.string(), "sim", "--server", fleet.url(), "--ca",
+          std::vector<std::string>{o.self.string(), "sim", "--server", server, "--ca",
                                    fleet.ca_file().string(), "--identities", ids.string(), "--from",
                                    std::to_string(from), "--to", std::to_string(to)},
           std::map<std::string, std::string>{}, fleet.work() / "sim.log",
@@ -55,14 +58,21 @@ class Sims {
     // Agent ids, in cache order, for targeting.
     std::ifstream in(ids);
     std::string line;
-    for (size_t i = 0; i < count && std::getline(in, line); ++i)
+    const size_t servers = fleet.urls().size();
+    for (size_t i = 0; i < count && std::getline(in, line); ++i) {
       agent_ids_.push_back(std::string(json::parse(line).at("id").as_string()));
+      if (servers == 1 || (i / o.per_process) % servers != 0)
+        remote_ids_.push_back(agent_ids_.back());
+    }
   }
   const std::vector<std::string>& ids() const { return agent_ids_; }
+  // On a cluster, the agents connected to another server than the one tasks are submitted to
+  // (all of them on one server).
+  const std::vector<std::string>& remote_ids() const { return remote_ids_; }
 
  private:
   std::vector<std::unique_ptr<Child>> children_;
-  std::vector<std::string> agent_ids_;
+  std::vector<std::string> agent_ids_, remote_ids_;
 };
 
 void connect_all(Observed& seen, size_t count) {
@@ -75,9 +85,7 @@ void connect_all(Observed& seen, size_t count) {
 // Waits until risd lists `count` agents of the space as connected (their hello is processed).
 void wait_online(Fleet& fleet, size_t count) {
   for (int i = 0; i < 6000; ++i) {
-    auto h = fleet.api("GET", "/health?detailed=true");
-    if (h.at_pointer("/details/agents/connected").to_number<int64_t>() >=
-        static_cast<int64_t>(count))
+    if (fleet.connected() >= static_cast<int64_t>(count))
       return;
     std::this_thread::sleep_for(100ms);
   }
@@ -101,7 +109,15 @@ std::vector<std::string> run_ids(const json::value& task) {
 }
 
 FleetOptions fleet_options(const BenchOptions& o) {
-  return {o.risd, o.work, o.port};
+  return {o.risd, o.work, o.port, o.servers, o.nats_server};
+}
+
+// CPU seconds of every risd of the fleet.
+double fleet_cpu_seconds(const Fleet& fleet) {
+  double total = 0;
+  for (pid_t p : fleet.risd_pids())
+    total += cpu_seconds(p);
+  return total;
 }
 
 // risd with N simulated agents, all connected and seen online by risd.
@@ -174,7 +190,9 @@ json::object latency(const BenchOptions& o) {
         const int64_t wait = due[i] - now_ns();
         if (wait > 0)
           std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
-        auto body = task_body({sims.ids()[i % n]}, {{"message", "x"}});
+        // On a cluster: only agents of other servers (the cross-server path).
+        const auto& targets = sims.remote_ids();
+        auto body = task_body({targets[i % targets.size()]}, {{"message", "x"}});
         auto r = client.request("POST", target, json::serialize(body),
                                 {{"Authorization", fleet.auth_header()}});
         if (!r || r->status != 201) {
@@ -197,6 +215,7 @@ json::object latency(const BenchOptions& o) {
         lat.push_back(ms(it->second - due[i]));
   }
   return {{"agents", n},
+          {"servers", o.servers},
           {"rate_per_second", o.rate},
           {"submitted", total},
           {"achieved_rate",
@@ -214,14 +233,14 @@ json::object fanout(const BenchOptions& o) {
   const size_t n = o.agents ? o.agents : 1000;
   ConnectedFleet connected(o, n);
   auto& [fleet, seen, sims] = connected;
-  const double cpu_before = cpu_seconds(fleet.risd_pid());
+  const double cpu_before = fleet_cpu_seconds(fleet);
   const int64_t start = now_ns();
   auto task = fleet.api("POST", "/api/v1/spaces/" + fleet.space() + "/tasks",
                         task_body(sims.ids(), {{"message", "fan-out"}}));
   const int64_t created = now_ns();
   const auto runs = run_ids(task);
   seen.wait([&](const Observed& s) { return s.acked.size() >= runs.size(); }, 300s);
-  const double cpu = cpu_seconds(fleet.risd_pid()) - cpu_before;
+  const double cpu = fleet_cpu_seconds(fleet) - cpu_before;
   int64_t last = 0;
   std::vector<double> at;
   {
@@ -234,6 +253,7 @@ json::object fanout(const BenchOptions& o) {
   }
   const size_t done = at.size();
   return {{"agents", n},
+          {"servers", o.servers},
           {"completed", done},
           {"create_ms", ms(created - start)},
           {"first_result_stored_ms", percentile(at, 0)},

@@ -22,6 +22,7 @@ struct BenchOptions {
   size_t subscribers = 100;
   size_t messages = 500;  // per throughput run
   int port = 0;           // risd's; 0: a free one
+  size_t servers = 1;     // >1: a cluster on PostgreSQL (RIS_DATABASE_URL) and nats-server
   std::string name;       // result files' name ("" = the scenario's)
   std::string command;    // as run, recorded with the results
 };

@@ -53,11 +53,14 @@ class ClusterFailover : public FleetFixture {
 
   // Another server on the first one's database, with its master key: nothing else is shared
   // by hand (the CA and task key come from the database).
-  RisdProcess& add_server(const std::string& id) {
+  // `nats`: another NATS than the fixture's (a linked LAN's).
+  RisdProcess& add_server(const std::string& id, const std::string& nats = "") {
     auto args = server_args(id);
     args.insert(args.end(), {"--database-url", database_url(), "--master-key-file",
                              (risd_->data_dir() / "master.key").string()});
     extra_.push_back(std::make_unique<RisdProcess>(args));
+    if (!nats.empty())
+      extra_.back()->set_env("RIS_NATS_URL", nats);
     extra_.back()->start();
     servers_.push_back(extra_.back().get());
     return *extra_.back();
@@ -341,6 +344,69 @@ TEST_F(ClusterFailover, servers_restarted_one_by_one_while_tasks_run_lose_nothin
         ++executions;
     EXPECT_EQ(executions, kAgents) << "task " << i;
   }
+}
+
+// Seed 001's "deployment over multiple LANs": one NATS per LAN, linked by a leaf-node connection
+// (the LAN's nats-server dials the hub's leaf port; nothing listens in the LAN). The hub LAN's
+// server takes the task; the agent sits in the other LAN, on that LAN's server.
+TEST_F(ClusterFailover, a_task_submitted_in_one_lan_reaches_an_agent_in_another_over_a_leaf_node) {
+  const auto hub = new_dir(), lan = new_dir();
+  const std::string script = std::string(RIS_SOURCE_DIR) + "/scripts/nats-test-server";
+  ASSERT_EQ(std::system((script + " start " + hub.string() + " --leaf-listen >/dev/null").c_str()),
+            0);
+  auto first_line = [](const std::filesystem::path& f) {
+    std::string line;
+    std::ifstream in(f);
+    std::getline(in, line);
+    return line;
+  };
+  ASSERT_EQ(std::system((script + " start " + lan.string() + " --leaf-remote " +
+                         first_line(hub / "leaf_url") + " >/dev/null")
+                            .c_str()),
+            0);
+  struct Stop {
+    std::string cmd;
+    ~Stop() { (void)std::system(cmd.c_str()); }
+  } stop{script + " stop " + lan.string() + "; " + script + " stop " + hub.string()};
+  // The leaf connection is up once the LAN's server says so.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return AgentProcess::read_file(lan / "server.log").find("Leafnode connection created") !=
+               std::string::npos;
+      },
+      10s));
+
+  // s0 (the fixture's) is on the shared test NATS; this test's servers use the linked pair.
+  add_server("hub", first_line(hub / "url"));
+  add_server("lan", first_line(lan / "url"));
+  auto& a = agent_on(2, join_token());  // enrolled at, and connected to, the LAN's server
+  ASSERT_TRUE(eventually([&] { return online(a.id()); }));
+  auto r = on(1, "POST", "/api/v1/spaces/" + space_ + "/tasks",
+              {{"type", "shell"},
+               {"parameters", {{"script", "sleep 1; echo across the leaf"}}},
+               {"target", {{"agents", {a.id()}}}}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string task_id(json::parse(r.body).at("id").as_string());
+  ASSERT_TRUE(eventually([&] { return all_final(task_id, 1); }, 30s));
+  const auto done = task(task_id);
+  const auto& run = done.at("runs").as_array()[0];
+  EXPECT_EQ(run.at("state").as_string(), "succeeded") << json::serialize(run);
+  EXPECT_EQ(output(std::string(run.at("id").as_string())), "across the leaf\n");
+
+  // A cancellation reaches a running run only as a message to its agent's server: without the
+  // leaf link it would run its 60 s (a pending run, by contrast, the LAN's server would hand
+  // out by itself).
+  auto sleeper = on(1, "POST", "/api/v1/spaces/" + space_ + "/tasks",
+                    {{"type", "shell"},
+                     {"parameters", {{"script", "sleep 60"}}},
+                     {"target", {{"agents", {a.id()}}}}});
+  ASSERT_EQ(sleeper.status, 201) << sleeper.body;
+  const std::string sleeper_id(json::parse(sleeper.body).at("id").as_string());
+  ASSERT_EQ(wait_for_state(sleeper_id, "running", 20s), "running");
+  auto c = on(1, "POST", "/api/v1/spaces/" + space_ + "/tasks/" + sleeper_id + "/cancel");
+  ASSERT_EQ(c.status, 200) << c.body;
+  ASSERT_TRUE(eventually([&] { return all_final(sleeper_id, 1); }, 30s));
+  EXPECT_EQ(task(sleeper_id).at("runs").as_array()[0].at("state").as_string(), "cancelled");
 }
 
 }  // namespace
