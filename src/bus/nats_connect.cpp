@@ -57,7 +57,13 @@ Result<void> check(natsStatus s, std::string_view what) {
 
 std::string nats_error_text(natsStatus s) {
   const char* detail = nats_GetLastError(nullptr);
-  return detail != nullptr && *detail ? detail : natsStatus_GetText(s);
+  std::string_view text = detail != nullptr && *detail ? detail : natsStatus_GetText(s);
+  // cnats puts where in its sources the error arose first: "(jsm.c:1033): subjects overlap".
+  if (text.starts_with('(')) {
+    if (auto end = text.find("): "); end != std::string_view::npos)
+      text.remove_prefix(end + 3);
+  }
+  return std::string(text);
 }
 
 Result<void> connect_nats(std::string_view url, const NatsComponent* component, natsOptions*& opts,

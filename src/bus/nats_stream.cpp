@@ -372,7 +372,15 @@ class NatsStreams final : public Streams {
     if (s == NATS_MAX_PAYLOAD || ec == JSStreamMessageExceedsMaximumErr)
       return fail(Errc::too_large,
                   fmt::format("{}: {} bytes is over the limit", what, data.size()));
-    if (ec == 0 && unreachable(s))
+    // Nobody answered: cnats says "JetStream not enabled" (and "stream not found"); JetStream
+    // answering an account request tells that no stream captures the subject.
+    if (s == NATS_NO_RESPONDERS && jetstream_answers())
+      ec = JSStreamNotFoundErr;
+    if (ec == JSStreamNotFoundErr)
+      return fail(
+          Errc::not_found,
+          fmt::format("{}: no stream captures this subject (ensure() its stream first)", what));
+    if (unreachable(s))
       return unavailable(what, s);
     return fail(Errc::unavailable, fmt::format("{}: not stored: {}", what, nats_error_text(s)));
   }
@@ -430,6 +438,14 @@ class NatsStreams final : public Streams {
   }
 
  private:
+  bool jetstream_answers() {
+    jsOptions o = core_->api_options();
+    jsAccountInfo* ai = nullptr;
+    const natsStatus s = js_GetAccountInfo(&ai, core_->js, &o, nullptr);
+    jsAccountInfo_Destroy(ai);
+    return s == NATS_OK;
+  }
+
   std::shared_ptr<Core> core_;
 };
 

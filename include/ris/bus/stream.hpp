@@ -104,8 +104,9 @@ class Streams {
   // Stores a message and returns its sequence in the stream once JetStream acknowledged it.
   // With a msg_id, a repeat within the stream's duplicate_window is stored once (and returns
   // the first one's sequence). Errc::unavailable when no acknowledgement came within
-  // `timeout` (NATS down, no JetStream, no stream captures the subject): the message may or
-  // may not be stored, so retry with the same msg_id.
+  // `timeout` (NATS down, no JetStream): the message may or may not be stored, so retry with
+  // the same msg_id. Errc::not_found when no stream captures the subject, Errc::too_large
+  // over the server's max_payload.
   virtual Result<uint64_t> publish(std::string_view subject, std::string_view data,
                                    std::string_view msg_id = {},
                                    std::chrono::milliseconds timeout = std::chrono::seconds(5)) = 0;
