@@ -2,15 +2,14 @@
 // shared by every local subscriber of that pattern: a message crosses the network once per
 // server and is handed to all of them as the same buffer.
 //
-// Connection: retried in the background from the start (risd starts before NATS is up) and
-// reconnected forever with jitter; while disconnected, publishes go to cnats' reconnect buffer
-// (8 MiB), beyond which they are dropped — the bus is at-most-once.
+// Connection (nats_connect.cpp): retried in the background from the start (risd starts before
+// NATS is up) and reconnected forever with jitter; while disconnected, publishes go to cnats'
+// reconnect buffer (8 MiB), beyond which they are dropped — the bus is at-most-once.
 //
 // Callbacks run on cnats' delivery threads. A local subscriber's callback runs under its own
 // (recursive) mutex, which ~Subscription takes after unlinking it: once the destructor returns
 // the callback is never called again, and a callback may destroy its own subscription.
 #include <fmt/format.h>
-#include <nats/nats.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,17 +20,12 @@
 #include <mutex>
 #include <vector>
 
-#include "nats_bus.hpp"
+#include "nats_connect.hpp"
 #include "ris/core/log.hpp"
 
 namespace ris::bus::detail {
 namespace {
 
-constexpr int kReconnectBufferBytes = 8 << 20;
-constexpr int64_t kReconnectWaitMs = 500, kReconnectJitterMs = 500, kReconnectJitterTlsMs = 1000;
-constexpr int64_t kConnectTimeoutMs = 2000, kWriteDeadlineMs = 2000;
-constexpr int64_t kPingIntervalMs = 4000;
-constexpr int kMaxPingsOut = 2;
 constexpr int64_t kSubscribeFlushMs = 1000;
 
 thread_local bool t_in_delivery = false;  // on a cnats delivery thread, inside our handler
@@ -45,13 +39,6 @@ void handoff_release() {
 }
 void handoff_acquire() {
   (void)g_handoff.load(std::memory_order_acquire);
-}
-
-std::string connected_url(natsConnection* nc) {
-  char buf[256] = {};
-  if (natsConnection_GetConnectedUrl(nc, buf, sizeof buf) != NATS_OK)
-    return {};
-  return buf;
 }
 
 // Logs a dropped publish at most once a second, with how many were dropped since.
@@ -148,24 +135,6 @@ void on_complete(void* closure) {
   std::lock_guard g(pending->mu);
   --pending->open;
   pending->cv.notify_all();
-}
-
-void on_connected(natsConnection* nc, void*) {
-  log::info("bus_connected", {{"backend", "nats"}, {"url", connected_url(nc)}});
-}
-void on_disconnected(natsConnection* nc, void*) {
-  if (natsConnection_Status(nc) == NATS_CONN_STATUS_CLOSED)
-    return;  // our own close
-  log::warn("bus_disconnected", {{"backend", "nats"}});
-}
-void on_reconnected(natsConnection* nc, void*) {
-  log::info("bus_reconnected", {{"backend", "nats"}, {"url", connected_url(nc)}});
-}
-void on_error(natsConnection*, natsSubscription* sub, natsStatus err, void*) {
-  boost::json::object f{{"backend", "nats"}, {"error", natsStatus_GetText(err)}};
-  if (sub != nullptr)
-    f["subject"] = natsSubscription_GetSubject(sub);
-  log::warn(err == NATS_SLOW_CONSUMER ? "bus_slow_consumer" : "bus_error", std::move(f));
 }
 
 // Shared by the Bus and its Subscriptions: the connection lives until the last of them goes.
@@ -334,76 +303,14 @@ class NatsBus final : public Bus {
   std::shared_ptr<Core> core_;
 };
 
-Result<void> check(natsStatus s, std::string_view what) {
-  if (s == NATS_OK)
-    return {};
-  const char* detail = nats_GetLastError(nullptr);
-  return fail(Errc::invalid_argument,
-              fmt::format("NATS URL: {}: {}", what,
-                          detail != nullptr && *detail ? detail : natsStatus_GetText(s)));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Bus>> open_nats_bus(std::string_view url) {
-  RIS_TRY(NatsOptions o, parse_nats_url(url));
-  static std::once_flag pool_once;
-  std::call_once(pool_once, [] { nats_SetMessageDeliveryPoolSize(2); });
-
+  static constexpr NatsComponent kBus{"bus", "risd"};
   auto core = std::make_shared<Core>();
-  RIS_TRY_VOID(check(natsOptions_Create(&core->opts), "options"));
-  natsOptions* opts = core->opts;
-  std::vector<const char*> servers;
-  for (const auto& s : o.servers)
-    servers.push_back(s.c_str());
-  RIS_TRY_VOID(check(natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size())),
-                     "servers"));
-  RIS_TRY_VOID(check(natsOptions_SetName(opts, "risd"), "name"));
-  if (!o.user.empty())
-    RIS_TRY_VOID(check(natsOptions_SetUserInfo(opts, o.user.c_str(), o.password.c_str()),
-                       "user and password"));
-  if (!o.token.empty())
-    RIS_TRY_VOID(check(natsOptions_SetToken(opts, o.token.c_str()), "token"));
-  if (!o.creds_file.empty())
-    RIS_TRY_VOID(check(natsOptions_SetUserCredentialsFromFiles(opts, o.creds_file.c_str(), nullptr),
-                       fmt::format("?creds={}", o.creds_file)));
-  if (o.tls) {
-    RIS_TRY_VOID(check(natsOptions_SetSecure(opts, true), "TLS"));
-    if (!o.ca_file.empty())
-      RIS_TRY_VOID(check(natsOptions_LoadCATrustedCertificates(opts, o.ca_file.c_str()),
-                         fmt::format("?ca={}", o.ca_file)));
-    if (!o.cert_file.empty())
-      RIS_TRY_VOID(
-          check(natsOptions_LoadCertificatesChain(opts, o.cert_file.c_str(), o.key_file.c_str()),
-                fmt::format("?cert={}&key={}", o.cert_file, o.key_file)));
-  }
-  RIS_TRY_VOID(check(natsOptions_SetTimeout(opts, kConnectTimeoutMs), "timeout"));
-  RIS_TRY_VOID(check(natsOptions_SetMaxReconnect(opts, -1), "reconnect"));
-  RIS_TRY_VOID(check(natsOptions_SetReconnectWait(opts, kReconnectWaitMs), "reconnect"));
-  RIS_TRY_VOID(check(
-      natsOptions_SetReconnectJitter(opts, kReconnectJitterMs, kReconnectJitterTlsMs), "jitter"));
-  RIS_TRY_VOID(check(natsOptions_SetReconnectBufSize(opts, kReconnectBufferBytes), "buffer"));
-  RIS_TRY_VOID(check(natsOptions_SetWriteDeadline(opts, kWriteDeadlineMs), "write deadline"));
-  RIS_TRY_VOID(check(natsOptions_SetPingInterval(opts, kPingIntervalMs), "ping"));
-  RIS_TRY_VOID(check(natsOptions_SetMaxPingsOut(opts, kMaxPingsOut), "ping"));
-  RIS_TRY_VOID(check(natsOptions_UseGlobalMessageDelivery(opts, true), "delivery"));
-  RIS_TRY_VOID(
-      check(natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, nullptr), "retry"));
-  RIS_TRY_VOID(check(natsOptions_SetDisconnectedCB(opts, on_disconnected, nullptr), "callback"));
-  RIS_TRY_VOID(check(natsOptions_SetReconnectedCB(opts, on_reconnected, nullptr), "callback"));
-  RIS_TRY_VOID(check(natsOptions_SetErrorHandler(opts, on_error, nullptr), "callback"));
-
-  natsStatus s = natsConnection_Connect(&core->nc, opts);
-  if (s == NATS_OK) {
-    on_connected(core->nc, nullptr);
-  } else if (s == NATS_NOT_YET_CONNECTED) {
-    log::warn("bus_disconnected", {{"backend", "nats"}, {"reason", "no server up yet; retrying"}});
-  } else {
-    const char* detail = nats_GetLastError(nullptr);
-    core->nc = nullptr;
-    return fail(Errc::unavailable,
-                fmt::format("NATS: cannot connect: {}",
-                            detail != nullptr && *detail ? detail : natsStatus_GetText(s)));
+  if (auto r = connect_nats(url, &kBus, core->opts, core->nc); !r) {
+    core->nc = nullptr;  // never connected: nothing to close
+    return fail(r.error());
   }
   return std::unique_ptr<Bus>(std::make_unique<NatsBus>(std::move(core)));
 }

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "nats_test_support.hpp"
 #include "ris/bus/bus.hpp"
 #include "ris/core/log.hpp"
 
@@ -23,43 +24,16 @@ namespace ris::bus {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::PrivateServer;
+using testing::shared_url;
+using testing::unique_prefix;
+using testing::wait_until;
 
 // The bus's own lines (bus_disconnected, bus_reconnected, drops) show in the test output.
 const bool g_logging = (log::init(log::Level::info), true);
 
-std::string read_line(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-std::string shared_url() {
-  const char* file = std::getenv("RIS_TEST_NATS_URL_FILE");
-  if (file == nullptr)
-    return {};
-  return read_line(file);
-}
-
-std::string unique_prefix() {
-  static std::atomic<int> n{0};
-  std::random_device rd;
-  return fmt::format("t{}x{}.", rd() % 1'000'000'000, n++);
-}
-
 Message msg(std::string s) {
   return std::make_shared<const std::string>(std::move(s));
-}
-
-template <typename Pred>
-bool wait_until(Pred pred, std::chrono::milliseconds limit = 20s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end)
-      return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
 }
 
 // Collects what a subscription receives.
@@ -240,22 +214,6 @@ TEST_F(NatsBus, carries_a_one_mebibyte_payload_and_drops_one_over_the_server_lim
   EXPECT_EQ(got[1], p_ + "big=small");
   EXPECT_TRUE(b_->connected());
 }
-
-// A server of the test's own, to kill and restart.
-class PrivateServer {
- public:
-  PrivateServer()
-      : dir_(std::filesystem::temp_directory_path() / ("ris-nats-" + unique_prefix() + "d")) {}
-  ~PrivateServer() { run("stop"); }
-  bool run(std::string_view cmd) {
-    return std::system(fmt::format("{} {} {} >/dev/null", RIS_NATS_TEST_SERVER, cmd, dir_.string())
-                           .c_str()) == 0;
-  }
-  std::string url() const { return read_line(dir_ / "url"); }
-
- private:
-  std::filesystem::path dir_;
-};
 
 TEST(NatsBusServer, opened_while_the_server_is_down_it_connects_once_it_is_up) {
   PrivateServer server;
