@@ -250,11 +250,19 @@ void Gateway::publish_change(const std::string& space_id, std::string_view resou
 }
 
 bool Gateway::send_control(const std::string& agent_id, Envelope e) {
-  if (p_->dispatch.send_control(agent_id, e))
-    return true;
-  p_->router.forward(
-      {.op = RoutedItem::Op::control, .agent_id = agent_id, .envelope = std::move(e)});
-  return true;
+  return p_->dispatch.send_control(agent_id, std::move(e));
+}
+
+void Gateway::on_refresh(std::string topic, std::function<void(const std::string& agent_id)> fn) {
+  p_->router.on_refresh(std::move(topic), std::move(fn));
+}
+
+void Gateway::refresh(const std::string& topic, const std::string& agent_id) {
+  if (p_->sessions.find(agent_id)) {
+    (void)p_->router.refresh_here(topic, agent_id);
+    return;
+  }
+  p_->router.forward({.op = RoutedItem::Op::refresh, .agent_id = agent_id, .topic = topic});
 }
 
 void Gateway::export_metrics(metrics::Registry& registry) {

@@ -5,7 +5,7 @@
 
 namespace ris::fleet {
 namespace {
-constexpr std::string_view kOps[] = {"send_run", "dispatch_pending", "cancel", "control",
+constexpr std::string_view kOps[] = {"send_run", "dispatch_pending", "cancel", "refresh",
                                      "disconnect"};
 
 std::string_view op_name(RoutedItem::Op op) {
@@ -38,8 +38,8 @@ std::string serialize(const RoutedBatch& batch) {
       case RoutedItem::Op::cancel:
         o["run"] = i.run_id;
         break;
-      case RoutedItem::Op::control:
-        o["envelope"] = serialize(i.envelope);
+      case RoutedItem::Op::refresh:
+        o["topic"] = i.topic;
         break;
       case RoutedItem::Op::disconnect:
         o["code"] = i.code;
@@ -94,11 +94,10 @@ Result<RoutedBatch> parse_routed_batch(std::string_view text_in) {
         RIS_TRY(item.run_id, text(io, "run", true));
         break;
       }
-      case RoutedItem::Op::control: {
-        const auto* e = io.if_contains("envelope");
-        if (!e || !e->is_string())
-          return fail(Errc::invalid_argument, "routed item: \"envelope\" must be a string");
-        RIS_TRY(item.envelope, parse_envelope(e->as_string()));
+      case RoutedItem::Op::refresh: {
+        RIS_TRY(item.topic, text(io, "topic", true));
+        if (item.topic.empty())
+          return fail(Errc::invalid_argument, "routed item: empty topic");
         break;
       }
       case RoutedItem::Op::disconnect: {

@@ -11,10 +11,7 @@ TEST(Routed, a_batch_survives_serialisation) {
       {.op = RoutedItem::Op::send_run, .agent_id = "a1", .run_id = "r1", .task_id = "t1"});
   b.items.push_back({.op = RoutedItem::Op::dispatch_pending, .agent_id = "a2"});
   b.items.push_back({.op = RoutedItem::Op::cancel, .agent_id = "a3", .run_id = "r3"});
-  Envelope e;
-  e.message_type = "services_desired";
-  e.payload = {{"services", boost::json::array{}}};
-  b.items.push_back({.op = RoutedItem::Op::control, .agent_id = "a4", .envelope = e});
+  b.items.push_back({.op = RoutedItem::Op::refresh, .agent_id = "a4", .topic = "services"});
   b.items.push_back(
       {.op = RoutedItem::Op::disconnect, .agent_id = "a5", .code = 4403, .reason = "revoked"});
   auto back = parse_routed_batch(serialize(b));
@@ -24,7 +21,7 @@ TEST(Routed, a_batch_survives_serialisation) {
   EXPECT_EQ(back->items[0].op, RoutedItem::Op::send_run);
   EXPECT_EQ(back->items[0].task_id, "t1");
   EXPECT_EQ(back->items[2].run_id, "r3");
-  EXPECT_EQ(back->items[3].envelope.message_type, "services_desired");
+  EXPECT_EQ(back->items[3].topic, "services");
   EXPECT_EQ(back->items[4].code, 4403);
   EXPECT_EQ(back->items[4].reason, "revoked");
 }

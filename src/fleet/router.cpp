@@ -32,6 +32,18 @@ void Router::stop() {
   subscription_.reset();
 }
 
+void Router::on_refresh(std::string topic, std::function<void(const std::string& agent_id)> fn) {
+  refreshers_[std::move(topic)] = std::move(fn);
+}
+
+bool Router::refresh_here(const std::string& topic, const std::string& agent_id) {
+  auto it = refreshers_.find(topic);
+  if (it == refreshers_.end())
+    return false;
+  it->second(agent_id);
+  return true;
+}
+
 void Router::forward(RoutedItem item) {
   if (!bus_ || server_id_.empty())
     return;
@@ -92,7 +104,8 @@ void Router::carry_out(const RoutedBatch& batch) {
   for (const auto& i : batch.items) {
     switch (i.op) {
       case RoutedItem::Op::send_run:
-        dispatch_.send_new_run(i.agent_id, i.run_id, i.task_id);
+        // Checked against the store: a bus message cannot make us send another agent's run.
+        dispatch_.send_stored_run(i.agent_id, i.run_id);
         break;
       case RoutedItem::Op::dispatch_pending:
         hand_out = true;  // one query for all of them, below
@@ -100,8 +113,9 @@ void Router::carry_out(const RoutedBatch& batch) {
       case RoutedItem::Op::cancel:
         dispatch_.cancel(i.agent_id, i.run_id);
         break;
-      case RoutedItem::Op::control:
-        (void)dispatch_.send_control(i.agent_id, i.envelope);
+      case RoutedItem::Op::refresh:
+        if (sessions_.find(i.agent_id) && !refresh_here(i.topic, i.agent_id))
+          log::warn("routed_refresh_unknown", {{"topic", i.topic}, {"from", batch.from}});
         break;
       case RoutedItem::Op::disconnect:
         if (auto s = sessions_.find(i.agent_id))

@@ -8,6 +8,8 @@
 // Needs a bus that crosses processes (NATS): on the in-process bus nobody else listens and
 // agents held elsewhere get their runs from their holder's sweeper and at their next hello.
 #pragma once
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +42,10 @@ class Router {
 
   // Hands the request to the agent's holder, if another live server holds it (asynchronous).
   void forward(RoutedItem item);
+  // What a refresh of `topic` does for an agent whose session is here (set before start()).
+  void on_refresh(std::string topic, std::function<void(const std::string& agent_id)> fn);
+  // Runs the refresh of `topic` for the agent here (false: no such topic).
+  bool refresh_here(const std::string& topic, const std::string& agent_id);
   // Carries out a batch another server sent (on the pool).
   void carry_out(const RoutedBatch& batch);
 
@@ -53,6 +59,8 @@ class Router {
   WorkerPool& pool_;
   std::string server_id_;
   std::unique_ptr<bus::Subscription> subscription_;
+
+  std::map<std::string, std::function<void(const std::string&)>, std::less<>> refreshers_;
 
   std::mutex mu_;
   std::vector<RoutedItem> waiting_;

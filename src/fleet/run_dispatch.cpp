@@ -57,6 +57,8 @@ Result<void> RunDispatch::send_run(AgentSession& s, const std::string& run_id) {
   if (!run)
     return fail(Errc::not_found, "no such run");
   const auto& [state, task_id] = *run;
+  if (state != "pending" && state != "dispatched" && state != "running")
+    return {};  // ended meanwhile: nothing to send
   RIS_TRY(auto e, execution_message(s.agent_id(), run_id, task_id));
   if (state == "pending")
     RIS_TRY_VOID(runs.mark_dispatched(run_id, now_rfc3339()));
@@ -119,6 +121,16 @@ void RunDispatch::send_new_run(const std::string& agent_id, const std::string& r
     if (!e)
       return log::error("dispatch_failed", {{"run", run_id}, {"error", e.error().message}});
     s->send(*e);
+  });
+}
+
+void RunDispatch::send_stored_run(const std::string& agent_id, const std::string& run_id) {
+  auto s = sessions_.find(agent_id);
+  if (!s)
+    return;
+  s->enqueue([this, s, run_id] {
+    if (auto sent = send_run(*s, run_id); !sent)
+      log::warn("dispatch_failed", {{"run", run_id}, {"error", sent.error().message}});
   });
 }
 

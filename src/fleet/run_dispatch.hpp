@@ -37,6 +37,9 @@ class RunDispatch {
   // A run just stored as dispatched, with no further database work (a fan-out's hot path).
   void send_new_run(const std::string& agent_id, const std::string& run_id,
                     const std::string& task_id);
+  // A stored run of the agent, checked against the store first (a request from another server:
+  // the run must be this agent's), through its session's queue. Nothing if not connected here.
+  void send_stored_run(const std::string& agent_id, const std::string& run_id);
   void cancel(const std::string& agent_id, const std::string& run_id);
   // Signs and sends; false when the agent is not connected here.
   bool send_control(const std::string& agent_id, Envelope e);

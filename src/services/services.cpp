@@ -106,6 +106,8 @@ Result<int> Services::reseal(store::Store& store, const security::SecretBox& box
 
 void Services::attach() {
   gateway_.on_connected([this](const std::string& agent_id) { push_agent(agent_id); });
+  // An agent connected to another server gets its desired services from that server.
+  gateway_.on_refresh("services", [this](const std::string& agent_id) { push_agent(agent_id); });
   gateway_.on_message("service_status",
                       [this](const std::string& agent_id, const fleet::Envelope& e) {
                         return on_status(agent_id, e.payload);
@@ -328,6 +330,8 @@ Result<boost::json::array> Services::desired_for(const std::string& agent_id) {
 }
 
 void Services::push_agent(const std::string& agent_id) {
+  if (!gateway_.connected(agent_id))
+    return gateway_.refresh("services", agent_id);  // its holder computes and sends them
   auto desired = desired_for(agent_id);
   if (!desired)
     return log::error("services_desired_failed",
@@ -344,8 +348,7 @@ void Services::push_space(const std::string& space_id, const std::string& servic
   if (!agents)
     return;
   for (const auto& a : *agents)
-    if (gateway_.connected(a.id))
-      push_agent(a.id);
+    push_agent(a.id);  // here, or through the server holding it
 }
 
 Result<void> Services::on_status(const std::string& agent_id, const json::object& status) {

@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < batch->items.size(); ++i)
     if (again->items[i].op != batch->items[i].op ||
         again->items[i].agent_id != batch->items[i].agent_id ||
-        again->items[i].run_id != batch->items[i].run_id)
+        again->items[i].run_id != batch->items[i].run_id ||
+        again->items[i].topic != batch->items[i].topic)
       __builtin_trap();
   return 0;
 }

@@ -79,14 +79,15 @@ class ClusterFailover : public FleetFixture {
                  body.empty() ? "" : json::serialize(body), h);
   }
   // Enrols an agent at server `server` and starts it.
-  AgentProcess& agent_on(size_t server, const std::string& token) {
+  AgentProcess& agent_on(size_t server, const std::string& token,
+                         std::vector<std::string> extra_args = {}) {
     auto dir = new_dir();
     auto [code, out] =
         run_command(std::string(RIS_AGENT_BINARY) + " join https://127.0.0.1:" +
                     std::to_string(servers_[server]->port()) + " --token " + token + " --ca-hash " +
                     risd_->ca_sha256() + " --state-dir " + dir.string());
     EXPECT_EQ(code, 0) << out;
-    agents_.push_back(std::make_unique<AgentProcess>(dir));
+    agents_.push_back(std::make_unique<AgentProcess>(dir, std::move(extra_args)));
     agents_.back()->start();
     return *agents_.back();
   }
@@ -223,6 +224,27 @@ TEST_F(ClusterFailover,
   ASSERT_EQ(c.status, 200) << c.body;
   ASSERT_TRUE(eventually([&] { return all_final(sleeper_id, 1); }, 30s));
   EXPECT_EQ(task(sleeper_id).at("runs").as_array()[0].at("state").as_string(), "cancelled");
+}
+
+// A service created through one server reaches an agent held by another: the holder is asked to
+// send the desired services again and computes them itself (the bus carries no spec, no secret).
+// The agent has no Docker, so what comes back is its clear error, reported through its server.
+TEST_F(ClusterFailover, a_service_created_on_one_server_reaches_an_agent_of_another) {
+  add_server("s1");
+  auto& a = agent_on(1, join_token(), {"--docker-socket", "/nonexistent/docker.sock"});
+  ASSERT_TRUE(eventually([&] { return online(a.id()); }));
+  auto r = call("POST", "/api/v1/spaces/" + space_ + "/services", token_,
+                {{"name", "far"}, {"image", "busybox:latest"}, {"replicas", 1}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(eventually([&] {
+    auto s = call("GET", "/api/v1/spaces/" + space_ + "/services/far", token_);
+    if (s.status != 200)
+      return false;
+    const auto v = json::parse(s.body);
+    const auto& agents = v.at("agents").as_array();
+    return !agents.empty() && agents[0].as_object().contains("error") &&
+           agents[0].at("error").as_string().find("not reachable") != std::string::npos;
+  })) << call("GET", "/api/v1/spaces/" + space_ + "/services/far", token_).body;
 }
 
 TEST_F(ClusterFailover, agents_of_a_killed_server_rehome_and_every_run_ends_once_with_its_result) {

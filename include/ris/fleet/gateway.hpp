@@ -100,9 +100,14 @@ class Gateway {
   // Publishes {"type":"changed","resource":…,"id":…,…extra} under space_subject().
   void publish_change(const std::string& space_id, std::string_view resource, std::string_view id,
                       boost::json::object extra = {});
-  // Signs and sends a control message to the agent (here, or through its holder: true then
-  // means handed over, at most once).
+  // Signs and sends a control message to the agent if it is connected here (false if not).
   bool send_control(const std::string& agent_id, Envelope e);
+  // A module's "send it again" for an agent: `fn` (registered under `topic` before agents
+  // connect) runs where the agent's session is — here, or on the server holding it, which is
+  // asked over the bus. What is sent is computed there: the bus carries names, never payloads
+  // or secrets.
+  void on_refresh(std::string topic, std::function<void(const std::string& agent_id)> fn);
+  void refresh(const std::string& topic, const std::string& agent_id);
 
   // ris_tasks_completed_total{status}, and fleet-wide sums of the agents' own counters
   // (ris_fleet_tasks_executed, ris_fleet_client_memory_usage_bytes): no per-agent series.
