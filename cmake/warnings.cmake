@@ -35,6 +35,7 @@ endfunction()
 # ris_discover_tests_per_engine(target kind): registers the target's tests twice, as
 # "sqlite.<test>" (labels kind, sqlite) and "postgres.<test>" (labels kind, postgres; needs the
 # CTest fixture "postgres", which starts a throw-away server with scripts/pg-test-server).
+# Suites named Postgres* are registered for PostgreSQL only.
 function(ris_discover_tests_per_engine target kind)
   foreach(engine sqlite postgres)
     set(props TIMEOUT 600)
@@ -42,8 +43,13 @@ function(ris_discover_tests_per_engine target kind)
       list(APPEND props FIXTURES_REQUIRED postgres
            ENVIRONMENT "RIS_TEST_POSTGRES_URL_FILE=${RIS_PG_TEST_DIR}/url")
     endif()
+    # Suites named Postgres* test what only PostgreSQL can do (concurrent writers): not for SQLite.
+    set(filter "")
+    if(engine STREQUAL "sqlite")
+      set(filter TEST_FILTER "-Postgres*")
+    endif()
     gtest_discover_tests(${target} TEST_PREFIX "${engine}." TEST_LIST ${target}_${engine}_tests
-                         DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
+                         ${filter} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
     # Two labels per test: gtest_discover_tests cannot pass a list, so a file CTest reads after
     # the discovered tests sets them.
     set(labels ${CMAKE_CURRENT_BINARY_DIR}/${target}_${engine}_labels.cmake)

@@ -35,8 +35,8 @@ class SweeperDuty : public FleetFixture {
             "--ws-idle-timeout", "60s",   "--log-level",    "info"};
   }
   void SetUp() override {
-    if (store::testing::test_engine() != store::Engine::postgres)
-      GTEST_SKIP() << "PostgreSQL only (RIS_TEST_POSTGRES_URL_FILE, the CTest fixture postgres)";
+    ASSERT_EQ(store::testing::test_engine(), store::Engine::postgres)
+        << "PostgreSQL only (RIS_TEST_POSTGRES_URL_FILE, the CTest fixture postgres)";
     FleetFixture::SetUp();
   }
 
