@@ -100,18 +100,14 @@ Result<std::vector<Agent>> AgentsRepository::in_space(std::string_view space_id)
 
 Result<std::vector<Agent>> AgentsRepository::many(std::string_view space_id,
                                                   const std::vector<std::string>& ids) {
-  constexpr size_t kChunk = 500;  // well under either engine's limit on bound parameters
   std::vector<Agent> out;
   const std::string now = now_rfc3339();
-  for (size_t from = 0; from < ids.size(); from += kChunk) {
-    const size_t to = std::min(ids.size(), from + kChunk);
-    std::string sql = kSelect + " WHERE a.space_id = ? AND a.id IN (";
+  for (size_t from = 0; from < ids.size(); from += store::kMaxInList) {
+    const size_t to = std::min(ids.size(), from + store::kMaxInList);
+    const std::string sql =
+        kSelect + " WHERE a.space_id = ? AND a.id IN (" + store::placeholders(to - from) + ")";
     std::vector<store::Value> params{now, std::string(space_id)};
-    for (size_t i = from; i < to; ++i) {
-      sql += i == from ? "?" : ", ?";
-      params.emplace_back(ids[i]);
-    }
-    sql += ")";
+    params.insert(params.end(), ids.begin() + from, ids.begin() + to);
     RIS_TRY(auto rows, store_.query(sql, std::move(params)));
     for (const auto& r : rows.rows)
       out.push_back(from_row(r));

@@ -110,19 +110,15 @@ Result<std::optional<std::string>> PresenceRepository::holder(std::string_view a
 
 Result<std::vector<std::pair<std::string, std::string>>> PresenceRepository::holders(
     const std::vector<std::string>& agent_ids, const std::string& now) {
-  constexpr size_t kChunk = 500;
   std::vector<std::pair<std::string, std::string>> out;
-  for (size_t from = 0; from < agent_ids.size(); from += kChunk) {
-    const size_t n = std::min(kChunk, agent_ids.size() - from);
-    std::string sql =
+  for (size_t from = 0; from < agent_ids.size(); from += store::kMaxInList) {
+    const size_t to = std::min(agent_ids.size(), from + store::kMaxInList);
+    const std::string sql =
         "SELECT p.agent_id, p.server_id FROM agent_presence p JOIN servers s ON s.id = "
-        "p.server_id WHERE s.lease_until > ? AND p.agent_id IN (";
+        "p.server_id WHERE s.lease_until > ? AND p.agent_id IN (" +
+        store::placeholders(to - from) + ")";
     std::vector<store::Value> params{now};
-    for (size_t i = 0; i < n; ++i) {
-      sql += i ? ", ?" : "?";
-      params.emplace_back(agent_ids[from + i]);
-    }
-    sql += ")";
+    params.insert(params.end(), agent_ids.begin() + from, agent_ids.begin() + to);
     RIS_TRY(auto rows, store_.query(sql, std::move(params)));
     for (const auto& r : rows.rows)
       out.emplace_back(r.get<std::string>(0), r.get<std::string>(1));

@@ -406,18 +406,15 @@ Result<std::vector<DueRun>> RunRepository::due_runs_held_by(std::string_view ser
 Result<std::vector<DueRun>> RunRepository::take_pending(const std::vector<DueRun>& runs,
                                                         const std::string& now) {
   std::unordered_set<std::string> taken;
-  constexpr size_t kChunk = 500;
-  for (size_t from = 0; from < runs.size(); from += kChunk) {
-    const size_t n = std::min(kChunk, runs.size() - from);
-    std::string sql =
-        "UPDATE task_runs SET state = 'dispatched', dispatched_at = ? WHERE "
-        "state = 'pending' AND id IN (";
+  for (size_t from = 0; from < runs.size(); from += store::kMaxInList) {
+    const size_t to = std::min(runs.size(), from + store::kMaxInList);
+    const std::string sql =
+        "UPDATE task_runs SET state = 'dispatched', dispatched_at = ? WHERE state = 'pending' AND "
+        "id IN (" +
+        store::placeholders(to - from) + ") RETURNING id";
     std::vector<store::Value> params{now};
-    for (size_t i = 0; i < n; ++i) {
-      sql += i ? ", ?" : "?";
-      params.emplace_back(runs[from + i].run_id);
-    }
-    sql += ") RETURNING id";
+    for (size_t i = from; i < to; ++i)
+      params.emplace_back(runs[i].run_id);
     RIS_TRY(auto rows, store_.query(sql, std::move(params)));
     for (const auto& r : rows.rows)
       taken.insert(r.get<std::string>(0));

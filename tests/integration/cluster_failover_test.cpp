@@ -103,6 +103,26 @@ class ClusterFailover : public FleetFixture {
     return r.status == 200 ? json::parse(r.body).as_object() : json::object{};
   }
 
+  // Task i's script leaves a marker file "i.<pid>" per execution and prints "run-i": every run
+  // of every task ends succeeded with that output, and ran exactly once.
+  void expect_each_ran_once(const std::vector<std::string>& tasks, size_t agents,
+                            const std::filesystem::path& markers) {
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      ASSERT_TRUE(eventually([&] { return all_final(tasks[i], agents); }, 120s)) << tasks[i];
+      const auto done = task(tasks[i]);
+      ASSERT_EQ(done.at("runs").as_array().size(), agents);
+      for (const auto& r : done.at("runs").as_array()) {
+        EXPECT_EQ(r.at("state").as_string(), "succeeded") << json::serialize(r);
+        EXPECT_EQ(output(std::string(r.at("id").as_string())), "run-" + std::to_string(i) + "\n");
+      }
+      size_t executions = 0;
+      for (const auto& f : std::filesystem::directory_iterator(markers))
+        if (f.path().filename().string().starts_with(std::to_string(i) + "."))
+          ++executions;
+      EXPECT_EQ(executions, agents) << "task " << i << ": every agent ran it exactly once";
+    }
+  }
+
   // Each server's cluster_servers_changed lines, for a failure message.
   std::string announcements() {
     std::string out;
@@ -279,20 +299,7 @@ TEST_F(ClusterFailover, agents_of_a_killed_server_rehome_and_every_run_ends_once
   ASSERT_EQ(wait_for_state(tasks.back(), "running", 30s), "running");
 
   ASSERT_EQ(servers_[1]->stop(SIGKILL, 5s), 128 + SIGKILL);  // s1 dies without a word
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    ASSERT_TRUE(eventually([&] { return all_final(tasks[i], kAgents); }, 120s)) << tasks[i];
-    const auto done = task(tasks[i]);
-    ASSERT_EQ(done.at("runs").as_array().size(), kAgents);
-    for (const auto& r : done.at("runs").as_array()) {
-      EXPECT_EQ(r.at("state").as_string(), "succeeded") << json::serialize(r);
-      EXPECT_EQ(output(std::string(r.at("id").as_string())), "run-" + std::to_string(i) + "\n");
-    }
-    size_t executions = 0;
-    for (const auto& f : std::filesystem::directory_iterator(markers))
-      if (f.path().filename().string().starts_with(std::to_string(i) + "."))
-        ++executions;
-    EXPECT_EQ(executions, kAgents) << "task " << i << ": every agent ran it exactly once";
-  }
+  expect_each_ran_once(tasks, kAgents, markers);
   // Every agent is held by a live server again.
   for (auto* a : agents)
     EXPECT_TRUE(eventually([&] { return online(a->id()); }, 30s)) << a->id();
@@ -353,19 +360,7 @@ TEST_F(ClusterFailover, servers_restarted_one_by_one_while_tasks_run_lose_nothin
         5s))
         << "agents learn " << url << " within a few sweeps";
   }
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    ASSERT_TRUE(eventually([&] { return all_final(tasks[i], kAgents); }, 120s)) << tasks[i];
-    const auto done = task(tasks[i]);
-    for (const auto& r : done.at("runs").as_array()) {
-      EXPECT_EQ(r.at("state").as_string(), "succeeded") << json::serialize(r);
-      EXPECT_EQ(output(std::string(r.at("id").as_string())), "run-" + std::to_string(i) + "\n");
-    }
-    size_t executions = 0;
-    for (const auto& f : std::filesystem::directory_iterator(markers))
-      if (f.path().filename().string().starts_with(std::to_string(i) + "."))
-        ++executions;
-    EXPECT_EQ(executions, kAgents) << "task " << i;
-  }
+  expect_each_ran_once(tasks, kAgents, markers);
 }
 
 // Seed 001's "deployment over multiple LANs": one NATS per LAN, linked by a leaf-node connection

@@ -102,6 +102,17 @@ class Row {
   std::vector<Value> values_;
 };
 
+// "?, ?, …" with `n` placeholders, for an `IN (…)` list. Longer lists go in chunks of
+// kMaxInList, well under either engine's limit on bound parameters.
+inline constexpr size_t kMaxInList = 500;
+inline std::string placeholders(size_t n) {
+  std::string out;
+  out.reserve(n * 3);
+  for (size_t i = 0; i < n; ++i)
+    out += i ? ", ?" : "?";
+  return out;
+}
+
 // One statement and its parameters, for batches (Store::run_batch, GroupCommit).
 struct Statement {
   std::string sql;
