@@ -103,6 +103,23 @@ class ClusterFailover : public FleetFixture {
     return r.status == 200 ? json::parse(r.body).as_object() : json::object{};
   }
 
+  // `count` tasks to every agent; task i's script leaves a marker file "i.<pid>" in `markers`
+  // per execution (counting them counts executions), sleeps, and prints "run-i".
+  std::vector<std::string> marked_tasks(size_t count, int sleep_seconds,
+                                        const std::filesystem::path& markers) {
+    std::filesystem::create_directories(markers);
+    std::vector<std::string> tasks;
+    for (size_t i = 0; i < count; ++i) {
+      const std::string n = std::to_string(i);
+      auto t = create_task({{"type", "shell"},
+                            {"parameters",
+                             {{"script", "touch " + markers.string() + "/" + n + ".$$; sleep " +
+                                             std::to_string(sleep_seconds) + "; echo run-" + n}}},
+                            {"target", {{"all", true}}}});
+      tasks.emplace_back(t.at("id").as_string());
+    }
+    return tasks;
+  }
   // Task i's script leaves a marker file "i.<pid>" per execution and prints "run-i": every run
   // of every task ends succeeded with that output, and ran exactly once.
   void expect_each_ran_once(const std::vector<std::string>& tasks, size_t agents,
@@ -283,19 +300,8 @@ TEST_F(ClusterFailover, agents_of_a_killed_server_rehome_and_every_run_ends_once
         return true;
       },
       60s));
-  // Each execution leaves a marker file of its own: counting them counts executions.
   const auto markers = new_dir();
-  std::filesystem::create_directories(markers);
-  std::vector<std::string> tasks;
-  for (size_t i = 0; i < kTasks; ++i) {
-    const std::string n = std::to_string(i);
-    auto t = create_task(
-        {{"type", "shell"},
-         {"parameters",
-          {{"script", "touch " + markers.string() + "/" + n + ".$$; sleep 3; echo run-" + n}}},
-         {"target", {{"all", true}}}});
-    tasks.emplace_back(t.at("id").as_string());
-  }
+  const auto tasks = marked_tasks(kTasks, 3, markers);
   ASSERT_EQ(wait_for_state(tasks.back(), "running", 30s), "running");
 
   ASSERT_EQ(servers_[1]->stop(SIGKILL, 5s), 128 + SIGKILL);  // s1 dies without a word
@@ -323,17 +329,7 @@ TEST_F(ClusterFailover, servers_restarted_one_by_one_while_tasks_run_lose_nothin
   };
   ASSERT_TRUE(eventually(all_online, 60s));
   const auto markers = new_dir();
-  std::filesystem::create_directories(markers);
-  std::vector<std::string> tasks;
-  for (size_t i = 0; i < kTasks; ++i) {
-    const std::string n = std::to_string(i);
-    auto t = create_task(
-        {{"type", "shell"},
-         {"parameters",
-          {{"script", "touch " + markers.string() + "/" + n + ".$$; sleep 4; echo run-" + n}}},
-         {"target", {{"all", true}}}});
-    tasks.emplace_back(t.at("id").as_string());
-  }
+  const auto tasks = marked_tasks(kTasks, 4, markers);
   // An upgrade: each server in turn stops (SIGTERM) and starts again, on a new port; the
   // others carry on meanwhile.
   for (size_t s = 0; s < 3; ++s) {
