@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -178,8 +179,17 @@ int64_t Fleet::connected() {
   };
   int64_t total = count(*client_);
   for (auto& c : peer_clients_)
-    total += count(*c);
+    if (c)
+      total += count(*c);
   return total;
+}
+
+void Fleet::kill_server(size_t k) {
+  if (k == 0 || k > peers_.size())
+    throw std::invalid_argument("no server " + std::to_string(k) + " to kill");
+  peer_clients_[k - 1].reset();
+  ::kill(peers_[k - 1]->pid(), SIGKILL);
+  (void)peers_[k - 1]->wait();
 }
 
 std::vector<pid_t> Fleet::risd_pids() const {

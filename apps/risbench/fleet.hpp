@@ -42,8 +42,10 @@ class Fleet {
   const std::string& url() const { return url_; }
   // Every server's URL (the first is url()), for spreading agents over them.
   const std::vector<std::string>& urls() const { return urls_; }
-  // Agents connected, summed over the servers (each /health counts its own).
+  // Agents connected, summed over the live servers (each /health counts its own).
   int64_t connected();
+  // SIGKILLs server k (1 .. servers-1; the first one answers the REST API) and waits for it.
+  void kill_server(size_t k);
   std::vector<pid_t> risd_pids() const;
   int port() const { return options_.port; }
   const std::string& space() const { return space_; }

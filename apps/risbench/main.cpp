@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "scenarios.hpp"
 #include "workers.hpp"
@@ -18,11 +19,14 @@ namespace {
 constexpr const char* kUsage = R"(usage: risbench SCENARIO [options]
 
 Scenarios (each starts its own risd, runs --runs times, prints medians):
-  capacity     N agents connected and heartbeating: risd RSS per agent, idle CPU
+  capacity     N agents connected and heartbeating: risd RSS per agent, idle CPU (with
+               --servers: RSS per agent of each server, connect time over the cluster)
   latency      echo tasks at --rate to N agents: submit -> result stored, p50/p90/p99/max
   fanout       one task to all N agents: until every result is stored
   throughput   output chunks agent -> risd, and events risd -> /events/v1 subscribers
   peer         throughput, plus the same subscriber fan-out through nats-server
+  rehome       --servers N (>= 2): N agents all on server 2, which is killed (SIGKILL); the
+               time until each is accepted again by another server, p50/p90/p99/max
 
 Options:
   --agents N           simulated agents (capacity 1000, latency 100, fanout 1000, throughput 10)
@@ -38,7 +42,7 @@ Options:
   --results DIR        write SCENARIO.json and SCENARIO.md there
   --name NAME          … as NAME.json and NAME.md instead
   --port P             risd's port (a free one)
-  --servers N          latency/fanout on a cluster of N risd: PostgreSQL (RIS_DATABASE_URL) and
+  --servers N          latency/fanout/capacity/rehome on a cluster of N risd: PostgreSQL (RIS_DATABASE_URL) and
                        a nats-server of its own; agents spread over the servers by worker
                        process (set --per-process to agents/N), tasks submitted to the first
 
@@ -51,6 +55,17 @@ std::string need(int& i, int argc, char** argv) {
   if (i + 1 >= argc)
     throw std::invalid_argument(std::string(argv[i]) + " needs a value");
   return argv[++i];
+}
+
+std::vector<std::string> split_commas(const std::string& list) {
+  std::vector<std::string> out;
+  for (size_t from = 0; from <= list.size();) {
+    const size_t comma = std::min(list.find(',', from), list.size());
+    if (comma > from)
+      out.push_back(list.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return out;
 }
 
 std::filesystem::path self_path() {
@@ -81,6 +96,8 @@ int worker(const std::string& kind, int argc, char** argv) {
       sim.from = std::stoul(need(i, argc, argv));
     else if (a == "--to")
       sim.to = std::stoul(need(i, argc, argv));
+    else if (a == "--servers")
+      sim.servers = split_commas(need(i, argc, argv));
     else if (a == "--kind")
       sub.kind = need(i, argc, argv);
     else if (a == "--url")

@@ -15,6 +15,10 @@ void Observed::line(const std::string& text) {
     } else if (kind == "closed") {
       ++closed;
       last_close = text.substr(kind.size());
+    } else if (kind == "rehomed") {
+      int64_t t = 0;
+      in >> t;
+      rehomed.push_back(t);
     } else if (kind == "acked") {
       std::string run;
       int64_t t = 0;
@@ -47,6 +51,7 @@ void Observed::reset() {
   opened = closed = 0;
   last_close.clear();
   acked.clear();
+  rehomed.clear();
   streams.clear();
   received.clear();
 }

@@ -29,6 +29,7 @@ struct Observed {
   size_t opened = 0, closed = 0;
   std::string last_close;
   std::map<std::string, int64_t> acked;  // run → ns
+  std::vector<int64_t> rehomed;          // ns
   std::vector<Stream> streams;
   std::vector<Received> received;
 };

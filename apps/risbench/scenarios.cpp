@@ -41,18 +41,30 @@ double percentile(std::vector<double> v, double p) {
 // Simulated agents [0, count) spread over worker processes, reporting into `seen`.
 class Sims {
  public:
-  Sims(const BenchOptions& o, Fleet& fleet, size_t count, Observed& seen) {
+  // `on_server`: every agent connects to that server first, and reconnects to the others when
+  // it goes down (the rehome scenario); otherwise worker k's agents connect to server k mod N.
+  static constexpr size_t kSpread = SIZE_MAX;
+  Sims(const BenchOptions& o, Fleet& fleet, size_t count, Observed& seen,
+       size_t on_server = kSpread) {
     const auto ids = fleet.identities(count);
+    const auto& urls = fleet.urls();
+    std::string all;
+    for (const auto& u : urls)
+      all += (all.empty() ? "" : ",") + u;
     for (size_t from = 0; from < count; from += o.per_process) {
       const size_t to = std::min(count, from + o.per_process);
-      // Worker k's agents connect to server k mod N (a cluster: spread over its servers).
-      const auto& urls = fleet.urls();
-      const std::string& server = urls[(from / o.per_process) % urls.size()];
+      const std::string& server =
+          urls[on_server != kSpread ? on_server : (from / o.per_process) % urls.size()];
+      std::vector<std::string> argv{o.self.string(), "sim",
+                                    "--server",      server,
+                                    "--ca",          fleet.ca_file().string(),
+                                    "--identities",  ids.string(),
+                                    "--from",        std::to_string(from),
+                                    "--to",          std::to_string(to)};
+      if (on_server != kSpread)
+        argv.insert(argv.end(), {"--servers", all});
       children_.push_back(std::make_unique<Child>(
-          std::vector<std::string>{o.self.string(), "sim", "--server", server, "--ca",
-                                   fleet.ca_file().string(), "--identities", ids.string(), "--from",
-                                   std::to_string(from), "--to", std::to_string(to)},
-          std::map<std::string, std::string>{}, fleet.work() / "sim.log",
+          argv, std::map<std::string, std::string>{}, fleet.work() / "sim.log",
           [&seen](const std::string& line) { seen.line(line); }));
     }
     // Agent ids, in cache order, for targeting.
@@ -132,13 +144,18 @@ struct ConnectedFleet {
   Sims sims;
 };
 
-// 1. capacity: N agents connected and heartbeating; risd's memory and idle CPU.
+// 1. capacity: N agents connected and heartbeating; risd's memory and idle CPU. On a cluster,
+// the agents are spread over the servers: the figures are per server (RSS, CPU: the largest;
+// RSS per agent: the growth of all servers over all agents).
 json::object capacity(const BenchOptions& o) {
   const size_t n = o.agents ? o.agents : 1000;
   Fleet fleet(fleet_options(o));
   fleet.identities(n);
   std::this_thread::sleep_for(2s);
-  const int64_t rss_before = rss_bytes(fleet.risd_pid());
+  const auto pids = fleet.risd_pids();
+  std::vector<int64_t> rss_before;
+  for (pid_t p : pids)
+    rss_before.push_back(rss_bytes(p));
   Observed seen;
   const int64_t start = now_ns();
   Sims sims(o, fleet, n, seen);
@@ -146,19 +163,27 @@ json::object capacity(const BenchOptions& o) {
   wait_online(fleet, n);
   const int64_t connected_at = now_ns();
   std::this_thread::sleep_for(5s);  // settle: every agent has sent a heartbeat by 10 s
-  const double cpu0 = cpu_seconds(fleet.risd_pid());
+  std::vector<double> cpu0;
+  for (pid_t p : pids)
+    cpu0.push_back(cpu_seconds(p));
   const int64_t idle0 = now_ns();
   std::this_thread::sleep_for(10s);
-  const double cpu =
-      (cpu_seconds(fleet.risd_pid()) - cpu0) / (static_cast<double>(now_ns() - idle0) / 1e9);
-  const int64_t rss = rss_bytes(fleet.risd_pid());
-  auto health = fleet.api("GET", "/health?detailed=true");
-  const int64_t connected = health.at_pointer("/details/agents/connected").to_number<int64_t>();
-  const double per_agent = static_cast<double>(rss - rss_before) / static_cast<double>(n);
+  const double idle_seconds = static_cast<double>(now_ns() - idle0) / 1e9;
+  double cpu = 0, rss_max = 0;
+  int64_t growth = 0;
+  for (size_t k = 0; k < pids.size(); ++k) {
+    cpu = std::max(cpu, (cpu_seconds(pids[k]) - cpu0[k]) / idle_seconds);
+    const int64_t rss = rss_bytes(pids[k]);
+    rss_max = std::max(rss_max, static_cast<double>(rss));
+    growth += rss - rss_before[k];
+  }
+  const int64_t connected = fleet.connected();
+  const double per_agent = static_cast<double>(growth) / static_cast<double>(n);
   return {{"agents", n},
+          {"servers", o.servers},
           {"connected", connected},
           {"connect_seconds", static_cast<double>(connected_at - start) / 1e9},
-          {"risd_rss_mib", static_cast<double>(rss) / (1 << 20)},
+          {"risd_rss_mib", rss_max / (1 << 20)},
           {"rss_per_agent_kib", per_agent / 1024},
           {"agents_per_gib", per_agent > 0 ? (1 << 30) / per_agent : 0.0},
           {"idle_cpu_percent", cpu * 100},
@@ -408,6 +433,46 @@ json::object peer(const BenchOptions& o) {
   return out;
 }
 
+// 6. rehome: N agents all on server 2 of a cluster (--servers >= 2), which is killed with
+// SIGKILL; each agent reconnects as ris-agent does. The time from the kill until each agent is
+// accepted (hello_ack) by another server, and until the surviving servers count all N.
+json::object rehome(const BenchOptions& o) {
+  if (o.servers < 2)
+    throw std::runtime_error("rehome needs --servers 2 or more");
+  const size_t n = o.agents ? o.agents : 1000;
+  Fleet fleet(fleet_options(o));
+  Observed seen;
+  Sims sims(o, fleet, n, seen, 1);
+  connect_all(seen, n);
+  wait_online(fleet, n);
+  std::this_thread::sleep_for(2s);
+  const int64_t killed = now_ns();
+  fleet.kill_server(1);
+  const bool all = seen.wait([&](const Observed& s) { return s.rehomed.size() >= n; }, 600s);
+  const int64_t accepted_at = now_ns();
+  double counted_s = -1;
+  for (int i = 0; i < 1200 && counted_s < 0; ++i) {
+    if (fleet.connected() >= static_cast<int64_t>(n))
+      counted_s = static_cast<double>(now_ns() - killed) / 1e9;
+    else
+      std::this_thread::sleep_for(250ms);
+  }
+  std::vector<double> at;
+  {
+    std::lock_guard lock(seen.mu);
+    for (int64_t t : seen.rehomed)
+      at.push_back(static_cast<double>(t - killed) / 1e9);
+  }
+  return {{"agents", n},
+          {"servers", o.servers},
+          {"rehomed", at.size()},
+          {"rehome_p50_s", percentile(at, 50)},
+          {"rehome_p90_s", percentile(at, 90)},
+          {"rehome_p99_s", percentile(at, 99)},
+          {"rehome_max_s", all ? static_cast<double>(accepted_at - killed) / 1e9 : -1.0},
+          {"all_counted_by_survivors_s", counted_s}};
+}
+
 json::object run_once(const std::string& name, const BenchOptions& o) {
   if (name == "capacity")
     return capacity(o);
@@ -419,8 +484,10 @@ json::object run_once(const std::string& name, const BenchOptions& o) {
     return throughput(o);
   if (name == "peer")
     return peer(o);
+  if (name == "rehome")
+    return rehome(o);
   throw std::runtime_error("unknown scenario \"" + name +
-                           "\" (capacity, latency, fanout, throughput, peer)");
+                           "\" (capacity, latency, fanout, throughput, peer, rehome)");
 }
 
 std::string figure(const json::value& v) {

@@ -1,10 +1,12 @@
 // `risbench sim`: many simulated agents on one event loop (see workers.hpp).
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include "processes.hpp"
@@ -28,6 +30,13 @@ struct SimAgent {
   std::string source;  // loopback address to connect from
   std::shared_ptr<net::WsClient> ws;
   int64_t seq = 0;
+  uint64_t generation = 0;  // of the connection: a heartbeat timer of an earlier one stops
+  // Reconnecting (SimOptions::servers): this agent's order of the servers, where it is in it,
+  // its back-off, and whether it lost a connection and waits to be accepted again.
+  std::vector<size_t> order;
+  size_t position = 0, current = 0;
+  std::chrono::milliseconds backoff{500};
+  bool rehoming = false;
   // Runs whose result waits for risd's ack: result seq → (run, first chunk time, chunks).
   struct Waiting {
     std::string run;
@@ -44,6 +53,15 @@ class Sim {
       throw std::runtime_error(url.error().message);
     url_ = *url;
     url_.target = "/agent/v1";
+    for (const auto& server : o.servers) {
+      auto u = net::parse_https_url(server);
+      if (!u)
+        throw std::runtime_error(u.error().message);
+      u->target = "/agent/v1";
+      if (u->port == url_.port)
+        first_server_ = servers_.size();
+      servers_.push_back(*u);
+    }
     ca_ = read_file(o.ca_file);
     std::ifstream in(o.identities);
     std::string line;
@@ -57,6 +75,12 @@ class Sim {
       a->cert = std::string(v.at("cert").as_string());
       // 127.1.x.y: 250 agents per source address.
       a->source = "127.1." + std::to_string(i / 250 % 256) + "." + std::to_string(i % 250 + 1);
+      // ris-agent orders its servers by measured round-trip time; on loopback they tie, so
+      // each agent's order is a shuffle of its own.
+      for (size_t k = 0; k < servers_.size(); ++k)
+        a->order.push_back(k);
+      std::shuffle(a->order.begin(), a->order.end(), rng_);
+      a->current = first_server_;
       agents_.push_back(std::move(a));
     }
   }
@@ -76,7 +100,9 @@ class Sim {
   }
 
   void connect(SimAgent& a) {
-    net::Url url = url_;
+    if (a.rehoming)
+      a.current = a.order[a.position % a.order.size()];
+    net::Url url = a.rehoming ? servers_[a.current] : url_;
     url.source_address = a.source;
     a.ws = net::WsClient::connect(
         loop_, url, net::ClientTls{ca_, "", a.cert, a.key},
@@ -86,13 +112,30 @@ class Sim {
              [this, &a](std::string reason) {
                std::printf("closed %s\n", reason.c_str());
                std::fflush(stdout);
+               a.ws.reset();
+               if (!servers_.empty() && (a.seq || a.rehoming))
+                 return reconnect(a);
                if (!a.seq) {  // never opened: a connection attempt ended
                  --connecting_;
                  connect_more();
                }
-               a.ws.reset();
              }},
         60s);
+  }
+
+  // As ris-agent's retry(): the next server, after a jittered, doubling delay.
+  void reconnect(SimAgent& a) {
+    if (!a.rehoming)  // the server that went down: the next one after it in this agent's order
+      a.position = static_cast<size_t>(std::find(a.order.begin(), a.order.end(), a.current) -
+                                       a.order.begin());
+    a.rehoming = true;
+    a.seq = 0;
+    a.waiting.clear();
+    ++a.position;
+    std::uniform_int_distribution<int64_t> jitter(a.backoff.count() / 2, a.backoff.count());
+    const auto delay = std::chrono::milliseconds(jitter(rng_));
+    a.backoff = std::min(a.backoff * 2, std::chrono::milliseconds(30'000));
+    loop_.after(delay, [this, &a] { connect(a); });
   }
 
   void send(SimAgent& a, fleet::Envelope e) {
@@ -101,8 +144,12 @@ class Sim {
   }
 
   void on_open(SimAgent& a) {
-    --connecting_;
+    const bool first = !a.rehoming;
+    if (first)
+      --connecting_;
     a.seq = 1;
+    a.backoff = std::chrono::milliseconds(500);
+    const uint64_t generation = ++a.generation;
     std::printf("open\n");
     std::fflush(stdout);
     fleet::Envelope hello;
@@ -117,18 +164,20 @@ class Sim {
     // Heartbeats spread over the interval, as a real fleet's are.
     const auto offset = std::chrono::milliseconds(
         (std::hash<std::string>{}(a.id) % (static_cast<size_t>(o_.heartbeat_seconds) * 1000)));
-    loop_.after(offset, [this, &a] { heartbeat(a); });
-    connect_more();
+    loop_.after(offset, [this, &a, generation] { heartbeat(a, generation); });
+    if (first)
+      connect_more();
   }
 
-  void heartbeat(SimAgent& a) {
-    if (!a.ws)
+  void heartbeat(SimAgent& a, uint64_t generation) {
+    if (!a.ws || a.generation != generation)
       return;
     fleet::Envelope e;
     e.message_type = "heartbeat";
     e.payload = {{"load_1m", 0.1}, {"memory_used_percent", 10.0}, {"running_tasks", 0}};
     send(a, std::move(e));
-    loop_.after(std::chrono::seconds(o_.heartbeat_seconds), [this, &a] { heartbeat(a); });
+    loop_.after(std::chrono::seconds(o_.heartbeat_seconds),
+                [this, &a, generation] { heartbeat(a, generation); });
   }
 
   void on_message(SimAgent& a, std::string_view text) {
@@ -136,6 +185,12 @@ class Sim {
     if (!parsed)
       return;
     fleet::Envelope& e = *parsed;
+    if (e.message_type == "hello_ack" && a.rehoming) {
+      a.rehoming = false;
+      std::printf("rehomed %lld\n", static_cast<long long>(now_ns()));
+      std::fflush(stdout);
+      return;
+    }
     if (e.message_type == "ack") {
       const int64_t up_to = param(e.payload, "up_to");
       const int64_t now = now_ns();
@@ -200,6 +255,9 @@ class Sim {
   SimOptions o_;
   net::Url url_;
   std::string ca_;
+  std::vector<net::Url> servers_;
+  size_t first_server_ = 0;  // url_'s place in servers_
+  std::mt19937 rng_{std::random_device{}()};
   net::ClientLoop loop_;
   std::vector<std::unique_ptr<SimAgent>> agents_;
   size_t next_ = 0, connecting_ = 0;

@@ -3,6 +3,8 @@
 // nanoseconds:
 //   open                                 an agent's (or subscriber's) WebSocket is up
 //   closed REASON                        … and went down
+//   rehomed T                            an agent whose connection went down was accepted
+//                                        again (hello_ack) at T, by another server
 //   acked RUN T                          a run's result was acknowledged (stored) by risd at T
 //   stream RUN FIRST ACKED CHUNKS        a run sent CHUNKS output chunks from FIRST, all stored
 //                                        by ACKED
@@ -11,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace ris::bench {
 
@@ -20,7 +23,11 @@ struct SimOptions {
   std::filesystem::path identities;  // agents.jsonl
   size_t from = 0, to = 0;           // which lines (agents) this process simulates
   int heartbeat_seconds = 10;
-  size_t max_connecting = 200;  // handshakes in flight at once
+  size_t max_connecting = 200;  // handshakes in flight at once (the first connections)
+  // Every server of the cluster: an agent whose connection goes down reconnects as ris-agent
+  // does (jittered, doubling back-off from 250–500 ms, capped at 30 s; the next server of its
+  // own order after each failure) and reports when it is rehomed. Empty: no reconnecting.
+  std::vector<std::string> servers;
 };
 // Simulated agents: real TLS client certificates and protocol (hello, heartbeats, task_ack,
 // task_output, task_result, acks). Tasks are `echo`; parameters bench_chunks / bench_bytes /

@@ -274,9 +274,12 @@ void register_fleet_routes(net::Router& router, ApiContext& ctx) {
   router.add("GET", s + "/tasks/{task}", endpoint(ctx, "task.get", get_task));
   router.add("POST", s + "/tasks/{task}/cancel", endpoint(ctx, "task.cancel", cancel_task));
   router.add("GET", s + "/runs/{run}/output", endpoint(ctx, "task.output", run_output));
-  router.add_websocket("/agent/v1", [&ctx](net::WsConnection& conn, const net::Request& upgrade) {
-    return ctx.gateway->accept(conn, upgrade);
-  });
+  router.add_websocket(
+      "/agent/v1",
+      [&ctx](net::WsConnection& conn, const net::Request& upgrade) {
+        return ctx.gateway->accept(conn, upgrade);
+      },
+      std::make_shared<net::AcceptRate>(static_cast<double>(ctx.config.agent_accept_rate)));
 }
 
 }  // namespace ris::api

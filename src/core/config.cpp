@@ -188,6 +188,16 @@ const std::vector<Setting>& settings() {
       {"agent-lost-after", "RIS_AGENT_LOST_AFTER", "DURATION",
        "an agent away this long has its running tasks marked lost (60s)",
        set_duration(&ServerConfig::agent_lost_after)},
+      {"agent-accept-rate", "RIS_AGENT_ACCEPT_RATE", "N",
+       "agent connections taken per second; beyond it agents are told to retry, so a cluster "
+       "server that dies does not bury the others in reconnects (500; 0: no cap)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         RIS_TRY(auto n, parse_u64(v));
+         if (n > 1'000'000)
+           return fail(Errc::invalid_argument, "must be at most 1000000 (0: no cap)");
+         c.agent_accept_rate = n;
+         return {};
+       }},
       {"server-id", "RIS_SERVER_ID", "ID",
        "this server's id among the servers sharing the database: letters, digits, '.', '_', '-' "
        "(default: a new id at every start)",

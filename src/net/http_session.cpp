@@ -212,12 +212,12 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
       r.headers.emplace_back(std::move(name), std::string(f.value()));
     }
     auto parsed = parse_target(r.target);
-    const WsHandlerFactory* factory = parsed ? state_->router.websocket(parsed->path) : nullptr;
+    const Router::WsRoute* route = parsed ? state_->router.websocket(parsed->path) : nullptr;
     method_ = "GET";
     target_ = r.target;
     keep_alive_ = false;
     version_ = req.version();
-    if (!factory) {
+    if (!route) {
       route_ = "unmatched";
       return write(problem(404, "not-found", "Not found", "no WebSocket endpoint at " + r.target));
     }
@@ -226,6 +226,11 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
       return write(
           problem(503, "shutting-down", "Service unavailable", "the server is shutting down"));
     }
+    if (route->rate && !route->rate->take()) {
+      route_ = parsed->path;
+      state_->metrics.rejected.with({"accept_rate"}).inc();
+      return write(problem(Error{Errc::busy, "too many connections are opening at once; retry"}));
+    }
     r.path = std::move(parsed->path);
     r.query = std::move(parsed->query);
     log::info("websocket_upgrade",
@@ -233,7 +238,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     stream_.expires_never();
     // Any bytes already read past the headers would belong to the WebSocket; a client must wait
     // for the 101, so there are none — and Beast's parser has consumed exactly the header.
-    start_ws_session(worker_, state_, std::move(stream_), std::move(r), *factory,
+    start_ws_session(worker_, state_, std::move(stream_), std::move(r), route->factory,
                      parser_->release());
   }
 

@@ -60,8 +60,9 @@ bool Router::is_upload(std::string_view method, std::string_view path) const {
   return false;
 }
 
-void Router::add_websocket(std::string path, WsHandlerFactory factory) {
-  websockets_.emplace_back(std::move(path), std::move(factory));
+void Router::add_websocket(std::string path, WsHandlerFactory factory,
+                           std::shared_ptr<AcceptRate> rate) {
+  websockets_.push_back({std::move(path), std::move(factory), std::move(rate)});
 }
 
 Router::Match Router::match(Request& request) const {
@@ -94,10 +95,10 @@ Router::Match Router::match(Request& request) const {
   return m;
 }
 
-const WsHandlerFactory* Router::websocket(std::string_view path) const {
-  for (const auto& [p, f] : websockets_)
-    if (p == path)
-      return &f;
+const Router::WsRoute* Router::websocket(std::string_view path) const {
+  for (const auto& w : websockets_)
+    if (w.path == path)
+      return &w;
   return nullptr;
 }
 

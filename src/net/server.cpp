@@ -21,10 +21,11 @@ NetMetrics::NetMetrics(metrics::Registry& r)
           "ris_server_request_duration_seconds",
           "Time from a request's first byte to its response written, by route", {"route"},
           {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
-      rejected(r.counter("ris_server_rejected_total",
-                         "Connections or requests refused: tls, timeout, header_too_large, "
-                         "body_too_large, bad_request",
-                         {"reason"})),
+      rejected(r.counter(
+          "ris_server_rejected_total",
+          "Connections or requests refused: tls, timeout, header_too_large, "
+          "body_too_large, bad_request, accept_rate (a WebSocket path's cap on new connections)",
+          {"reason"})),
       ws_received(r.counter("ris_websocket_messages_received_total", "WebSocket messages received")
                       .with({})),
       ws_sent(r.counter("ris_websocket_messages_sent_total", "WebSocket messages sent").with({})),

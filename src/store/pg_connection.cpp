@@ -168,18 +168,17 @@ bool PgConnection::healthy() const {
 }
 
 // An idle connection has nothing to read unless the server spoke first: a server that shut down
-// or was killed leaves a FATAL message or an end of file on the socket, which libpq notices only
-// on the next use. Reading it now (no round trip) keeps a restarted database from failing one
-// request per pooled connection.
+// or was killed leaves a FATAL message and an end of file on the socket, which libpq notices
+// only on the next use. RIS never LISTENs, so anything readable on an idle connection means it
+// is going away; reading the message alone (PQconsumeInput) can leave libpq thinking it is
+// fine until the end of file is read too, so readable is enough to drop it. No round trip.
 bool PgConnection::alive() {
   if (!healthy())
     return false;
   pollfd p{PQsocket(conn_), POLLIN, 0};
   if (p.fd < 0)
     return false;
-  if (::poll(&p, 1, 0) > 0 && PQconsumeInput(conn_) == 0)
-    return false;
-  return healthy();
+  return ::poll(&p, 1, 0) == 0;
 }
 
 bool PgConnection::in_transaction() const {
@@ -322,7 +321,7 @@ Result<std::vector<QueryResult>> PgConnection::run_pipeline(
     ~Exit() { PQexitPipelineMode(c); }
   } exit_pipeline{conn_};
 
-  bool sent = PQsendQueryParams(conn_, "BEGIN ISOLATION LEVEL SERIALIZABLE", 0, nullptr, nullptr,
+  bool sent = PQsendQueryParams(conn_, "BEGIN ISOLATION LEVEL READ COMMITTED", 0, nullptr, nullptr,
                                 nullptr, nullptr, 0) == 1;
   for (size_t i = 0; i < statements.size() && sent; ++i) {
     const Params p(statements[i].params);

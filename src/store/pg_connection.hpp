@@ -38,9 +38,9 @@ class PgConnection {
   // Several statements without parameters or results (a migration file).
   Result<void> exec_script(std::string_view sql);
 
-  // `statements` between BEGIN ISOLATION LEVEL SERIALIZABLE and COMMIT in one round trip
-  // (libpq's pipeline mode). All or nothing: the first failure is returned and nothing is
-  // written.
+  // `statements` between BEGIN ISOLATION LEVEL READ COMMITTED and COMMIT in one round trip
+  // (libpq's pipeline mode): each statement sees what a statement run alone would (see
+  // Store::run_batch). All or nothing: the first failure is returned and nothing is written.
   Result<std::vector<QueryResult>> run_pipeline(const std::vector<Statement>& statements);
 
   bool healthy() const;             // connected, and not in a failed state

@@ -1,7 +1,8 @@
 // The PostgreSQL backend of Store: a pool of libpq connections.
 //
 // Readers and writers run in parallel on their own connections; transactions are SERIALIZABLE
-// (what SQLite's single writer gave every caller) and are retried by retry_busy when PostgreSQL
+// (what SQLite's single writer gave every caller; batches, whose statements are fixed before
+// they run, are READ COMMITTED: see Store::run_batch) and are retried by retry_busy when PostgreSQL
 // reports a serialization failure or deadlock. A lost connection is re-established on next use,
 // at most once per back-off period (100 ms doubling to 2 s) across the pool, so a database that
 // is away costs callers an immediate Errc::unavailable, not a connect timeout each. Private to

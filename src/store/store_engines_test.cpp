@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "pg_connection.hpp"
 #include "ris/core/worker_pool.hpp"
 #include "ris/store/dialect.hpp"
 #include "ris/store/group_commit.hpp"
@@ -21,7 +22,8 @@ namespace {
 class StoreEngines : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = open_store(testing::fresh_database_url(dir_.path()), dir_.path());
+    url_ = testing::fresh_database_url(dir_.path());
+    auto s = open_store(url_, dir_.path());
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
     ASSERT_TRUE(
@@ -31,6 +33,7 @@ class StoreEngines : public ::testing::Test {
                       ", flag BIGINT NOT NULL DEFAULT 0)"));
   }
   testing::TempDir dir_;
+  std::string url_;
   std::unique_ptr<Store> store_;
 };
 
@@ -257,6 +260,28 @@ TEST_F(StoreEngines, group_committed_statements_fail_one_by_one) {
   auto r = store_->query("SELECT COUNT(*) FROM t");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->rows[0].get<int64_t>(0), 200);
+}
+
+// PostgreSQL only. A pooled connection the server ended while it sat idle (a restart, a failover,
+// pg_terminate_backend) is noticed before use: the next request gets a fresh connection instead
+// of an error.
+class PostgresPool : public StoreEngines {};
+
+TEST_F(PostgresPool, an_idle_connection_the_server_ended_is_replaced_before_use) {
+  ASSERT_TRUE(store_->query("INSERT INTO t (id) VALUES ('before')"));  // one idle connection now
+  auto other = PgConnection::open(url_);
+  ASSERT_TRUE(other) << other.error().message;
+  auto ended = (*other)->run(
+      "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+      "datname = current_database() AND pid <> pg_backend_pid()) AS killed");
+  ASSERT_TRUE(ended) << ended.error().message;
+  ASSERT_GE(ended->rows.at(0).get<int64_t>(0), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the FATAL message arrives
+  for (int i = 0; i < 3; ++i) {
+    auto r = store_->query("SELECT COUNT(*) FROM t");
+    ASSERT_TRUE(r) << "request " << i << ": " << r.error().message;
+    EXPECT_EQ(r->rows[0].get<int64_t>(0), 1);
+  }
 }
 
 }  // namespace

@@ -186,6 +186,7 @@ class FleetFixture : public ::testing::Test {
   std::string output(const std::string& run_id) {
     auto r = call("GET", "/api/v1/spaces/" + space_ + "/runs/" + run_id + "/output", token_);
     std::string out;
+    EXPECT_EQ(r.status, 200) << "reading the output of " << run_id << ": " << r.body;
     if (r.status == 200) {
       const auto body = json::parse(r.body);
       for (const auto& c : body.at("items").as_array())

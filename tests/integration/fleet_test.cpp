@@ -426,5 +426,44 @@ TEST_F(Fleet, agent_killed_mid_task_ends_lost_and_mode_one_moves_on) {
   EXPECT_EQ(output(std::string(runs[1].at("id").as_string())), "placed\n");
 }
 
+// A server takes agent connections at --agent-accept-rate (a token bucket): beyond it an agent is
+// answered 503 busy and comes back after its jittered back-off, so every agent still gets in.
+class FleetAcceptRate : public FleetFixture {
+ protected:
+  std::vector<std::string> risd_args() const override {
+    auto args = FleetFixture::risd_args();
+    args.insert(args.end(), {"--agent-accept-rate", "1"});
+    return args;
+  }
+};
+
+TEST_F(FleetAcceptRate, agents_beyond_the_rate_are_told_busy_and_get_in_later) {
+  constexpr int kAgents = 4;
+  std::vector<std::filesystem::path> dirs;
+  for (int i = 0; i < kAgents; ++i) {  // enrolled first, then started together
+    dirs.push_back(new_dir());
+    auto [code, out] = join(join_token(), dirs.back());
+    ASSERT_EQ(code, 0) << out;
+  }
+  for (const auto& d : dirs) {
+    agents_.push_back(std::make_unique<AgentProcess>(d));
+    agents_.back()->start();
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& a : agents_)
+          if (!online(a->id()))
+            return false;
+        return true;
+      },
+      60s));
+  const auto metrics = call("GET", "/metrics", "");
+  EXPECT_NE(metrics.body.find("ris_server_rejected_total{reason=\"accept_rate\"}"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("route=\"/agent/v1\",method=\"GET\",status=\"503\""),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ris::test

@@ -2,12 +2,14 @@
 // peer), checking that each measures what it says — all agents connected, every task's result
 // stored, every subscriber served. Figures are not asserted (benchmarks, not timed tests).
 #include <gtest/gtest.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
 #include <filesystem>
 #include <fstream>
 
+#include "store/testing/test_database.hpp"
 #include "support.hpp"
 
 namespace ris::test {
@@ -82,6 +84,35 @@ TEST_F(Risbench, peer_measures_ris_and_nats_side_by_side) {
                         "nats_server_to_subscribers_msgs_per_s_64b",
                         "nats_server_to_subscribers_msgs_per_s_1kib", "ris_over_nats_64b"})
     EXPECT_GT(num(m, k), 0) << k;
+}
+
+// A cluster on PostgreSQL (registered for the PostgreSQL pass only): risbench starts two or more
+// risd on one database and a nats-server of its own.
+class PostgresRisbench : public Risbench {
+ protected:
+  void SetUp() override {
+    Risbench::SetUp();
+    setenv("RIS_DATABASE_URL", store::testing::fresh_database_url(work_).c_str(), 1);
+  }
+  void TearDown() override {
+    unsetenv("RIS_DATABASE_URL");
+    Risbench::TearDown();
+  }
+};
+
+TEST_F(PostgresRisbench, rehome_brings_every_agent_of_a_killed_server_to_the_others) {
+  auto m = run("rehome", "--servers 3 --agents 20 --per-process 10");
+  EXPECT_EQ(num(m, "rehomed"), 20);
+  EXPECT_GT(num(m, "rehome_p50_s"), 0);
+  EXPECT_LE(num(m, "rehome_p50_s"), num(m, "rehome_max_s"));
+  EXPECT_GT(num(m, "all_counted_by_survivors_s"), 0) << "the two survivors count all 20";
+}
+
+TEST_F(PostgresRisbench, capacity_spreads_agents_over_the_servers) {
+  auto m = run("capacity", "--servers 2 --agents 20 --per-process 5");
+  EXPECT_EQ(num(m, "servers"), 2);
+  EXPECT_EQ(num(m, "connected"), 20);
+  EXPECT_GT(num(m, "risd_rss_mib"), 1);
 }
 
 }  // namespace

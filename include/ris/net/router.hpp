@@ -1,9 +1,11 @@
 // The route table: method + path pattern ("/api/v1/agents/{id}") → handler, and WebSocket
 // paths → handler factories. A module declares its whole API in one place with add().
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "ris/net/accept_rate.hpp"
 #include "ris/net/http.hpp"
 #include "ris/net/websocket.hpp"
 
@@ -16,7 +18,15 @@ class Router {
   void add_upload(std::string method, std::string pattern, Handler handler);
   // Whether `method` on `path` is an upload route (decided before the body is read).
   bool is_upload(std::string_view method, std::string_view path) const;
-  void add_websocket(std::string path, WsHandlerFactory factory);
+  // `rate` (optional) caps how fast upgrades on `path` are taken; beyond it the client gets
+  // 503 busy with Retry-After and comes back later.
+  void add_websocket(std::string path, WsHandlerFactory factory,
+                     std::shared_ptr<AcceptRate> rate = nullptr);
+  struct WsRoute {
+    std::string path;
+    WsHandlerFactory factory;
+    std::shared_ptr<AcceptRate> rate;
+  };
 
   struct Match {
     const Handler* handler = nullptr;  // null: see status
@@ -26,7 +36,7 @@ class Router {
   };
   // Fills request.params on a match.
   Match match(Request& request) const;
-  const WsHandlerFactory* websocket(std::string_view path) const;
+  const WsRoute* websocket(std::string_view path) const;
 
  private:
   struct Route {
@@ -37,7 +47,7 @@ class Router {
     bool upload = false;
   };
   std::vector<Route> routes_;
-  std::vector<std::pair<std::string, WsHandlerFactory>> websockets_;
+  std::vector<WsRoute> websockets_;
 };
 
 }  // namespace ris::net

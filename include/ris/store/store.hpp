@@ -152,6 +152,11 @@ class Store {
   // Runs `statements` in one transaction, all or nothing, and returns each one's result. On
   // PostgreSQL the whole batch is one round trip (libpq's pipeline mode); on SQLite it is a
   // plain transaction. A failing statement fails the batch (nothing is written).
+  // The statements are fixed before the batch runs — nothing the caller reads decides what is
+  // written — so each one behaves as it would run alone (its own WHERE re-checked against
+  // concurrent writers: PostgreSQL runs the batch READ COMMITTED, like a single query). That
+  // keeps a batch of hundreds of one-row updates (the group commit of a fan-out's results) from
+  // failing as a serialization conflict with another server's batch touching other rows.
   virtual Result<std::vector<QueryResult>> run_batch(const std::vector<Statement>& statements);
 
   virtual Result<void> ping() = 0;               // cheap liveness check (health endpoint)
