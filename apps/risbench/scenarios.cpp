@@ -446,6 +446,11 @@ json::object rehome(const BenchOptions& o) {
   connect_all(seen, n);
   wait_online(fleet, n);
   std::this_thread::sleep_for(2s);
+  size_t closed_before = 0;
+  {
+    std::lock_guard lock(seen.mu);
+    closed_before = seen.closed;
+  }
   const int64_t killed = now_ns();
   fleet.kill_server(1);
   const bool all = seen.wait([&](const Observed& s) { return s.rehomed.size() >= n; }, 600s);
@@ -458,11 +463,17 @@ json::object rehome(const BenchOptions& o) {
       std::this_thread::sleep_for(250ms);
   }
   std::vector<double> at;
+  size_t failed_attempts = 0;
+  std::string last_failure;
   {
     std::lock_guard lock(seen.mu);
     for (int64_t t : seen.rehomed)
       at.push_back(static_cast<double>(t - killed) / 1e9);
+    failed_attempts = seen.closed - closed_before - n;  // each agent's lost connection aside
+    last_failure = seen.last_close;
   }
+  if (!last_failure.empty())
+    std::fprintf(stderr, "rehome: last failed attempt:%s\n", last_failure.c_str());
   return {{"agents", n},
           {"servers", o.servers},
           {"rehomed", at.size()},
@@ -470,6 +481,7 @@ json::object rehome(const BenchOptions& o) {
           {"rehome_p90_s", percentile(at, 90)},
           {"rehome_p99_s", percentile(at, 99)},
           {"rehome_max_s", all ? static_cast<double>(accepted_at - killed) / 1e9 : -1.0},
+          {"failed_attempts", failed_attempts},
           {"all_counted_by_survivors_s", counted_s}};
 }
 

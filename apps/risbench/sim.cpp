@@ -27,7 +27,8 @@ int64_t param(const json::object& p, std::string_view k) {
 
 struct SimAgent {
   std::string id, key, cert;
-  std::string source;  // loopback address to connect from
+  std::string source;                           // loopback address to connect from
+  std::shared_ptr<const net::PreparedTls> tls;  // made at the first connect, kept for reconnects
   std::shared_ptr<net::WsClient> ws;
   int64_t seq = 0;
   uint64_t generation = 0;  // of the connection: a heartbeat timer of an earlier one stops
@@ -104,8 +105,14 @@ class Sim {
       a.current = a.order[a.position % a.order.size()];
     net::Url url = a.rehoming ? servers_[a.current] : url_;
     url.source_address = a.source;
+    if (!a.tls) {
+      auto prepared = net::prepare_tls(net::ClientTls{ca_, "", a.cert, a.key});
+      if (!prepared)
+        throw std::runtime_error("agent " + a.id + ": " + prepared.error().message);
+      a.tls = std::move(*prepared);
+    }
     a.ws = net::WsClient::connect(
-        loop_, url, net::ClientTls{ca_, "", a.cert, a.key},
+        loop_, url, a.tls,
         {.on_open = [this, &a] { on_open(a); },
          .on_message = [this, &a](std::string_view text) { on_message(a, text); },
          .on_close =

@@ -89,6 +89,7 @@ struct Agent::Impl {
 
   // Loop-thread state.
   std::shared_ptr<net::WsClient> ws;
+  std::shared_ptr<const net::PreparedTls> tls;  // the identity as a TLS context, made once
   bool open = false;
   size_t server_index = 0;
   std::chrono::milliseconds backoff{500};
@@ -150,7 +151,14 @@ struct Agent::Impl {
       return retry();
     }
     url->target = "/agent/v1";
-    net::ClientTls tls{id.ca_pem, "", id.cert_pem, id.key_pem};
+    if (!tls) {
+      auto prepared = net::prepare_tls(net::ClientTls{id.ca_pem, "", id.cert_pem, id.key_pem});
+      if (!prepared) {
+        log::error("agent_identity_unusable", {{"error", prepared.error().message}});
+        return retry();
+      }
+      tls = std::move(*prepared);
+    }
     log::info("agent_connecting", {{"server", server}});
     net::WsClient::Callbacks cb;
     cb.on_open = [this, server] { on_open(server); };

@@ -198,6 +198,16 @@ const std::vector<Setting>& settings() {
          c.agent_accept_rate = n;
          return {};
        }},
+      {"max-handshakes", "RIS_MAX_HANDSHAKES", "N",
+       "TLS handshakes in progress at once; more connections wait in the kernel's accept queue "
+       "(256)",
+       [](ServerConfig& c, std::string_view v) -> Result<void> {
+         RIS_TRY(auto n, parse_u64(v));
+         if (n == 0 || n > 100'000)
+           return fail(Errc::invalid_argument, "must be between 1 and 100000");
+         c.max_handshakes = n;
+         return {};
+       }},
       {"server-id", "RIS_SERVER_ID", "ID",
        "this server's id among the servers sharing the database: letters, digits, '.', '_', '-' "
        "(default: a new id at every start)",

@@ -61,6 +61,11 @@ Result<boost::asio::ssl::context> make_client_context(const ClientTls& tls) {
   return ctx;
 }
 
+Result<std::shared_ptr<const PreparedTls>> prepare_tls(const ClientTls& tls) {
+  RIS_TRY(auto ctx, make_client_context(tls));
+  return std::shared_ptr<const PreparedTls>(std::make_shared<PreparedTls>(std::move(ctx), tls));
+}
+
 namespace {
 // Verifies the server's chain against `store` for `host` (an IP literal or a DNS name).
 Result<void> verify_chain(X509_STORE* store, X509* leaf, STACK_OF(X509) * chain,

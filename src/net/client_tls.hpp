@@ -13,6 +13,20 @@ using ClientStream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
 // TLS 1.3 client context with the client certificate (if any); verification is done by
 // verify_server() after the handshake, so pinning and a PEM anchor share one path.
 Result<boost::asio::ssl::context> make_client_context(const ClientTls& tls);
+// What prepare_tls() makes: the context (shared by every connection made with it; OpenSSL
+// contexts may serve many SSL objects) and the settings verify_server() checks against.
+class PreparedTls {
+ public:
+  PreparedTls(boost::asio::ssl::context ctx, ClientTls tls)
+      : ctx_(std::move(ctx)), tls_(std::move(tls)) {}
+  boost::asio::ssl::context& context() const { return ctx_; }
+  const ClientTls& settings() const { return tls_; }
+
+ private:
+  mutable boost::asio::ssl::context ctx_;  // SSL_new() takes it non-const; never reconfigured
+  ClientTls tls_;
+};
+
 // Checks the server's chain against the anchor (PEM or pinned hash) and `host`; returns the
 // anchor's PEM.
 Result<std::string> verify_server(SSL* ssl, const ClientTls& tls, const std::string& host);

@@ -37,6 +37,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
       remote_ = ep.address().to_string();
   }
   ~HttpSession() override {
+    end_handshake();
     --state_->http_connections;
     if (id_)
       unregister_session(worker_, id_);
@@ -45,7 +46,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   void run() {
     id_ = register_session(worker_, *state_, weak_from_this());
     if (state_->shutting_down)
-      return;  // raced with shutdown: just drop the connection
+      return;  // raced with shutdown: just drop the connection (the destructor ends the slot)
     stream_.expires_after(state_->config.handshake_timeout);
     stream_.async_handshake(
         [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
@@ -60,7 +61,15 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   }
 
  private:
+  void end_handshake() {
+    if (handshaking_) {
+      handshaking_ = false;
+      state_->handshake_finished();
+    }
+  }
+
   void on_handshake(beast::error_code ec) {
+    end_handshake();
     if (ec) {
       state_->metrics.rejected.with({"tls"}).inc();
       return;  // the socket closes as this session is released
@@ -321,6 +330,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   unsigned version_ = 11;
   bool keep_alive_ = true, head_ = false, first_request_ = true, upload_ = false;
   bool shutting_down_ = false, closing_ = false, handling_ = false;
+  bool handshaking_ = true;  // holds one of the server's handshake slots (ServerState)
 };
 
 }  // namespace

@@ -42,13 +42,28 @@ struct HttpsClient::Impl {
     auto endpoints = resolver.resolve(url.host, std::to_string(url.port), ec);
     if (ec)
       return fail(Errc::unavailable, "cannot resolve " + url.host + ": " + ec.message());
+    // Connect and handshake as async operations: the stream's deadline bounds only those, and a
+    // server whose kernel took the connection but which never answers (busy: its handshake
+    // slots full, or hung) must fail the caller at the deadline, not hang it.
     beast::get_lowest_layer(*stream).expires_after(timeout);
-    beast::get_lowest_layer(*stream).connect(endpoints, ec);
-    if (ec)
+    bool connected = false;
+    beast::get_lowest_layer(*stream).async_connect(
+        endpoints, [&](boost::system::error_code e, const boost::asio::ip::tcp::endpoint&) {
+          ec = e;
+          if (e)
+            return;
+          connected = true;
+          boost::system::error_code ignored;
+          beast::get_lowest_layer(*stream).socket().set_option(boost::asio::ip::tcp::no_delay(true),
+                                                               ignored);
+          stream->async_handshake(boost::asio::ssl::stream_base::client,
+                                  [&](boost::system::error_code e2) { ec = e2; });
+        });
+    io.restart();
+    io.run();  // ends by the deadline: the stream then closes and fails what is pending
+    if (ec && !connected)
       return fail(Errc::unavailable, "cannot connect to " + url.host + ":" +
                                          std::to_string(url.port) + ": " + ec.message());
-    beast::get_lowest_layer(*stream).socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
-    stream->handshake(boost::asio::ssl::stream_base::client, ec);
     if (ec)
       return fail(Errc::unavailable, "TLS handshake with " + url.host + " failed: " + ec.message());
     RIS_TRY(server_ca_pem, verify_server(stream->native_handle(), tls, url.host));

@@ -68,28 +68,37 @@ struct Server::Impl {
   void accept() {
     Worker& target = *workers[next_worker];
     next_worker = (next_worker + 1) % workers.size();
-    acceptor->async_accept(target.ioc,
-                           [this, &target](boost::system::error_code ec, tcp::socket socket) {
-                             if (ec == asio::error::operation_aborted || !acceptor->is_open())
-                               return;
-                             if (ec) {
-                               // Out of descriptors (EMFILE) or similar: log, pause briefly, keep
-                               // serving the rest.
-                               log::warn("accept_failed", {{"error", ec.message()}});
-                               auto timer = std::make_shared<asio::steady_timer>(
-                                   workers[0]->ioc, std::chrono::milliseconds(50));
-                               timer->async_wait([this, timer](boost::system::error_code) {
-                                 if (acceptor->is_open())
-                                   accept();
-                               });
-                               return;
-                             }
-                             state->metrics.connections_accepted.inc();
-                             boost::system::error_code ignored;
-                             socket.set_option(tcp::no_delay(true), ignored);
-                             start_http_session(target, state, std::move(socket));
-                             accept();
-                           });
+    acceptor->async_accept(target.ioc, [this, &target](boost::system::error_code ec,
+                                                       tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open())
+        return;
+      if (ec) {
+        // Out of descriptors (EMFILE) or similar: log, pause briefly, keep
+        // serving the rest.
+        log::warn("accept_failed", {{"error", ec.message()}});
+        auto timer =
+            std::make_shared<asio::steady_timer>(workers[0]->ioc, std::chrono::milliseconds(50));
+        timer->async_wait([this, timer](boost::system::error_code) {
+          if (acceptor->is_open())
+            accept();
+        });
+        return;
+      }
+      state->metrics.connections_accepted.inc();
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      const bool full =
+          state->handshakes.fetch_add(1) + 1 >= static_cast<int64_t>(state->config.max_handshakes);
+      start_http_session(target, state, std::move(socket));
+      if (!full)
+        return accept();
+      // Paused until a handshake ends (handshake_finished); one that
+      // ended meanwhile finds the flag unset, so look again.
+      state->accept_paused = true;
+      if (state->handshakes.load() < static_cast<int64_t>(state->config.max_handshakes) &&
+          state->accept_paused.exchange(false))
+        accept();
+    });
   }
 };
 
@@ -140,6 +149,14 @@ Result<void> Server::start() {
     return fail(Errc::unavailable, fmt::format("cannot listen on {}:{}: {}", m.config.listen_host,
                                                m.config.listen_port, ec.message()));
   m.port = m.acceptor->local_endpoint().port();
+  m.state->resume_accepting = [&m] {
+    if (m.state->shutting_down)
+      return;  // the acceptor is closing, and the workers may be going away
+    asio::post(m.workers[0]->ioc, [&m] {
+      if (m.acceptor && m.acceptor->is_open())
+        m.accept();
+    });
+  };
   asio::post(m.workers[0]->ioc, [&m] { m.accept(); });
   for (auto& w : m.workers) {
     Worker* worker = w.get();

@@ -7,6 +7,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -53,6 +54,19 @@ struct ServerState {
   std::atomic<int64_t> ws_connections{0};
   std::atomic<uint64_t> next_session_id{1};
   std::atomic<bool> shutting_down{false};
+
+  // TLS handshakes in flight, at most config.max_handshakes: beyond it the server stops
+  // accepting and new connections wait in the kernel's accept queue, costing nothing, instead
+  // of thousands of handshakes (an agent storm) each going so slowly that they time out and are
+  // all paid for twice. `resume_accepting` (set by the server) starts accepting again.
+  std::atomic<int64_t> handshakes{0};
+  std::atomic<bool> accept_paused{false};
+  std::function<void()> resume_accepting;
+  void handshake_finished() {
+    if (handshakes.fetch_sub(1) - 1 < static_cast<int64_t>(config.max_handshakes) &&
+        accept_paused.exchange(false) && resume_accepting)
+      resume_accepting();
+  }
 
   ServerState(const ServerConfig& c, const Router& r, boost::asio::ssl::context&& ctx,
               metrics::Registry& m)

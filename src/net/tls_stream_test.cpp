@@ -75,7 +75,8 @@ class TlsStreamTest : public ::testing::Test {
     ServerConfig config;
     config.listen_port = 0;
     config.threads = 2;
-    config.handshake_timeout = 500ms;
+    config.handshake_timeout = handshake_timeout_;
+    config.max_handshakes = max_handshakes_;
     config.max_ws_message_bytes = 2 << 20;
     config.max_body_bytes = 2 << 20;
     config.ws_write_queue_bytes = 64 << 20;
@@ -95,6 +96,8 @@ class TlsStreamTest : public ::testing::Test {
   Url url(std::string target = "/") const { return {"127.0.0.1", server_->port(), target, ""}; }
   std::string rendered_metrics() { return metrics_.render(); }
 
+  std::chrono::milliseconds handshake_timeout_ = 500ms;
+  uint64_t max_handshakes_ = 256;
   std::filesystem::path dir_;
   std::string ca_pem_;
   Router router_;
@@ -260,6 +263,30 @@ TEST_F(TlsStreamTest, a_client_that_vanishes_mid_response_leaves_nothing_behind)
   auto r = client.request("GET", "/big?bytes=100000");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->body.size(), 100000u);
+}
+
+// At most max_handshakes TLS handshakes at once: a connection beyond it is not taken from the
+// kernel's queue until one of them ends.
+class TlsHandshakeLimit : public TlsStreamTest {
+ protected:
+  TlsHandshakeLimit() {
+    max_handshakes_ = 1;
+    handshake_timeout_ = 5s;
+  }
+};
+
+TEST_F(TlsHandshakeLimit, a_connection_beyond_the_limit_waits_until_a_handshake_ends) {
+  asio::io_context ioc;
+  tcp::socket silent(ioc);
+  silent.connect(endpoint());  // taken, and never says hello: it holds the only slot
+  std::this_thread::sleep_for(200ms);
+  const ClientTls tls{ca_pem_};
+  auto waiting = https_request(url("/big?bytes=3"), tls, "GET", "/big?bytes=3", {}, 500ms);
+  EXPECT_FALSE(waiting) << "answered while the only handshake slot was taken";
+  silent.close();  // its handshake ends (end of file): the next connection is taken
+  auto served = https_request(url("/big?bytes=3"), tls, "GET", "/big?bytes=3", {}, 5s);
+  ASSERT_TRUE(served) << served.error().message;
+  EXPECT_EQ(served->body, "abc");
 }
 
 }  // namespace

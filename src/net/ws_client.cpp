@@ -55,14 +55,13 @@ namespace {
 
 class WsClientImpl : public WsClient, public std::enable_shared_from_this<WsClientImpl> {
  public:
-  WsClientImpl(boost::asio::io_context& io, boost::asio::ssl::context ctx, Url url, ClientTls tls,
+  WsClientImpl(boost::asio::io_context& io, std::shared_ptr<const PreparedTls> tls, Url url,
                Callbacks cb, size_t max_message, size_t max_queue)
       : io_(io),
-        ctx_(std::move(ctx)),
-        ws_(io, ctx_),
+        tls_(std::move(tls)),
+        ws_(io, tls_->context()),
         resolver_(io),
         url_(std::move(url)),
-        tls_(std::move(tls)),
         cb_(std::move(cb)),
         max_queue_(max_queue) {
     ws_.read_message_max(max_message);
@@ -138,8 +137,8 @@ class WsClientImpl : public WsClient, public std::enable_shared_from_this<WsClie
         [self = shared_from_this()](boost::system::error_code ec) {
           if (ec)
             return self->finish("TLS handshake failed: " + ec.message());
-          auto ok =
-              verify_server(self->ws_.next_layer().native_handle(), self->tls_, self->url_.host);
+          auto ok = verify_server(self->ws_.next_layer().native_handle(), self->tls_->settings(),
+                                  self->url_.host);
           if (!ok)
             return self->finish(ok.error().message);
           self->upgrade();
@@ -204,11 +203,10 @@ class WsClientImpl : public WsClient, public std::enable_shared_from_this<WsClie
   }
 
   boost::asio::io_context& io_;
-  boost::asio::ssl::context ctx_;
+  std::shared_ptr<const PreparedTls> tls_;  // before ws_: its SSL object uses the context
   websocket::stream<ClientStream> ws_;
   tcp::resolver resolver_;
   Url url_;
-  ClientTls tls_;
   Callbacks cb_;
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
@@ -221,17 +219,26 @@ class WsClientImpl : public WsClient, public std::enable_shared_from_this<WsClie
 std::shared_ptr<WsClient> WsClient::connect(ClientLoop& loop, const Url& url, const ClientTls& tls,
                                             Callbacks callbacks, std::chrono::milliseconds timeout,
                                             size_t max_message_bytes, size_t max_queue_bytes) {
-  auto& io = *static_cast<boost::asio::io_context*>(loop.native());
-  auto ctx = make_client_context(tls);
-  if (!ctx) {
+  auto prepared = prepare_tls(tls);
+  if (!prepared) {
+    auto& io = *static_cast<boost::asio::io_context*>(loop.native());
     auto on_close = std::move(callbacks.on_close);
-    boost::asio::post(io, [on_close, msg = ctx.error().message] {
+    boost::asio::post(io, [on_close, msg = prepared.error().message] {
       if (on_close)
         on_close(msg);
     });
     return nullptr;
   }
-  auto c = std::make_shared<WsClientImpl>(io, std::move(*ctx), url, tls, std::move(callbacks),
+  return connect(loop, url, std::move(*prepared), std::move(callbacks), timeout, max_message_bytes,
+                 max_queue_bytes);
+}
+
+std::shared_ptr<WsClient> WsClient::connect(ClientLoop& loop, const Url& url,
+                                            std::shared_ptr<const PreparedTls> tls,
+                                            Callbacks callbacks, std::chrono::milliseconds timeout,
+                                            size_t max_message_bytes, size_t max_queue_bytes) {
+  auto& io = *static_cast<boost::asio::io_context*>(loop.native());
+  auto c = std::make_shared<WsClientImpl>(io, std::move(tls), url, std::move(callbacks),
                                           max_message_bytes, max_queue_bytes);
   boost::asio::post(io, [c, timeout] { c->start(timeout); });
   return c;

@@ -34,6 +34,7 @@ struct ServerConfig {
   std::chrono::milliseconds shutdown_timeout{10'000};
   std::chrono::milliseconds agent_lost_after{60'000};
   uint64_t agent_accept_rate = 500;                // agent connections per second (0: no cap)
+  uint64_t max_handshakes = 256;                   // TLS handshakes in progress at once
   std::string server_id;                           // empty: a new id at every start
   std::chrono::milliseconds server_lease{10'000};  // presence lease in the store, renewed at 1/3
   std::vector<std::string> advertise_urls;         // empty: https://LISTEN:PORT

@@ -84,6 +84,12 @@ class ClientLoop {
   std::unique_ptr<Impl> impl_;
 };
 
+// A ClientTls made into an OpenSSL context once (certificate and key parsed), for a program that
+// opens many connections with one identity: building a context per connection costs more than
+// the handshake itself in OpenSSL 3 (risbench's simulated agents reconnecting by the thousand).
+class PreparedTls;
+Result<std::shared_ptr<const PreparedTls>> prepare_tls(const ClientTls& tls);
+
 // A WebSocket client (text frames). Callbacks run on the loop's thread; send/close may be
 // called from any thread. Writes are queued up to `max_queue_bytes`, past which the connection
 // is closed rather than growing memory.
@@ -95,6 +101,11 @@ class WsClient {
     std::function<void(std::string reason)> on_close;  // once, also when connecting fails
   };
   static std::shared_ptr<WsClient> connect(ClientLoop& loop, const Url& url, const ClientTls& tls,
+                                           Callbacks callbacks, std::chrono::milliseconds timeout,
+                                           size_t max_message_bytes = 1 << 20,
+                                           size_t max_queue_bytes = 8 << 20);
+  static std::shared_ptr<WsClient> connect(ClientLoop& loop, const Url& url,
+                                           std::shared_ptr<const PreparedTls> tls,
                                            Callbacks callbacks, std::chrono::milliseconds timeout,
                                            size_t max_message_bytes = 1 << 20,
                                            size_t max_queue_bytes = 8 << 20);
