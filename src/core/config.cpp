@@ -49,6 +49,19 @@ auto set_duration(Field field) {
     return {};
   };
 }
+// A whole number in [min, max]; `note` follows the range in the error (e.g. "0: no cap").
+auto set_count(uint64_t ServerConfig::*field, uint64_t min, uint64_t max,
+               std::string_view note = {}) {
+  return [=](ServerConfig& c, std::string_view v) -> Result<void> {
+    RIS_TRY(auto n, parse_u64(v));
+    if (n < min || n > max)
+      return fail(Errc::invalid_argument,
+                  fmt::format("must be between {} and {}{}", min, max,
+                              note.empty() ? "" : fmt::format(" ({})", note)));
+    c.*field = n;
+    return {};
+  };
+}
 template <typename Field>
 auto set_size(Field field) {
   return [field](ServerConfig& c, std::string_view v) -> Result<void> {
@@ -191,23 +204,11 @@ const std::vector<Setting>& settings() {
       {"agent-accept-rate", "RIS_AGENT_ACCEPT_RATE", "N",
        "agent connections taken per second; beyond it agents are told to retry, so a cluster "
        "server that dies does not bury the others in reconnects (500; 0: no cap)",
-       [](ServerConfig& c, std::string_view v) -> Result<void> {
-         RIS_TRY(auto n, parse_u64(v));
-         if (n > 1'000'000)
-           return fail(Errc::invalid_argument, "must be at most 1000000 (0: no cap)");
-         c.agent_accept_rate = n;
-         return {};
-       }},
+       set_count(&ServerConfig::agent_accept_rate, 0, 1'000'000, "0: no cap")},
       {"max-handshakes", "RIS_MAX_HANDSHAKES", "N",
        "TLS handshakes in progress at once; more connections wait in the kernel's accept queue "
        "(256)",
-       [](ServerConfig& c, std::string_view v) -> Result<void> {
-         RIS_TRY(auto n, parse_u64(v));
-         if (n == 0 || n > 100'000)
-           return fail(Errc::invalid_argument, "must be between 1 and 100000");
-         c.max_handshakes = n;
-         return {};
-       }},
+       set_count(&ServerConfig::max_handshakes, 1, 100'000)},
       {"server-id", "RIS_SERVER_ID", "ID",
        "this server's id among the servers sharing the database: letters, digits, '.', '_', '-' "
        "(default: a new id at every start)",
@@ -279,13 +280,7 @@ const std::vector<Setting>& settings() {
          return {};
        }},
       {"backup-keep", "RIS_BACKUP_KEEP", "N", "scheduled backups kept; older ones are deleted (7)",
-       [](ServerConfig& c, std::string_view v) -> Result<void> {
-         RIS_TRY(auto n, parse_u64(v));
-         if (n == 0 || n > 10'000)
-           return fail(Errc::invalid_argument, "must be between 1 and 10000");
-         c.backup_keep = n;
-         return {};
-       }},
+       set_count(&ServerConfig::backup_keep, 1, 10'000)},
       {"backup-dir", "RIS_BACKUP_DIR", "DIR",
        "where scheduled backups are written (DATA_DIR/backups)",
        [](ServerConfig& c, std::string_view v) -> Result<void> {

@@ -93,5 +93,19 @@ TEST(Config, parses_durations_sizes_and_addresses) {
   EXPECT_FALSE(parse_host_port("::1:80"));
   EXPECT_FALSE(parse_host_port("host:70000"));
 }
+
+TEST(Config, counts_are_whole_numbers_within_their_range) {
+  auto ok = load_server_config({"--max-handshakes", "32", "--agent-accept-rate", "0"}, {});
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->config.max_handshakes, 32u);
+  EXPECT_EQ(ok->config.agent_accept_rate, 0u);  // 0: no cap
+  auto zero = load_server_config({"--max-handshakes", "0"}, {});
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().message.find("between 1 and 100000"), std::string::npos)
+      << zero.error().message;
+  EXPECT_FALSE(load_server_config({"--backup-keep", "10001"}, {}));
+  EXPECT_FALSE(load_server_config({"--agent-accept-rate", "-1"}, {}));
+  EXPECT_FALSE(load_server_config({}, Env{{"RIS_MAX_HANDSHAKES", "many"}}));
+}
 }  // namespace
 }  // namespace ris

@@ -150,8 +150,6 @@ Result<void> Server::start() {
                                                m.config.listen_port, ec.message()));
   m.port = m.acceptor->local_endpoint().port();
   m.state->resume_accepting = [&m] {
-    if (m.state->shutting_down)
-      return;  // the acceptor is closing, and the workers may be going away
     asio::post(m.workers[0]->ioc, [&m] {
       if (m.acceptor && m.acceptor->is_open())
         m.accept();

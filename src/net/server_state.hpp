@@ -63,8 +63,9 @@ struct ServerState {
   std::atomic<bool> accept_paused{false};
   std::function<void()> resume_accepting;
   void handshake_finished() {
+    // Not once shutting down: the acceptor is closing and the server may be going away.
     if (handshakes.fetch_sub(1) - 1 < static_cast<int64_t>(config.max_handshakes) &&
-        accept_paused.exchange(false) && resume_accepting)
+        !shutting_down && accept_paused.exchange(false) && resume_accepting)
       resume_accepting();
   }
 
