@@ -41,7 +41,6 @@ std::string to_pem(X509* cert) {
   long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(n));
 }
-}  // namespace
 
 Result<boost::asio::ssl::context> make_client_context(const ClientTls& tls) {
   boost::asio::ssl::context ctx(boost::asio::ssl::context::tls_client);
@@ -60,6 +59,8 @@ Result<boost::asio::ssl::context> make_client_context(const ClientTls& tls) {
     return fail(Errc::invalid_argument, "a CA certificate or a CA hash to pin is required");
   return ctx;
 }
+
+}  // namespace
 
 Result<std::shared_ptr<const PreparedTls>> prepare_tls(const ClientTls& tls) {
   RIS_TRY(auto ctx, make_client_context(tls));

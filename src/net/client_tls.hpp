@@ -10,11 +10,10 @@ namespace ris::net {
 
 using ClientStream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
 
-// TLS 1.3 client context with the client certificate (if any); verification is done by
-// verify_server() after the handshake, so pinning and a PEM anchor share one path.
-Result<boost::asio::ssl::context> make_client_context(const ClientTls& tls);
-// What prepare_tls() makes: the context (shared by every connection made with it; OpenSSL
-// contexts may serve many SSL objects) and the settings verify_server() checks against.
+// What prepare_tls() makes: a TLS 1.3 client context with the client certificate (if any),
+// shared by every connection made with it (an OpenSSL context may serve many SSL objects), and
+// the settings verify_server() checks against after the handshake (so pinning and a PEM anchor
+// share one path).
 class PreparedTls {
  public:
   PreparedTls(boost::asio::ssl::context ctx, ClientTls tls)

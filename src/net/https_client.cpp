@@ -23,18 +23,17 @@ struct HttpsClient::Impl {
   Url url;
   ClientTls tls;
   boost::asio::io_context io;
-  std::optional<boost::asio::ssl::context> ctx;
+  std::shared_ptr<const PreparedTls> prepared;  // made at the first connect, kept for the next
   std::optional<ClientStream> stream;
   std::string server_ca_pem;
   beast::flat_buffer buffer;
   bool sent = false;  // the last request went out whole (at least once)
 
   Result<void> connect(std::chrono::milliseconds timeout) {
-    if (!ctx) {
-      RIS_TRY(auto c, make_client_context(tls));
-      ctx.emplace(std::move(c));
+    if (!prepared) {
+      RIS_TRY(prepared, prepare_tls(tls));
     }
-    stream.emplace(io, *ctx);
+    stream.emplace(io, prepared->context());
     buffer.clear();
     SSL_set_tlsext_host_name(stream->native_handle(), url.host.c_str());
     boost::system::error_code ec;
