@@ -26,6 +26,7 @@
 #include "ris/metrics/metrics.hpp"
 #include "ris/metrics/process_metrics.hpp"
 #include "ris/net/server.hpp"
+#include "ris/schedule/scheduler.hpp"
 #include "ris/security/ca.hpp"
 #include "ris/security/ed25519.hpp"
 #include "ris/security/secure_file.hpp"
@@ -235,6 +236,9 @@ int main(int argc, char** argv) {
     return die("cannot seal the stored service secrets: " + r.error().message);
   services.attach();
   ctx.services = &services;
+  ris::schedule::Schedules schedules(**store);
+  ris::schedule::Scheduler scheduler(**store, presence, tasks, &services);
+  ctx.schedules = &schedules;
   ctx.agents_connected = [&gateway] { return gateway.connected_count(); };
   ctx.agents_known = [&agents] { return agents.count_active().value_or(0); };
   gateway.export_metrics(registry);
@@ -268,6 +272,7 @@ int main(int argc, char** argv) {
       !r)
     return die("cannot register this server in the database: " + r.error().message);
   gateway.start_sweeper();
+  scheduler.start();
   ris::log::info("server_started", {{"url", url},
                                     {"threads", config.threads},
                                     {"data_dir", config.data_dir.string()},
@@ -313,6 +318,7 @@ int main(int argc, char** argv) {
   server.shutdown(config.shutdown_timeout);
   if (backups)
     backups->stop();
+  scheduler.stop();
   gateway.stop();
   blocking.stop();
   presence.stop();  // after the sessions' last jobs: deregisters, its agents' rows go with it

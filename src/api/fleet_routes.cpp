@@ -63,14 +63,17 @@ boost::json::object task_json(const fleet::Task& t) {
   boost::json::array runs;
   for (const auto& r : t.runs)
     runs.push_back(run_json(r));
-  return {{"id", t.id},
-          {"space_id", t.space_id},
-          {"type", t.type},
-          {"mode", t.mode},
-          {"spec", t.spec},
-          {"created_by", t.created_by},
-          {"created_at", t.created_at},
-          {"runs", std::move(runs)}};
+  boost::json::object out{{"id", t.id},
+                          {"space_id", t.space_id},
+                          {"type", t.type},
+                          {"mode", t.mode},
+                          {"spec", t.spec},
+                          {"created_by", t.created_by},
+                          {"created_at", t.created_at},
+                          {"runs", std::move(runs)}};
+  if (t.idempotency_key)
+    out["idempotency_key"] = *t.idempotency_key;
+  return out;
 }
 
 std::string percent(double used, double total) {
@@ -171,10 +174,17 @@ Result<net::Response> create_task(Call& c) {
   RIS_TRY(auto access, space_access(c));
   RIS_TRY(auto body, json_body(c.req));
   c.audit_details = identity::mask_secrets(body);
-  RIS_TRY(auto task, c.ctx.tasks->create(access, body));
+  fleet::Submission how;
+  if (auto key = c.req.header("idempotency-key"); !key.empty())
+    how.idempotency_key = std::string(key);
+  RIS_TRY(auto submitted, c.ctx.tasks->submit(access, body, how));
+  const fleet::Task& task = submitted.task;
   c.target = task.id;
-  auto res = net::json_response(201, task_json(task));
+  // A retried submission answers 200 with the task the first one made (and says so).
+  auto res = net::json_response(submitted.replayed ? 200 : 201, task_json(task));
   res.headers.emplace_back("Location", "/api/v1/spaces/" + access.space_id + "/tasks/" + task.id);
+  if (submitted.replayed)
+    res.headers.emplace_back("Idempotent-Replayed", "true");
   return res;
 }
 

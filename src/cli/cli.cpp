@@ -335,6 +335,10 @@ int run(int argc, char** argv) {
     return cmd_rollout(s);
   if (command == "backup")
     return cmd_backup(s);
+  if (command == "pause" || command == "resume")
+    return cmd_schedule_pause(s, command == "pause");
+  if (command == "fires")
+    return cmd_fires(s);
   return cmd_completion(s);
 }
 

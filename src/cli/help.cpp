@@ -15,12 +15,12 @@ Sign in:
   logout               end the session of the current context
   context              list contexts, switch, choose the default space
 
-Resources (agents, tasks, services, spaces, members, roles, tokens, audit, invitations,
-nodes):
+Resources (agents, tasks, services, schedules, spaces, members, roles, tokens, audit,
+invitations, nodes):
   get RESOURCE [NAME]  list, or show one (-o table|json|yaml|name, -l SELECTOR, --watch)
   describe RESOURCE NAME
                        everything about one resource, for people
-  create RESOURCE      create a space, role, token, service, join-token or invitation
+  create RESOURCE      create a space, role, token, service, schedule, join-token or invitation
   delete RESOURCE NAME delete (or revoke, for agents and tokens)
   edit service NAME    change a service's spec in $EDITOR
 
@@ -29,6 +29,9 @@ Work:
                        run a command on every matching agent, output live
   logs service NAME    the logs of every replica (-f to follow, --tail N)
   scale service NAME N set a service's replicas and follow the rollout
+  pause|resume schedule NAME
+                       stop a schedule, or start it again from now
+  fires SCHEDULE       the history of a schedule's fires (started, failed, skipped, missed)
   rollout ACTION service NAME
                        status | restart | rollback [--to-version N] | stop | start
 
@@ -131,6 +134,7 @@ Examples:
        risctl create role NAME [--permissions P1,P2] [--color HEX]
        risctl create token NAME --permissions P1,P2 [--ttl SECONDS]
        risctl create service -f SPEC.json      (or - for standard input)
+       risctl create schedule [NAME] -f SPEC.json
        risctl create join-token [--labels k=v,k2=v2] [--uses N] [--ttl SECONDS]
        risctl create invitation [--uses N] [--ttl SECONDS]
 
@@ -138,6 +142,23 @@ Examples:
   risctl create role operators --permissions VIEW_AGENTS,RUN_TASKS
   risctl create join-token --labels env=prod,role=web --uses 10
   risctl create service -f web.json
+  risctl create schedule nightly -f nightly.json   (docs/schedules.md: the fields)
+)"},
+      {"pause", R"(Usage: risctl pause schedule NAME
+
+Stops the schedule: nothing fires and nothing is counted as missed until it is resumed.
+)"},
+      {"resume", R"(Usage: risctl resume schedule NAME
+
+Starts a paused schedule again, from now on (what fell due while paused does not fire).
+)"},
+      {"fires", R"(Usage: risctl fires SCHEDULE [--limit N] [-o table|json|yaml]
+
+The newest fires of a schedule: when each was due, its state (due, starting, started, failed,
+skipped, missed), the attempt, when it fired, its task and why it failed, was skipped or missed.
+
+Example:
+  risctl fires nightly --limit 50
 )"},
       {"delete", R"(Usage: risctl delete RESOURCE NAME
 

@@ -94,6 +94,28 @@ std::vector<Resource> build() {
         {"rollout", [](const json::object& o) { return text(obj(o, "rollout"), "state"); }},
         {"updated", ago("updated_at"), true}},
        true});
+  r.push_back({"schedules",
+               {"schedule", "sched"},
+               true,
+               "/schedules",
+               "name",
+               {{"name", field("name")},
+                {"when", field("when")},
+                {"zone", field("time_zone")},
+                {"action",
+                 [](const json::object& o) {
+                   const auto& a = obj(o, "action");
+                   return a.empty() ? std::string() : std::string(a.begin()->key());
+                 }},
+                {"next fire",
+                 [](const json::object& o) {
+                   const auto* n = o.if_contains("next_fires");
+                   return n && n->is_array() && !n->as_array().empty()
+                              ? cell(&n->as_array().front())
+                              : std::string("-");
+                 }},
+                {"paused", field("paused")},
+                {"id", field("id")}}});
   r.push_back({"spaces",
                {"space"},
                false,

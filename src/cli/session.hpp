@@ -39,7 +39,9 @@ int cmd_exec(Session& s);
 int cmd_logs(Session& s);
 int cmd_service_action(Session& s, const std::string& verb);  // scale, restart, rollback, …
 int cmd_rollout(Session& s);
-int cmd_backup(Session& s);  // backup create
+int cmd_backup(Session& s);                      // backup create
+int cmd_schedule_pause(Session& s, bool pause);  // pause|resume schedule NAME
+int cmd_fires(Session& s);                       // fires SCHEDULE
 int cmd_completion(Session& s);
 
 // Ctrl-C: the first sets this (commands cancel and wind down), a second one exits at once.

@@ -346,6 +346,16 @@ int cmd_create(Session& s) {
         return s.error(spec.error().message);
       url = *space + "/services";
       body = std::move(*spec);
+    } else if (what == "schedule") {
+      if (!s.args.has("file"))
+        return s.error("usage: risctl create schedule [NAME] -f SPEC.json (- for standard input)");
+      auto spec = read_json_file(s.args.get("file"));
+      if (!spec)
+        return s.error(spec.error().message);
+      url = *space + "/schedules";
+      body = std::move(*spec);
+      if (!name.empty())
+        body["name"] = name;
     } else if (what == "join-token") {
       auto labels = parse_labels(s.args.get("labels"));
       if (!labels)
@@ -362,7 +372,7 @@ int cmd_create(Session& s) {
         body["max_uses"] = *uses;
     } else {
       return s.error("cannot create \"" + what +
-                     "\" (space, role, token, service, join-token, invitation)");
+                     "\" (space, role, token, service, schedule, join-token, invitation)");
     }
   }
   auto created = api->call("POST", url, json::value(body));

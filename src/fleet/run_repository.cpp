@@ -68,9 +68,10 @@ Result<void> RunRepository::create_task(const TaskRecord& t, const std::vector<N
   constexpr size_t kRunsPerInsert = 500;  // 5,500 parameters: under both engines' limits
   std::vector<store::Statement> batch;
   batch.push_back(
-      {"INSERT INTO tasks (id, space_id, created_by, created_at, type, spec, mode) "
-       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-       {t.id, t.space_id, t.created_by, t.created_at, t.type, t.spec_json, t.mode}});
+      {"INSERT INTO tasks (id, space_id, created_by, created_at, type, spec, mode, "
+       "idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+       {t.id, t.space_id, t.created_by, t.created_at, t.type, t.spec_json, t.mode,
+        value_of(t.idempotency_key)}});
   for (size_t from = 0; from < runs.size(); from += kRunsPerInsert) {
     const size_t to = std::min(runs.size(), from + kRunsPerInsert);
     store::Statement st{
@@ -97,8 +98,8 @@ Result<void> RunRepository::create_task(const TaskRecord& t, const std::vector<N
 
 Result<std::optional<TaskRecord>> RunRepository::task(std::string_view id,
                                                       std::string_view space_id) {
-  RIS_TRY(auto rows, store_.query("SELECT id, space_id, created_by, created_at, type, spec, mode "
-                                  "FROM tasks WHERE id = ? AND space_id = ?",
+  RIS_TRY(auto rows, store_.query("SELECT id, space_id, created_by, created_at, type, spec, mode, "
+                                  "idempotency_key FROM tasks WHERE id = ? AND space_id = ?",
                                   {std::string(id), std::string(space_id)}));
   if (rows.rows.empty())
     return std::optional<TaskRecord>();
@@ -106,7 +107,16 @@ Result<std::optional<TaskRecord>> RunRepository::task(std::string_view id,
   return std::optional<TaskRecord>(TaskRecord{
       r.get<std::string>("id"), r.get<std::string>("space_id"), r.get<std::string>("created_by"),
       r.get<std::string>("created_at"), r.get<std::string>("type"), r.get<std::string>("spec"),
-      r.get<std::string>("mode")});
+      r.get<std::string>("mode"), opt(r, "idempotency_key")});
+}
+
+Result<std::optional<std::string>> RunRepository::task_with_key(std::string_view space_id,
+                                                                std::string_view key) {
+  RIS_TRY(auto rows, store_.query("SELECT id FROM tasks WHERE space_id = ? AND idempotency_key = ?",
+                                  {std::string(space_id), std::string(key)}));
+  if (rows.rows.empty())
+    return std::optional<std::string>();
+  return std::optional<std::string>(rows.rows[0].get<std::string>(0));
 }
 
 Result<std::vector<Run>> RunRepository::runs_of(std::string_view task_id) {

@@ -20,6 +20,7 @@ namespace ris::fleet {
 
 struct TaskRecord {
   std::string id, space_id, created_by, created_at, type, spec_json, mode;
+  std::optional<std::string> idempotency_key;
 };
 
 struct NewRun {
@@ -69,6 +70,8 @@ class RunRepository {
   // The task and its first runs, in one transaction.
   Result<void> create_task(const TaskRecord& task, const std::vector<NewRun>& runs);
   Result<std::optional<TaskRecord>> task(std::string_view id, std::string_view space_id);
+  // The task submitted in `space_id` with `key`, if any.
+  Result<std::optional<std::string>> task_with_key(std::string_view space_id, std::string_view key);
   Result<std::vector<Run>> runs_of(std::string_view task_id);  // by id
   // Newest first; with `agent_id`, the tasks that have a run on that agent.
   Result<std::vector<std::string>> task_ids(std::string_view space_id,

@@ -46,7 +46,31 @@ Tasks::Tasks(store::Store& store, Agents& agents, Gateway& gateway)
 
 Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::json::object& body,
                            identity::Permissions needed) {
+  RIS_TRY(auto submitted, submit(access, body, Submission{needed, std::nullopt}));
+  return std::move(submitted.task);
+}
+
+// The task an earlier submission with `key` made (Errc::not_found: none).
+Result<Submitted> Tasks::replay(const identity::SpaceAccess& access, std::string_view key) {
+  RIS_TRY(auto id, RunRepository(store_).task_with_key(access.space_id, key));
+  if (!id)
+    return fail(Errc::not_found, "no task with this idempotency key");
+  RIS_TRY(auto task, get(access, *id));
+  return Submitted{std::move(task), true};
+}
+
+Result<Submitted> Tasks::submit(const identity::SpaceAccess& access,
+                                const boost::json::object& body, const Submission& how) {
+  const identity::Permissions needed = how.needed;
   RIS_TRY_VOID(identity::require(access, needed));
+  if (how.idempotency_key) {
+    if (how.idempotency_key->empty() || how.idempotency_key->size() > 255)
+      return fail(Errc::invalid_argument, "an idempotency key has 1 to 255 characters");
+    if (auto earlier = replay(access, *how.idempotency_key))
+      return earlier;
+    else if (earlier.error().code != Errc::not_found)
+      return fail(earlier.error());
+  }
   const auto* type_v = body.if_contains("type");
   if (!type_v || !type_v->is_string())
     return fail(Errc::invalid_argument, "\"type\" is required (" + task_type_names() + ")");
@@ -145,6 +169,7 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
   task.created_at = now_rfc3339();
   task.type = type;
   task.mode = mode;
+  task.idempotency_key = how.idempotency_key;
   task.spec = {{"parameters", parameters},   {"target", t},
                {"timeout_seconds", timeout}, {"ttl_seconds", ttl},
                {"retries", retries},         {"retry_delay_seconds", retry_delay},
@@ -169,10 +194,14 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
     r.priority = priority;
     runs.push_back(std::move(r));
   }
-  RIS_TRY_VOID(
-      RunRepository(store_).create_task({task.id, task.space_id, task.created_by, task.created_at,
-                                         type, boost::json::serialize(task.spec), mode},
-                                        runs));
+  auto stored = RunRepository(store_).create_task(
+      {task.id, task.space_id, task.created_by, task.created_at, type,
+       boost::json::serialize(task.spec), mode, task.idempotency_key},
+      runs);
+  // Two submissions with one key at once: the one that lost the insert answers with the other's.
+  if (!stored && stored.error().code == Errc::conflict && how.idempotency_key)
+    return replay(access, *how.idempotency_key);
+  RIS_TRY_VOID(stored);
   gateway_.publish_change(task.space_id, "tasks", task.id, {{"event", "created"}});
   for (const auto& r : runs) {
     if (r.state == "dispatched")
@@ -180,7 +209,8 @@ Result<Task> Tasks::create(const identity::SpaceAccess& access, const boost::jso
     else
       gateway_.dispatch_pending(r.agent_id);  // in case it connected meanwhile
   }
-  return get(access, task.id);
+  RIS_TRY(auto made, get(access, task.id));
+  return Submitted{std::move(made), false};
 }
 
 Result<Task> Tasks::get(const identity::SpaceAccess& access, std::string_view id) {
@@ -196,6 +226,7 @@ Result<Task> Tasks::get(const identity::SpaceAccess& access, std::string_view id
   t.created_at = record->created_at;
   t.type = record->type;
   t.mode = record->mode;
+  t.idempotency_key = record->idempotency_key;
   boost::json::error_code ec;
   auto spec = boost::json::parse(record->spec_json, ec);
   if (!ec && spec.is_object())

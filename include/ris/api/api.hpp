@@ -24,6 +24,7 @@
 #include "ris/identity/two_factor.hpp"
 #include "ris/metrics/metrics.hpp"
 #include "ris/net/router.hpp"
+#include "ris/schedule/schedules.hpp"
 #include "ris/services/services.hpp"
 #include "ris/store/store.hpp"
 
@@ -55,6 +56,7 @@ struct ApiContext {
   // This server among those sharing the store (the cluster view; null without the fleet).
   fleet::Presence* presence = nullptr;
   services::Services* services = nullptr;
+  schedule::Schedules* schedules = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Connected agents, and enrolled ones not revoked (set by risd from the fleet module).
   std::function<int64_t()> agents_connected = [] { return int64_t{0}; };

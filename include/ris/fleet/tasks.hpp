@@ -28,8 +28,21 @@ struct Run {
 
 struct Task {
   std::string id, space_id, created_by, created_at, type, mode;
+  std::optional<std::string> idempotency_key;
   boost::json::object spec;  // secrets masked
   std::vector<Run> runs;
+};
+
+// How a task is submitted: what the caller must be allowed, and an idempotency key (a repeated
+// submission with the same key in the same space returns the task the first one made).
+struct Submission {
+  identity::Permissions needed = identity::kRunTasks | identity::kViewAgents;
+  std::optional<std::string> idempotency_key;
+};
+
+struct Submitted {
+  Task task;
+  bool replayed = false;  // the key had been used: `task` is the one made then
 };
 
 struct OutputChunk {
@@ -43,6 +56,8 @@ class Tasks {
   // Body: {"type", "parameters", "target": {"agents": [...]} | {"selector": "..."} | {"all": true},
   //        "mode": "all"|"one", "timeout_seconds", "ttl_seconds", "retries",
   //        "retry_delay_seconds", "priority"}. Needs RUN_TASKS.
+  Result<Submitted> submit(const identity::SpaceAccess& access, const boost::json::object& body,
+                           const Submission& how);
   Result<Task> create(const identity::SpaceAccess& access, const boost::json::object& body,
                       identity::Permissions needed = identity::kRunTasks | identity::kViewAgents);
   Result<Task> get(const identity::SpaceAccess& access, std::string_view id);
@@ -54,6 +69,7 @@ class Tasks {
   Result<Task> cancel(const identity::SpaceAccess& access, std::string_view id);
 
  private:
+  Result<Submitted> replay(const identity::SpaceAccess& access, std::string_view key);
   void after_run(const FinishedRun& finished);
   void fail_over(const FinishedRun& lost, const boost::json::object& spec, const std::string& space,
                  int attempt);
