@@ -5,7 +5,7 @@
 #include <array>
 
 #include "ris/fleet/selector.hpp"
-#include "ris/fleet/tasks.hpp"
+#include "ris/fleet/task_types.hpp"
 
 namespace ris::schedule {
 namespace {
@@ -74,7 +74,7 @@ Result<void> check_task(const json::object& task) {
   }
   std::string t(type->as_string());
   if (t != "docker_management")
-    if (auto ok = fleet::validate_task_type(t, parameters); !ok)
+    if (auto ok = fleet::validate_parameters(t, parameters); !ok)
       return bad("action.task: " + ok.error().message);
   const auto* target = task.if_contains("target");
   if (!target || !target->is_object())
