@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "endpoint.hpp"
+#include "ris/cluster/duty.hpp"
 #include "ris/core/time.hpp"
 
 namespace ris::api {
@@ -38,11 +39,15 @@ double lease_age_seconds(const fleet::ServerInfo& s, SystemTime now,
 }
 
 boost::json::object server_json(const fleet::Presence& self, const fleet::ServerInfo& s,
-                                SystemTime now) {
+                                SystemTime now, const std::map<std::string, std::string>& duties) {
   boost::json::array advertise;
   for (const auto& url : s.advertise)
     advertise.emplace_back(url);
   const bool alive = alive_at(s, now);
+  boost::json::array held;  // the duties (sweeper, scheduler) whose lease this server holds
+  for (const auto& [duty, holder] : duties)
+    if (holder == s.id)
+      held.emplace_back(duty);
   return {{"id", s.id},
           {"advertise", std::move(advertise)},
           {"version", s.version},
@@ -52,6 +57,7 @@ boost::json::object server_json(const fleet::Presence& self, const fleet::Server
           {"state", alive ? "alive" : "dead"},
           // Held only while its server is alive: a dead one's rows wait for a reconnect.
           {"agents", alive ? s.presence_rows : int64_t{0}},
+          {"duties", std::move(held)},
           {"self", s.id == self.server_id()}};
 }
 
@@ -59,9 +65,10 @@ Result<net::Response> list_servers(Call& c) {
   RIS_TRY(auto* presence, presence_of(c));
   RIS_TRY(auto servers, presence->servers());
   const auto now = std::chrono::system_clock::now();
+  RIS_TRY(auto duties, cluster::duty_holders(c.ctx.store, now));
   boost::json::array items;
   for (const auto& s : servers)
-    items.push_back(server_json(*presence, s, now));
+    items.push_back(server_json(*presence, s, now, duties));
   return net::json_response(
       200, boost::json::object{{"items", std::move(items)}, {"self", presence->server_id()}});
 }
@@ -72,7 +79,9 @@ Result<net::Response> get_server(Call& c) {
   RIS_TRY(auto found, presence->server(c.target));
   if (!found)
     return fail(Errc::not_found, "no server \"" + c.target + "\" in this cluster");
-  return net::json_response(200, server_json(*presence, *found, std::chrono::system_clock::now()));
+  const auto now = std::chrono::system_clock::now();
+  RIS_TRY(auto duties, cluster::duty_holders(c.ctx.store, now));
+  return net::json_response(200, server_json(*presence, *found, now, duties));
 }
 
 }  // namespace

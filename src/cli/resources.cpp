@@ -192,6 +192,7 @@ std::vector<Resource> build() {
                 {"state", field("state")},
                 {"version", field("version")},
                 {"agents", field("agents")},
+                {"duties", field("duties")},
                 {"lease age",
                  [](const json::object& o) {
                    char buf[32];

@@ -77,4 +77,12 @@ void Duty::lost(int64_t epoch, const char* reason) {
   held_.reset();
 }
 
+Result<std::map<std::string, std::string>> duty_holders(store::Store& store, SystemTime now) {
+  RIS_TRY(auto rows, DutyRepository(store).held(to_rfc3339(now)));
+  std::map<std::string, std::string> out;
+  for (auto& r : rows)
+    out.emplace(std::move(r.name), std::move(r.holder));
+  return out;
+}
+
 }  // namespace ris::cluster

@@ -56,4 +56,15 @@ Result<std::optional<DutyRecord>> DutyRepository::find(std::string_view name) {
                                               r.get<std::string>(4)});
 }
 
+Result<std::vector<DutyRecord>> DutyRepository::held(const std::string& now) {
+  RIS_TRY(auto rows, store_.query("SELECT name, holder, epoch, lease_until, acquired_at FROM "
+                                  "duties WHERE lease_until > ? ORDER BY name",
+                                  {now}));
+  std::vector<DutyRecord> out;
+  for (const auto& r : rows.rows)
+    out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<int64_t>(2),
+                   r.get<std::string>(3), r.get<std::string>(4)});
+  return out;
+}
+
 }  // namespace ris::cluster

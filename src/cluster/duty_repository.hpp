@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ris/core/result.hpp"
 #include "ris/store/store.hpp"
@@ -41,6 +42,8 @@ class DutyRepository {
   Result<bool> release(std::string_view name, std::string_view server_id, int64_t epoch,
                        const std::string& lapsed);
   Result<std::optional<DutyRecord>> find(std::string_view name);
+  // Every duty whose lease runs past `now`, by name.
+  Result<std::vector<DutyRecord>> held(const std::string& now);
 
  private:
   store::Store& store_;

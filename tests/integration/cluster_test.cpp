@@ -225,8 +225,14 @@ TEST_F(Cluster, risctl_gets_and_describes_nodes) {
   std::getline(lines, row1);
   std::getline(lines, row2);
   EXPECT_FALSE(std::getline(lines, extra)) << out;
-  for (const auto& column : {"ID", "STATE", "VERSION", "AGENTS", "LEASE AGE", "ADVERTISE"})
+  for (const auto& column :
+       {"ID", "STATE", "VERSION", "AGENTS", "DUTIES", "LEASE AGE", "ADVERTISE"})
     EXPECT_TRUE(has(header, column)) << header;
+  // Each duty is held by one of the two (whichever took it first).
+  EXPECT_TRUE(eventually([&] {
+    auto [c, o] = ctl("get nodes");
+    return has(o, "sweeper") && has(o, "scheduler");
+  })) << out;
   EXPECT_TRUE(row1.starts_with("first (self)") && has(row1, "alive") && has(row1, "0.1.0") &&
               has(row1, url(port_)))
       << out;

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -80,5 +81,9 @@ class Duty {
   std::optional<int64_t> held_;
   SystemTime renewed_at_{};  // the `now` of the hold() that last wrote
 };
+
+// The duties held now (lease running): duty name → holding server id. For the cluster view.
+Result<std::map<std::string, std::string>> duty_holders(
+    store::Store& store, SystemTime now = std::chrono::system_clock::now());
 
 }  // namespace ris::cluster
