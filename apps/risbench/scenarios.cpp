@@ -19,6 +19,7 @@
 #include "fleet.hpp"
 #include "observed.hpp"
 #include "processes.hpp"
+#include "ris/core/time.hpp"
 
 namespace ris::bench {
 namespace json = boost::json;
@@ -486,6 +487,57 @@ json::object rehome(const BenchOptions& o) {
           {"all_counted_by_survivors_s", counted_s}};
 }
 
+// 7. schedules: S schedules at @every 1s, each starting an echo task on one simulated agent, for
+// the duration; then paused. Lateness: when each fire's action started (fired_at) after it was
+// due (fire_at), from the fires' history. On a cluster the tick runs on whichever server holds
+// the scheduler duty.
+json::object schedules(const BenchOptions& o) {
+  const size_t n = o.agents ? o.agents : 100;
+  ConnectedFleet connected(o, n);
+  auto& [fleet, seen, sims] = connected;
+  const size_t count = o.schedules;
+  const std::string base = "/api/v1/spaces/" + fleet.space() + "/schedules";
+  const auto& ids = sims.ids();
+  for (size_t i = 0; i < count; ++i) {
+    json::object body{{"name", "bench-" + std::to_string(i)},
+                      {"when", "@every 1s"},
+                      {"action", {{"task", task_body({ids[i % ids.size()]}, {{"message", "x"}})}}}};
+    fleet.api("POST", base, body);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(o.duration));
+  for (size_t i = 0; i < count; ++i)
+    fleet.api("POST", base + "/bench-" + std::to_string(i) + "/pause", json::object{});
+  std::vector<double> late;
+  size_t started = 0, other = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const auto page = fleet.api("GET", base + "/bench-" + std::to_string(i) + "/fires?limit=1000");
+    for (const auto& v : page.at("items").as_array()) {
+      const auto& f = v.as_object();
+      if (f.at("state") != "started") {
+        ++other;
+        continue;
+      }
+      ++started;
+      const auto due = ris::parse_rfc3339(f.at("fire_at").as_string());
+      const auto fired = ris::parse_rfc3339(f.at("fired_at").as_string());
+      if (due && fired)
+        late.push_back(std::chrono::duration<double, std::milli>(*fired - *due).count());
+    }
+  }
+  // Remove them: the next run starts from the same database.
+  for (size_t i = 0; i < count; ++i)
+    fleet.api("DELETE", base + "/bench-" + std::to_string(i));
+  return {{"agents", n},
+          {"servers", o.servers},
+          {"schedules", count},
+          {"seconds", o.duration},
+          {"fires_started", started},
+          {"fires_not_started", other},
+          {"lateness_p50_ms", percentile(late, 50)},
+          {"lateness_p99_ms", percentile(late, 99)},
+          {"lateness_max_ms", percentile(late, 100)}};
+}
+
 json::object run_once(const std::string& name, const BenchOptions& o) {
   if (name == "capacity")
     return capacity(o);
@@ -499,8 +551,10 @@ json::object run_once(const std::string& name, const BenchOptions& o) {
     return peer(o);
   if (name == "rehome")
     return rehome(o);
+  if (name == "schedules")
+    return schedules(o);
   throw std::runtime_error("unknown scenario \"" + name +
-                           "\" (capacity, latency, fanout, throughput, peer, rehome)");
+                           "\" (capacity, latency, fanout, throughput, peer, rehome, schedules)");
 }
 
 std::string figure(const json::value& v) {

@@ -21,6 +21,7 @@ struct BenchOptions {
   int duration = 10;   // latency: seconds
   size_t subscribers = 100;
   size_t messages = 500;  // per throughput run
+  size_t schedules = 10;  // schedules: how many fire every second
   int port = 0;           // risd's; 0: a free one
   size_t servers = 1;     // >1: a cluster on PostgreSQL (RIS_DATABASE_URL) and nats-server
   std::string name;       // result files' name ("" = the scenario's)

@@ -70,6 +70,14 @@ TEST_F(Risbench, fanout_stores_every_result) {
   EXPECT_GT(num(m, "all_results_stored_ms"), 0);
 }
 
+TEST_F(Risbench, schedules_measures_how_late_each_fire_started) {
+  auto m = run("schedules", "--agents 3 --schedules 3 --duration 4");
+  EXPECT_GE(num(m, "fires_started"), 6) << "three schedules firing every second for 4 s";
+  EXPECT_EQ(num(m, "fires_not_started"), 0);
+  EXPECT_GE(num(m, "lateness_p50_ms"), 0);
+  EXPECT_LE(num(m, "lateness_p50_ms"), num(m, "lateness_p99_ms"));
+}
+
 TEST_F(Risbench, throughput_streams_to_risd_and_to_subscribers) {
   auto m = run("throughput", "--agents 3 --subscribers 4 --messages 50");
   for (const char* k : {"agent_to_server_msgs_per_s_64b", "server_to_subscribers_msgs_per_s_64b",
