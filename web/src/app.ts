@@ -9,6 +9,7 @@ import { agentView } from "./views/agent";
 import { runView } from "./views/run";
 import { tasksView, taskView } from "./views/tasks";
 import { servicesView, serviceView } from "./views/services";
+import { schedulesView, scheduleView } from "./views/schedules";
 import { accessView } from "./views/access";
 import { tokensView } from "./views/tokens";
 import { auditView } from "./views/audit";
@@ -36,6 +37,8 @@ const routes: [RegExp, View, string][] = [
   [/^tasks\/([^/]+)$/, taskView, "tasks"],
   [/^services$/, servicesView, "services"],
   [/^services\/([^/]+)$/, serviceView, "services"],
+  [/^schedules$/, schedulesView, "schedules"],
+  [/^schedules\/([^/]+)$/, scheduleView, "schedules"],
   [/^access$/, accessView, "access"],
   [/^tokens$/, tokensView, "tokens"],
   [/^audit$/, auditView, "audit"],
@@ -47,6 +50,7 @@ const nav: [string, string][] = [
   ["run", "Run"],
   ["tasks", "Tasks"],
   ["services", "Services"],
+  ["schedules", "Schedules"],
   ["access", "Members & roles"],
   ["tokens", "Tokens & invites"],
   ["audit", "Audit"],

@@ -195,6 +195,23 @@ try {
   await page.waitForFunction(() => document.querySelector("#running")?.textContent === "2/2", null, { timeout: 60000 });
   await page.screenshot({ path: join(OUT, "05-service.png") });
 
+  step("a schedule made in the form fires, and its page shows each fire with its task");
+  await page.goto(`${server.url}/#/schedules`);
+  await page.waitForSelector("form#new-schedule");
+  await page.fill('input[name="schedule_name"]', "heartbeat");
+  await page.fill('input[name="when"]', "@every 2s");
+  await page.fill('input[name="time_zone"]', "Europe/Paris");
+  await page.fill('input[name="selector"]', "all");
+  await page.fill('textarea[name="script"]', "echo scheduled");
+  await page.click("form#new-schedule button[type=submit]");
+  await page.waitForSelector('tr[data-schedule="heartbeat"] td.next');
+  await page.click('tr[data-schedule="heartbeat"] a');
+  await page.waitForSelector('#fires tr[data-state="started"] a[href^="#/tasks/"]', { timeout: 30000 });
+  await page.screenshot({ path: join(OUT, "05b-schedule.png") });
+  await page.goto(`${server.url}/#/schedules`);
+  await page.click('tr[data-schedule="heartbeat"] button');
+  await page.waitForSelector('tr[data-schedule="heartbeat"] .badge.s-offline');
+
   step("the audit log shows what was done");
   await page.goto(`${server.url}/#/audit`);
   await page.waitForSelector('tr[data-action="service.scale"]');
