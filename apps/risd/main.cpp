@@ -239,6 +239,9 @@ int main(int argc, char** argv) {
   ris::schedule::Schedules schedules(**store);
   ris::schedule::Scheduler scheduler(**store, presence, tasks, &services);
   ctx.schedules = &schedules;
+  ris::kv::Kv kv(**store, bus->get());
+  ris::kv::Expirer kv_expiry(**store, kv, presence.server_id(), presence.lease());
+  ctx.kv = &kv;
   ctx.agents_connected = [&gateway] { return gateway.connected_count(); };
   ctx.agents_known = [&agents] { return agents.count_active().value_or(0); };
   gateway.export_metrics(registry);
@@ -273,6 +276,7 @@ int main(int argc, char** argv) {
     return die("cannot register this server in the database: " + r.error().message);
   gateway.start_sweeper();
   scheduler.start();
+  kv_expiry.start();
   ris::log::info("server_started", {{"url", url},
                                     {"threads", config.threads},
                                     {"data_dir", config.data_dir.string()},
@@ -319,6 +323,7 @@ int main(int argc, char** argv) {
   if (backups)
     backups->stop();
   scheduler.stop();
+  kv_expiry.stop();
   gateway.stop();
   blocking.stop();
   presence.stop();  // after the sessions' last jobs: deregisters, its agents' rows go with it

@@ -4,7 +4,6 @@
 #include <boost/json/parse.hpp>
 
 namespace ris::api {
-namespace {
 
 Result<identity::Principal> authenticate(ApiContext& ctx, const net::Request& req) {
   const std::string_view auth = req.header("authorization");
@@ -20,6 +19,17 @@ Result<identity::Principal> authenticate(ApiContext& ctx, const net::Request& re
   return p;
 }
 
+net::Response unauthenticated_problem(const net::Request& req, const Error& e) {
+  auto p = net::problem(e);
+  // RFC 6750 §3: no error code when no credential was sent at all.
+  p.headers.emplace_back("WWW-Authenticate", req.header("authorization").empty()
+                                                 ? "Bearer"
+                                                 : "Bearer error=\"invalid_token\"");
+  return p;
+}
+
+namespace {
+
 std::string outcome_of(const Result<net::Response>& r) {
   if (r)
     return "success";
@@ -33,14 +43,8 @@ net::Handler endpoint(ApiContext& ctx, std::string action, Work work) {
     ctx.blocking.post(
         [&ctx, action, work, req = std::move(req), reply = std::move(reply)]() mutable {
           auto principal = authenticate(ctx, req);
-          if (!principal) {
-            auto p = net::problem(principal.error());
-            // RFC 6750 §3: no error code when no credential was sent at all.
-            p.headers.emplace_back("WWW-Authenticate", req.header("authorization").empty()
-                                                           ? "Bearer"
-                                                           : "Bearer error=\"invalid_token\"");
-            return reply(std::move(p));
-          }
+          if (!principal)
+            return reply(unauthenticated_problem(req, principal.error()));
           Call call{ctx, req, std::move(*principal), {}, {}, {}};
           auto result = work(call);
           const bool mutating = req.method != "GET" && req.method != "HEAD";

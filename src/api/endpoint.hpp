@@ -26,6 +26,11 @@ using Work = Result<net::Response> (*)(Call&);
 
 net::Handler endpoint(ApiContext& ctx, std::string action, Work work);
 
+// For handlers that answer later (a watch): the bearer credential's principal, and the 401
+// problem (with WWW-Authenticate) when it is missing or bad. Blocking: on the worker pool.
+Result<identity::Principal> authenticate(ApiContext& ctx, const net::Request& req);
+net::Response unauthenticated_problem(const net::Request& req, const Error& e);
+
 // Helpers shared by handlers.
 Result<boost::json::object> json_body(const net::Request& req);
 std::string string_field(const boost::json::object& o, std::string_view name);

@@ -22,6 +22,7 @@
 #include "ris/identity/spaces.hpp"
 #include "ris/identity/throttle.hpp"
 #include "ris/identity/two_factor.hpp"
+#include "ris/kv/kv.hpp"
 #include "ris/metrics/metrics.hpp"
 #include "ris/net/router.hpp"
 #include "ris/schedule/schedules.hpp"
@@ -57,6 +58,7 @@ struct ApiContext {
   fleet::Presence* presence = nullptr;
   services::Services* services = nullptr;
   schedule::Schedules* schedules = nullptr;
+  kv::Kv* kv = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Connected agents, and enrolled ones not revoked (set by risd from the fleet module).
   std::function<int64_t()> agents_connected = [] { return int64_t{0}; };

@@ -1,0 +1,218 @@
+// The key-value store over the API. Keys travel in the query (?key=config/app/port: a key may
+// hold '/'); values travel raw in PUT bodies (up to 1 MiB, Content-Type kept) and come back as
+// JSON (a JSON value as is, text as a string, other bytes as base64url) or raw with ?raw=true.
+// A watch is a long poll of the change log: GET …/kv/changes?after_revision=N&wait_seconds=30
+// answers as soon as a change after N exists (or empty at the deadline), never holding a worker
+// thread while it waits. Handlers parse and answer; src/kv decides.
+#include <fmt/format.h>
+#include <boost/json/parse.hpp>
+
+#include <charconv>
+
+#include "endpoint.hpp"
+#include "ris/core/base64.hpp"
+#include "ris/kv/kv.hpp"
+
+namespace ris::api {
+namespace {
+namespace json = boost::json;
+
+Result<std::optional<int64_t>> int_param(const net::Request& req, std::string_view name, int64_t lo,
+                                         int64_t hi) {
+  const std::string_view text = req.query_param(name);
+  if (text.empty())
+    return std::optional<int64_t>();
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi)
+    return fail(Errc::invalid_argument,
+                fmt::format("{} must be a whole number from {} to {}", name, lo, hi));
+  return std::optional<int64_t>(v);
+}
+
+Result<std::string> key_param(const net::Request& req) {
+  const std::string_view key = req.query_param("key");
+  if (key.empty())
+    return fail(Errc::invalid_argument, "give the key: ?key=NAME");
+  return std::string(key);
+}
+
+void put_value(json::object& o, const std::string& value, const std::string& content_type) {
+  if (content_type == "application/json") {
+    boost::json::error_code ec;
+    auto v = json::parse(value, ec);
+    if (!ec) {
+      o["value"] = std::move(v);
+      return;
+    }
+  }
+  if (content_type.starts_with("text/"))
+    o["value"] = value;
+  else
+    o["value_base64url"] = base64url_encode(value);
+}
+
+json::object entry_json(const kv::Entry& e) {
+  json::object o{{"key", e.key},
+                 {"content_type", e.content_type},
+                 {"create_revision", e.create_revision},
+                 {"mod_revision", e.mod_revision},
+                 {"version", e.version}};
+  put_value(o, e.value, e.content_type);
+  if (e.expires_at)
+    o["expires_at"] = *e.expires_at;
+  return o;
+}
+
+json::object change_json(const kv::Change& c) {
+  json::object o{{"revision", c.revision}, {"key", c.key}, {"op", c.op}, {"at", c.at}};
+  if (c.value)
+    put_value(o, *c.value, c.content_type.value_or(""));
+  return o;
+}
+
+Result<net::Response> get_kv(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  if (const auto key = c.req.query_param("key"); !key.empty()) {
+    RIS_TRY(auto e, c.ctx.kv->get(access, key));
+    if (c.req.query_param("raw") == "true") {
+      net::Response r;
+      r.content_type = e.content_type;
+      r.body = std::move(e.value);
+      r.headers.emplace_back("X-RIS-Revision", std::to_string(e.mod_revision));
+      return r;
+    }
+    return net::json_response(200, entry_json(e));
+  }
+  RIS_TRY(auto limit, int_param(c.req, "limit", 1, 1000));
+  RIS_TRY(auto list, c.ctx.kv->list(access, c.req.query_param("prefix"), c.req.query_param("after"),
+                                    static_cast<int>(limit.value_or(100))));
+  json::array items;
+  for (const auto& e : list)
+    items.push_back(entry_json(e));
+  json::object out{{"items", std::move(items)}};
+  if (static_cast<int64_t>(list.size()) == limit.value_or(100))
+    out["next_after"] = list.back().key;
+  return net::json_response(200, std::move(out));
+}
+
+Result<net::Response> put_kv(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto key, key_param(c.req));
+  kv::PutOptions options;
+  options.create_only = c.req.query_param("create_only") == "true";
+  RIS_TRY(options.expected_revision, int_param(c.req, "expected_revision", 0, INT64_MAX));
+  RIS_TRY(options.ttl_seconds, int_param(c.req, "ttl_seconds", 1, 365 * 86400));
+  c.target = key;
+  c.audit_details = {{"bytes", c.req.body.size()}, {"create_only", options.create_only}};
+  RIS_TRY(auto w, c.ctx.kv->put(access, key, c.req.body, std::string(c.req.header("content-type")),
+                                options));
+  auto o = entry_json(w.entry);
+  o["revision"] = w.revision;
+  return net::json_response(200, std::move(o));
+}
+
+Result<net::Response> delete_kv(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto key, key_param(c.req));
+  RIS_TRY(auto expected, int_param(c.req, "expected_revision", 0, INT64_MAX));
+  c.target = key;
+  RIS_TRY(auto revision, c.ctx.kv->remove(access, key, expected));
+  return net::json_response(200, json::object{{"key", key}, {"revision", revision}});
+}
+
+Result<net::Response> touch_kv(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto key, key_param(c.req));
+  RIS_TRY(auto ttl, int_param(c.req, "ttl_seconds", 1, 365 * 86400));
+  if (!ttl)
+    return fail(Errc::invalid_argument, "give ?ttl_seconds=N");
+  c.target = key;
+  RIS_TRY(auto e, c.ctx.kv->touch(access, key, *ttl));
+  return net::json_response(200, entry_json(e));
+}
+
+Result<net::Response> kv_history(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto key, key_param(c.req));
+  RIS_TRY(auto limit, int_param(c.req, "limit", 1, 1000));
+  RIS_TRY(auto changes, c.ctx.kv->history(access, key, static_cast<int>(limit.value_or(50))));
+  json::array items;
+  for (const auto& ch : changes)
+    items.push_back(change_json(ch));
+  return net::json_response(200, json::object{{"items", std::move(items)}});
+}
+
+// A watch in progress: read again whenever the space may have changed, until there is
+// something to say or the deadline passed.
+struct Watch : std::enable_shared_from_this<Watch> {
+  ApiContext& ctx;
+  net::Request req;
+  identity::SpaceAccess access;
+  std::string prefix;
+  int64_t after = 0;
+  int limit = 1000;
+  std::chrono::steady_clock::time_point deadline;
+  net::Reply reply;
+
+  Watch(ApiContext& c, net::Request r, net::Reply done)
+      : ctx(c), req(std::move(r)), reply(std::move(done)) {}
+
+  void poll() {
+    auto page = ctx.kv->changes(access, prefix, after, limit);
+    if (!page)
+      return reply(net::problem(page.error()));
+    if (page->items.empty() && std::chrono::steady_clock::now() < deadline) {
+      auto self = shared_from_this();
+      return ctx.kv->wait_for_change(access.space_id,
+                                     [self] { self->ctx.blocking.post([self] { self->poll(); }); });
+    }
+    json::array items;
+    for (const auto& ch : page->items)
+      items.push_back(change_json(ch));
+    reply(net::json_response(
+        200, json::object{{"items", std::move(items)}, {"revision", page->revision}}));
+  }
+};
+
+void watch_kv(ApiContext& ctx, net::Request& request, net::Reply reply) {
+  ctx.blocking.post([&ctx, req = std::move(request), reply = std::move(reply)]() mutable {
+    auto principal = authenticate(ctx, req);
+    if (!principal)
+      return reply(unauthenticated_problem(req, principal.error()));
+    Call call{ctx, req, std::move(*principal), {}, {}, {}};
+    auto access = space_access(call);
+    if (!access)
+      return reply(net::problem(access.error()));
+    auto after = int_param(req, "after_revision", 0, INT64_MAX);
+    auto limit = int_param(req, "limit", 1, 1000);
+    auto wait = int_param(req, "wait_seconds", 0, 60);
+    for (const auto* r : {&after, &limit, &wait})
+      if (!*r)
+        return reply(net::problem(r->error()));
+    auto w = std::make_shared<Watch>(ctx, std::move(req), std::move(reply));
+    w->access = std::move(*access);
+    w->prefix = std::string(w->req.query_param("prefix"));
+    w->after = after->value_or(0);
+    w->limit = static_cast<int>(limit->value_or(1000));
+    w->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait->value_or(0));
+    w->poll();
+  });
+}
+
+}  // namespace
+
+void register_kv_routes(net::Router& router, ApiContext& ctx) {
+  if (!ctx.kv)
+    return;
+  const std::string s = "/api/v1/spaces/{space}/kv";
+  router.add("GET", s, endpoint(ctx, "kv.get", get_kv));
+  router.add("PUT", s, endpoint(ctx, "kv.put", put_kv));  // a value fits the 1 MiB body limit
+  router.add("DELETE", s, endpoint(ctx, "kv.delete", delete_kv));
+  router.add("POST", s + "/touch", endpoint(ctx, "kv.touch", touch_kv));
+  router.add("GET", s + "/history", endpoint(ctx, "kv.history", kv_history));
+  router.add("GET", s + "/changes",
+             [&ctx](net::Request& req, net::Reply reply) { watch_kv(ctx, req, std::move(reply)); });
+}
+
+}  // namespace ris::api
