@@ -132,10 +132,10 @@ Result<net::ClientReply> Api::exchange(std::string_view method, const std::strin
 
 Result<net::ClientReply> Api::send(std::string_view method, const std::string& target,
                                    const std::string& body, std::chrono::milliseconds timeout,
-                                   std::string_view accept) {
+                                   std::string_view accept, std::string_view content_type) {
   net::HttpsClient::Headers headers{{"Accept", std::string(accept)}};
   if (!body.empty())
-    headers.emplace_back("Content-Type", "application/json");
+    headers.emplace_back("Content-Type", std::string(content_type));
   if (!ctx_->access_token.empty())
     headers.emplace_back("Authorization", "Bearer " + ctx_->access_token);
   return exchange(method, target, body, headers, timeout);
@@ -144,12 +144,13 @@ Result<net::ClientReply> Api::send(std::string_view method, const std::string& t
 Result<net::ClientReply> Api::send_signed_in(std::string_view method, const std::string& target,
                                              const std::string& body,
                                              std::chrono::milliseconds timeout,
-                                             std::string_view accept) {
-  RIS_TRY(auto reply, send(method, target, body, timeout, accept));
+                                             std::string_view accept,
+                                             std::string_view content_type) {
+  RIS_TRY(auto reply, send(method, target, body, timeout, accept, content_type));
   if (reply.status == 401 && !ctx_->refresh_token.empty() &&
       api_error(reply.status, reply.body).type != "totp-required") {
     RIS_TRY_VOID(refresh());
-    RIS_TRY(reply, send(method, target, body, timeout, accept));
+    RIS_TRY(reply, send(method, target, body, timeout, accept, content_type));
   }
   return reply;
 }
@@ -178,9 +179,15 @@ Result<std::string> Api::access_token() {
 
 Result<json::value> Api::call(std::string_view method, const std::string& target,
                               const std::optional<json::value>& body) {
-  const std::string payload = body ? json::serialize(*body) : std::string();
+  return call_with(method, target, body ? json::serialize(*body) : std::string(),
+                   "application/json", std::chrono::seconds(30));
+}
+
+Result<json::value> Api::call_with(std::string_view method, const std::string& target,
+                                   const std::string& payload, std::string_view content_type,
+                                   std::chrono::milliseconds timeout) {
   RIS_TRY(auto reply,
-          send_signed_in(method, target, payload, std::chrono::seconds(30), "application/json"));
+          send_signed_in(method, target, payload, timeout, "application/json", content_type));
   if (reply.status >= 300) {
     last_error_ = api_error(reply.status, reply.body);
     return fail(errc_for(reply.status), last_error_.message);

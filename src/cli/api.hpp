@@ -43,6 +43,11 @@ class Api {
   // The JSON answer, or an error with the server's message. Empty body for 204.
   Result<boost::json::value> call(std::string_view method, const std::string& target,
                                   const std::optional<boost::json::value>& body = std::nullopt);
+  // call() with a body that is not JSON (a key's value, sent as `content_type`) and its own
+  // deadline (a watch waits on the server).
+  Result<boost::json::value> call_with(std::string_view method, const std::string& target,
+                                       const std::string& body, std::string_view content_type,
+                                       std::chrono::milliseconds timeout);
   // The raw answer (a file), refreshing the token like call(); an error for any status >= 300.
   // Bounded by the client's 64 MiB body limit.
   Result<net::ClientReply> download(std::string_view method, const std::string& target,
@@ -73,12 +78,14 @@ class Api {
   Result<net::ClientReply> send(std::string_view method, const std::string& target,
                                 const std::string& body,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(30),
-                                std::string_view accept = "application/json");
+                                std::string_view accept = "application/json",
+                                std::string_view content_type = "application/json");
   // send(), and once more after refreshing an expired access token.
   Result<net::ClientReply> send_signed_in(std::string_view method, const std::string& target,
                                           const std::string& body,
                                           std::chrono::milliseconds timeout,
-                                          std::string_view accept);
+                                          std::string_view accept,
+                                          std::string_view content_type = "application/json");
 
   Config* config_;
   std::filesystem::path path_;

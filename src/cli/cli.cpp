@@ -31,11 +31,12 @@ void on_sigint(int) {
 }
 
 const FlagSpec kFlags{
-    {"context", "space",       "config",  "output",  "selector",    "user",  "ca-file",
-     "ca-hash", "totp",        "name",    "file",    "permissions", "ttl",   "uses",
-     "labels",  "description", "color",   "timeout", "to-version",  "state", "limit",
-     "actor",   "action",      "outcome", "tail"},
-    {"help", "watch", "password-stdin", "one", "script", "no-wait", "follow"}};
+    {"context", "space",       "config",  "output",  "selector",          "user",         "ca-file",
+     "ca-hash", "totp",        "name",    "file",    "permissions",       "ttl",          "uses",
+     "labels",  "description", "color",   "timeout", "to-version",        "state",        "limit",
+     "actor",   "action",      "outcome", "tail",    "expected-revision", "from-revision"},
+    {"help", "watch", "password-stdin", "one", "script", "no-wait", "follow", "create-only",
+     "json"}};
 
 // A line from the terminal with echo off (passwords), or from stdin.
 std::string read_secret(const std::string& prompt, bool echo) {
@@ -339,6 +340,8 @@ int run(int argc, char** argv) {
     return cmd_schedule_pause(s, command == "pause");
   if (command == "fires")
     return cmd_fires(s);
+  if (command == "kv")
+    return cmd_kv(s);
   return cmd_completion(s);
 }
 

@@ -32,6 +32,7 @@ Work:
   pause|resume schedule NAME
                        stop a schedule, or start it again from now
   fires SCHEDULE       the history of a schedule's fires (started, failed, skipped, missed)
+  kv COMMAND           the space's key-value store: get, put, delete, ls, history, touch, watch
   rollout ACTION service NAME
                        status | restart | rollback [--to-version N] | stop | start
 
@@ -143,6 +144,27 @@ Examples:
   risctl create join-token --labels env=prod,role=web --uses 10
   risctl create service -f web.json
   risctl create schedule nightly -f nightly.json   (docs/schedules.md: the fields)
+)"},
+      {"kv", R"(Usage: risctl kv get KEY [-o json|yaml]
+       risctl kv put KEY VALUE | -f FILE (- for standard input) [--json] [--create-only]
+                     [--expected-revision N] [--ttl SECONDS]
+       risctl kv delete KEY [--expected-revision N]
+       risctl kv ls [PREFIX] [-o json|yaml]
+       risctl kv history KEY
+       risctl kv touch KEY --ttl SECONDS
+       risctl kv watch [PREFIX] [--from-revision N] [-o json]
+
+Keys hold text, JSON (--json: checked) or bytes (-f FILE). Every write gives the space a new
+revision; --expected-revision N writes only if the key is still at revision N (0: only if it
+does not exist), --create-only only if it does not exist — otherwise exit 1 with the revision
+it is at. A key with --ttl disappears after that many seconds unless touched again.
+watch prints each change (REVISION OP KEY [VALUE]) from now, or from --from-revision N; when
+its server goes away it goes on from the last revision it printed, on the context's next server.
+
+Examples:
+  risctl kv put config/web/port 8080
+  risctl kv put config/web/limits --json '{"rps": 100}' --expected-revision 7
+  risctl kv watch config/ --from-revision 42
 )"},
       {"pause", R"(Usage: risctl pause schedule NAME
 
