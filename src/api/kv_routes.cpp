@@ -88,11 +88,11 @@ Result<net::Response> get_kv(Call& c) {
   RIS_TRY(auto list, c.ctx.kv->list(access, c.req.query_param("prefix"), c.req.query_param("after"),
                                     static_cast<int>(limit.value_or(100))));
   json::array items;
-  for (const auto& e : list)
+  for (const auto& e : list.items)
     items.push_back(entry_json(e));
-  json::object out{{"items", std::move(items)}};
-  if (static_cast<int64_t>(list.size()) == limit.value_or(100))
-    out["next_after"] = list.back().key;
+  json::object out{{"items", std::move(items)}, {"revision", list.revision}};
+  if (static_cast<int64_t>(list.items.size()) == limit.value_or(100))
+    out["next_after"] = list.items.back().key;
   return net::json_response(200, std::move(out));
 }
 

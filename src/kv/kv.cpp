@@ -146,8 +146,8 @@ Result<Entry> Kv::get(const identity::SpaceAccess& access, std::string_view key)
   return std::move(*e);
 }
 
-Result<std::vector<Entry>> Kv::list(const identity::SpaceAccess& access, std::string_view prefix,
-                                    std::string_view after, int limit) {
+Result<Listing> Kv::list(const identity::SpaceAccess& access, std::string_view prefix,
+                         std::string_view after, int limit) {
   RIS_TRY_VOID(require_kv(store_, access, prefix));
   if (limit < 1 || limit > 1000)
     return fail(Errc::invalid_argument, "limit must be between 1 and 1000");

@@ -166,18 +166,25 @@ Result<std::optional<Entry>> KvRepository::get(std::string_view space_id, std::s
   return live_key(store_, space_id, key, now);
 }
 
-Result<std::vector<Entry>> KvRepository::list(std::string_view space_id, std::string_view prefix,
-                                              std::string_view after, int64_t limit,
-                                              const std::string& now) {
-  RIS_TRY(auto rows,
-          store_.query(fmt::format("SELECT {} FROM kv_keys WHERE space_id = ? AND {} AND {} AND "
-                                   "key > ? ORDER BY key LIMIT ?",
-                                   kKeyColumns, kUnderPrefix, kLive),
-                       {std::string(space_id), std::string(prefix), std::string(prefix), now,
-                        std::string(after), limit}));
-  std::vector<Entry> out;
-  for (const auto& r : rows.rows)
-    out.push_back(entry_from(r));
+Result<Listing> KvRepository::list(std::string_view space_id, std::string_view prefix,
+                                   std::string_view after, int64_t limit, const std::string& now) {
+  Listing out;
+  // One snapshot: the keys and the revision they were read at agree.
+  RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
+    out = {};
+    RIS_TRY(auto head,
+            tx.query("SELECT revision FROM kv_spaces WHERE space_id = ?", {std::string(space_id)}));
+    out.revision = head.rows.empty() ? 0 : head.rows[0].get<int64_t>(0);
+    RIS_TRY(auto rows,
+            tx.query(fmt::format("SELECT {} FROM kv_keys WHERE space_id = ? AND {} AND {} AND "
+                                 "key > ? ORDER BY key LIMIT ?",
+                                 kKeyColumns, kUnderPrefix, kLive),
+                     {std::string(space_id), std::string(prefix), std::string(prefix), now,
+                      std::string(after), limit}));
+    for (const auto& r : rows.rows)
+      out.items.push_back(entry_from(r));
+    return {};
+  }));
   return out;
 }
 

@@ -27,8 +27,8 @@ class KvRepository {
                          std::optional<int64_t> expected_revision, const std::string& now);
   Result<std::optional<Entry>> get(std::string_view space_id, std::string_view key,
                                    const std::string& now);
-  Result<std::vector<Entry>> list(std::string_view space_id, std::string_view prefix,
-                                  std::string_view after, int64_t limit, const std::string& now);
+  Result<Listing> list(std::string_view space_id, std::string_view prefix, std::string_view after,
+                       int64_t limit, const std::string& now);
   Result<std::optional<Entry>> touch(std::string_view space_id, std::string_view key,
                                      const std::string& expires_at, const std::string& now);
   Result<std::vector<Change>> history(std::string_view space_id, std::string_view key,

@@ -89,13 +89,14 @@ TEST_F(KvTest, keys_list_by_prefix_in_pages) {
     put(k, "v");
   auto first = kv_->list(access_, "app/", "", 2);
   ASSERT_TRUE(first);
-  ASSERT_EQ(first->size(), 2u);
-  EXPECT_EQ((*first)[0].key, "app/a");
-  auto next = kv_->list(access_, "app/", first->back().key, 2);
+  ASSERT_EQ(first->items.size(), 2u);
+  EXPECT_EQ(first->items[0].key, "app/a");
+  EXPECT_EQ(first->revision, 5);  // where a watch of what follows starts
+  auto next = kv_->list(access_, "app/", first->items.back().key, 2);
   ASSERT_TRUE(next);
-  ASSERT_EQ(next->size(), 1u);
-  EXPECT_EQ((*next)[0].key, "app/c");
-  EXPECT_EQ(kv_->list(access_, "", "", 100)->size(), 5u);
+  ASSERT_EQ(next->items.size(), 1u);
+  EXPECT_EQ(next->items[0].key, "app/c");
+  EXPECT_EQ(kv_->list(access_, "", "", 100)->items.size(), 5u);
 }
 
 TEST_F(KvTest, history_keeps_each_change_of_a_key) {

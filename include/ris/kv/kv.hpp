@@ -58,6 +58,11 @@ struct Written {
   int64_t revision = 0;  // the space's revision after the write
 };
 
+struct Listing {
+  std::vector<Entry> items;
+  int64_t revision = 0;  // the space's revision the list was read at: watch from here
+};
+
 struct ChangesPage {
   std::vector<Change> items;
   int64_t revision = 0;  // read up to here: the next watch asks for changes after it
@@ -72,8 +77,8 @@ class Kv {
                       std::string content_type, const PutOptions& options);
   Result<Entry> get(const identity::SpaceAccess& access, std::string_view key);
   // Keys starting with `prefix`, by key, after `after` (the last key of the previous page).
-  Result<std::vector<Entry>> list(const identity::SpaceAccess& access, std::string_view prefix,
-                                  std::string_view after, int limit);
+  Result<Listing> list(const identity::SpaceAccess& access, std::string_view prefix,
+                       std::string_view after, int limit);
   // The space's revision after the delete; Errc::conflict when `expected_revision` is stale.
   Result<int64_t> remove(const identity::SpaceAccess& access, std::string_view key,
                          std::optional<int64_t> expected_revision);
