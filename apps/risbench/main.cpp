@@ -29,6 +29,8 @@ Scenarios (each starts its own risd, runs --runs times, prints medians):
                time until each is accepted again by another server, p50/p90/p99/max
   schedules    --schedules K at @every 1s, each an echo task, for --duration: how late each
                fire started after it was due, p50/p99/max
+  kv           --clients C doing compare-and-set writes, then reads, for --duration each; then
+               a watch on the last server of writes on the first: writes/s, reads/s, p50/p99
 
 Options:
   --agents N           simulated agents (capacity 1000, latency 100, fanout 1000, throughput 10)
@@ -36,6 +38,7 @@ Options:
   --rate R             latency: tasks per second (1000)
   --duration S         latency, schedules: seconds of load (10)
   --schedules K        schedules: how many (10)
+  --clients C          kv: client threads, one connection each (16)
   --subscribers K      throughput/peer: WebSocket subscribers (100)
   --messages M         throughput/peer: messages per stream (500)
   --runs R             repetitions; medians are reported (3)
@@ -45,7 +48,7 @@ Options:
   --results DIR        write SCENARIO.json and SCENARIO.md there
   --name NAME          … as NAME.json and NAME.md instead
   --port P             risd's port (a free one)
-  --servers N          latency/fanout/capacity/rehome/schedules on a cluster of N risd: PostgreSQL (RIS_DATABASE_URL) and
+  --servers N          latency/fanout/capacity/rehome/schedules/kv on a cluster of N risd: PostgreSQL (RIS_DATABASE_URL) and
                        a nats-server of its own; agents spread over the servers by worker
                        process (set --per-process to agents/N), tasks submitted to the first
 
@@ -152,6 +155,8 @@ int main(int argc, char** argv) {
         o.duration = std::stoi(need(i, argc, argv));
       else if (a == "--subscribers")
         o.subscribers = std::max<size_t>(2, std::stoul(need(i, argc, argv)));
+      else if (a == "--clients")
+        o.clients = std::max<size_t>(1, std::stoul(need(i, argc, argv)));
       else if (a == "--schedules")
         o.schedules = std::max<size_t>(1, std::stoul(need(i, argc, argv)));
       else if (a == "--messages")

@@ -25,18 +25,18 @@ namespace ris::bench {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-namespace {
-
-double ms(int64_t ns) {
-  return static_cast<double>(ns) / 1e6;
-}
-
 double percentile(std::vector<double> v, double p) {
   if (v.empty())
     return 0;
   std::sort(v.begin(), v.end());
   const auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
   return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
+}
+
+namespace {
+
+double ms(int64_t ns) {
+  return static_cast<double>(ns) / 1e6;
 }
 
 // Simulated agents [0, count) spread over worker processes, reporting into `seen`.
@@ -553,8 +553,11 @@ json::object run_once(const std::string& name, const BenchOptions& o) {
     return rehome(o);
   if (name == "schedules")
     return schedules(o);
-  throw std::runtime_error("unknown scenario \"" + name +
-                           "\" (capacity, latency, fanout, throughput, peer, rehome, schedules)");
+  if (name == "kv")
+    return kv(o);
+  throw std::runtime_error(
+      "unknown scenario \"" + name +
+      "\" (capacity, latency, fanout, throughput, peer, rehome, schedules, kv)");
 }
 
 std::string figure(const json::value& v) {

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace ris::bench {
 
@@ -22,11 +23,17 @@ struct BenchOptions {
   size_t subscribers = 100;
   size_t messages = 500;  // per throughput run
   size_t schedules = 10;  // schedules: how many fire every second
+  size_t clients = 16;    // kv: client threads, each with its own connection
   int port = 0;           // risd's; 0: a free one
   size_t servers = 1;     // >1: a cluster on PostgreSQL (RIS_DATABASE_URL) and nats-server
   std::string name;       // result files' name ("" = the scenario's)
   std::string command;    // as run, recorded with the results
 };
+
+// The p-th percentile (nearest rank) of `v`; 0 when empty.
+double percentile(std::vector<double> v, double p);
+// The kv scenario (kv_bench.cpp).
+boost::json::object kv(const BenchOptions& o);
 
 // Runs `name` opts.runs times; prints a summary, writes results; returns the summary JSON.
 boost::json::object run_scenario(const std::string& name, const BenchOptions& opts);

@@ -78,6 +78,15 @@ TEST_F(Risbench, schedules_measures_how_late_each_fire_started) {
   EXPECT_LE(num(m, "lateness_p50_ms"), num(m, "lateness_p99_ms"));
 }
 
+TEST_F(Risbench, kv_measures_writes_reads_and_watch_latency) {
+  auto m = run("kv", "--clients 2 --duration 1");
+  EXPECT_GT(num(m, "cas_writes_per_s"), 0);
+  EXPECT_EQ(num(m, "cas_conflicts"), 0) << "each client compares against its own last write";
+  EXPECT_EQ(num(m, "errors"), 0);
+  EXPECT_GT(num(m, "reads_per_s"), 0);
+  EXPECT_EQ(num(m, "watch_events"), 250) << "the watcher saw every write";
+}
+
 TEST_F(Risbench, throughput_streams_to_risd_and_to_subscribers) {
   auto m = run("throughput", "--agents 3 --subscribers 4 --messages 50");
   for (const char* k : {"agent_to_server_msgs_per_s_64b", "server_to_subscribers_msgs_per_s_64b",
