@@ -1,6 +1,8 @@
 // Schedules against a real risd and a real agent (both engines): fires that start tasks the
 // agent runs, the next fire times, pause and resume, the fire history, risctl, the errors a bad
 // schedule gets, and the idempotency key a task submission takes.
+#include <fstream>
+
 #include "fleet_support.hpp"
 
 namespace ris::test {
@@ -111,6 +113,59 @@ TEST_F(Schedules, fires_start_tasks_the_agent_runs_and_the_history_shows_them) {
   auto [del, del_out] = ctl("delete schedule tick");
   EXPECT_EQ(del, 0) << del_out;
   EXPECT_EQ(call("GET", url("/tick"), token_).status, 404);
+}
+
+// HTTP actions against a real server on loopback (Debian's busybox httpd): a reachable URL
+// starts, one answering 404 is retried with back-off and then failed with the reason.
+TEST_F(Schedules, http_actions_start_or_are_retried_then_failed_with_the_reason) {
+  const auto www = new_dir();
+  std::filesystem::create_directories(www);
+  std::ofstream(www / "ok.txt") << "ok\n";
+  const int port = 20000 + (getpid() % 1500) * 8 + 7;  // below the ephemeral range
+  ASSERT_EQ(
+      run_command("busybox httpd -p 127.0.0.1:" + std::to_string(port) + " -h " + www.string())
+          .first,
+      0);
+  struct Stop {
+    std::string dir;
+    ~Stop() { run_command("pkill -f 'busybox httpd -p .* -h " + dir + "'"); }
+  } stop{www.string()};
+  const std::string site = "http://127.0.0.1:" + std::to_string(port);
+  auto make = [&](const std::string& name, const std::string& path, int retries) {
+    auto r = call("POST", url(), token_,
+                  {{"name", name},
+                   {"when", "@every 1s"},
+                   {"retries", retries},
+                   {"retry_delay_seconds", 1},
+                   {"action", {{"http", {{"method", "GET"}, {"url", site + path}}}}}});
+    ASSERT_EQ(r.status, 201) << r.body;
+  };
+  make("pings", "/ok.txt", 0);
+  make("broken", "/missing", 1);
+  ASSERT_TRUE(eventually([&] { return started("pings") >= 2; }, 20s))
+      << json::serialize(fires("pings"));
+  for (const auto& f : fires("pings")) {
+    if (f.at("state") == "started") {
+      EXPECT_EQ(f.at("detail").as_string(), "GET " + site + "/ok.txt: HTTP 200");
+    }
+  }
+  // The broken one: attempt 1 fails and is retried a second later, attempt 2 fails for good.
+  json::object failed;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& f : fires("broken"))
+          if (f.at("state") == "failed") {
+            failed = f.as_object();
+            return true;
+          }
+        return false;
+      },
+      30s))
+      << json::serialize(fires("broken"));
+  EXPECT_EQ(failed.at("attempt"), 2);
+  EXPECT_EQ(failed.at("detail").as_string(), "GET " + site + "/missing answered HTTP 404");
+  ASSERT_EQ(call("POST", url("/broken/pause"), token_, json::object{}).status, 200);
+  ASSERT_EQ(call("POST", url("/pings/pause"), token_, json::object{}).status, 200);
 }
 
 TEST_F(Schedules, bad_schedules_get_a_problem_naming_what_is_wrong) {

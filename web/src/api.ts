@@ -93,15 +93,17 @@ export async function logout(): Promise<void> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function call<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  return send<T>(method, path, body === undefined ? undefined : JSON.stringify(body), "application/json");
+}
+
+// call() with a body that is not JSON (a key's value), sent as `contentType`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function send<T = any>(method: string, path: string, body: string | undefined, contentType: string): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const headers: Record<string, string> = { Accept: "application/json" };
     if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const res = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    if (body !== undefined) headers["Content-Type"] = contentType;
+    const res = await fetch(path, { method, headers, body });
     if (res.status === 401 && attempt === 0 && (await refresh())) continue;
     if (res.status === 401) onSignedOut();
     if (!res.ok) throw await problem(res);

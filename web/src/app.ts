@@ -10,6 +10,7 @@ import { runView } from "./views/run";
 import { tasksView, taskView } from "./views/tasks";
 import { servicesView, serviceView } from "./views/services";
 import { schedulesView, scheduleView } from "./views/schedules";
+import { kvView } from "./views/kv";
 import { accessView } from "./views/access";
 import { tokensView } from "./views/tokens";
 import { auditView } from "./views/audit";
@@ -39,6 +40,7 @@ const routes: [RegExp, View, string][] = [
   [/^services\/([^/]+)$/, serviceView, "services"],
   [/^schedules$/, schedulesView, "schedules"],
   [/^schedules\/([^/]+)$/, scheduleView, "schedules"],
+  [/^kv$/, kvView, "kv"],
   [/^access$/, accessView, "access"],
   [/^tokens$/, tokensView, "tokens"],
   [/^audit$/, auditView, "audit"],
@@ -51,6 +53,7 @@ const nav: [string, string][] = [
   ["tasks", "Tasks"],
   ["services", "Services"],
   ["schedules", "Schedules"],
+  ["kv", "Key-value"],
   ["access", "Members & roles"],
   ["tokens", "Tokens & invites"],
   ["audit", "Audit"],

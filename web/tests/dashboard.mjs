@@ -212,6 +212,19 @@ try {
   await page.click('tr[data-schedule="heartbeat"] button');
   await page.waitForSelector('tr[data-schedule="heartbeat"] .badge.s-offline');
 
+  step("the key-value store: write a key, refuse a stale write, see changes live");
+  await page.goto(`${server.url}/#/kv`);
+  await page.waitForSelector("form#kv-put");
+  await page.fill('input[name="key"]', "config/web/port");
+  await page.fill('textarea[name="value"]', "8080");
+  await page.click("form#kv-put button[type=submit]");
+  await page.waitForSelector('tr[data-key="config/web/port"]');
+  await page.waitForSelector('#kv-changes li[data-op="put"]');
+  await page.fill('textarea[name="value"]', "9090");
+  await page.fill('input[name="expected_revision"]', "99");
+  await page.click("form#kv-put button[type=submit]");
+  await page.waitForFunction(() => document.body.textContent?.includes("is at revision 1 (expected 99)"));
+
   step("the audit log shows what was done");
   await page.goto(`${server.url}/#/audit`);
   await page.waitForSelector('tr[data-action="service.scale"]');
