@@ -16,6 +16,7 @@
 #include "ris/api/api.hpp"
 #include "ris/bus/bus.hpp"
 #include "ris/cluster/cluster_files.hpp"
+#include "ris/cluster/duty_loop.hpp"
 #include "ris/core/config.hpp"
 #include "ris/core/log.hpp"
 #include "ris/core/worker_pool.hpp"
@@ -240,8 +241,22 @@ int main(int argc, char** argv) {
   ris::schedule::Scheduler scheduler(**store, presence, tasks, &services);
   ctx.schedules = &schedules;
   ris::kv::Kv kv(**store, bus->get());
-  ris::kv::Expirer kv_expiry(**store, kv, presence.server_id(), presence.lease());
   ctx.kv = &kv;
+  ris::queue::Queues queues(**store);
+  ctx.queues = &queues;
+  // Small duties, four times a second on whichever server holds each.
+  ris::cluster::DutyLoop kv_expiry(
+      **store, "kv_expiry", presence.server_id(), presence.lease(), std::chrono::milliseconds(250),
+      [&kv](ris::SystemTime now, const ris::cluster::Fence& fence) -> ris::Result<void> {
+        RIS_TRY_VOID(kv.expire(now, fence));
+        return {};
+      });
+  ris::cluster::DutyLoop queue_trim(
+      **store, "queue_retention", presence.server_id(), presence.lease(), std::chrono::seconds(5),
+      [&queues](ris::SystemTime now, const ris::cluster::Fence& fence) -> ris::Result<void> {
+        RIS_TRY_VOID(queues.trim(now, fence));
+        return {};
+      });
   ctx.agents_connected = [&gateway] { return gateway.connected_count(); };
   ctx.agents_known = [&agents] { return agents.count_active().value_or(0); };
   gateway.export_metrics(registry);
@@ -277,6 +292,7 @@ int main(int argc, char** argv) {
   gateway.start_sweeper();
   scheduler.start();
   kv_expiry.start();
+  queue_trim.start();
   ris::log::info("server_started", {{"url", url},
                                     {"threads", config.threads},
                                     {"data_dir", config.data_dir.string()},
@@ -324,6 +340,7 @@ int main(int argc, char** argv) {
     backups->stop();
   scheduler.stop();
   kv_expiry.stop();
+  queue_trim.stop();
   gateway.stop();
   blocking.stop();
   presence.stop();  // after the sessions' last jobs: deregisters, its agents' rows go with it

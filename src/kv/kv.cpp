@@ -204,45 +204,4 @@ Result<size_t> Kv::expire(SystemTime now, const cluster::Fence& fence) {
   return spaces.size();
 }
 
-Expirer::Expirer(store::Store& store, Kv& kv, std::string server_id, milliseconds lease)
-    : kv_(kv), duty_(store, "kv_expiry", std::move(server_id), lease) {}
-
-Expirer::~Expirer() {
-  stop();
-}
-
-void Expirer::start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      cv_.wait_for(lock, milliseconds(250));
-      if (stopping_)
-        break;
-      lock.unlock();
-      tick();
-      lock.lock();
-    }
-  });
-}
-
-void Expirer::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) {
-    thread_.join();
-    (void)duty_.release();
-  }
-}
-
-void Expirer::tick(SystemTime now) {
-  auto epoch = duty_.hold(now);
-  if (!epoch || !*epoch)
-    return;
-  if (auto r = kv_.expire(now, duty_.fence_for(**epoch, now)); !r)
-    log::warn("kv_expiry_failed", {{"error", r.error().message}});
-}
-
 }  // namespace ris::kv

@@ -25,6 +25,7 @@
 #include "ris/kv/kv.hpp"
 #include "ris/metrics/metrics.hpp"
 #include "ris/net/router.hpp"
+#include "ris/queue/queues.hpp"
 #include "ris/schedule/schedules.hpp"
 #include "ris/services/services.hpp"
 #include "ris/store/store.hpp"
@@ -59,6 +60,7 @@ struct ApiContext {
   services::Services* services = nullptr;
   schedule::Schedules* schedules = nullptr;
   kv::Kv* kv = nullptr;
+  queue::Queues* queues = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Connected agents, and enrolled ones not revoked (set by risd from the fleet module).
   std::function<int64_t()> agents_connected = [] { return int64_t{0}; };

@@ -98,7 +98,8 @@ class Kv {
   // so that a lost hint costs a quarter second and never a missed change.
   void wait_for_change(const std::string& space_id, std::function<void()> resume);
 
-  // Deletes keys whose TTL passed (each an "expire" change), under the duty's fence.
+  // Deletes keys whose TTL passed (each an "expire" change), under the fence of the duty
+  // "kv_expiry" (risd runs it four times a second: ris/cluster/duty_loop.hpp).
   Result<size_t> expire(SystemTime now, const cluster::Fence& fence);
 
  private:
@@ -118,24 +119,6 @@ class Kv {
   std::vector<std::string> changed_;  // spaces written since the waiting thread last looked
   bool stopping_ = false;
   std::thread waiting_;
-};
-
-// The duty "kv_expiry": four times a second, on one server, deletes keys whose TTL passed.
-class Expirer {
- public:
-  Expirer(store::Store& store, Kv& kv, std::string server_id, std::chrono::milliseconds lease);
-  ~Expirer();
-  void start();
-  void stop();
-  void tick(SystemTime now = std::chrono::system_clock::now());
-
- private:
-  Kv& kv_;
-  cluster::Duty duty_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
 };
 
 }  // namespace ris::kv

@@ -1,0 +1,90 @@
+// Durable queues of a space (seed 001 ARPuSuB), embedded on the store (both engines): topics
+// keep their messages in order; a publish with an idempotency key is stored once; each
+// subscription gets every message of its topic from where it started (new, all, a sequence
+// number or a time: replay), and the consumers pulling one subscription share its messages.
+// A pulled message is leased until its ack deadline — acked, it is done; nacked or not acked in
+// time, it is delivered again; after max_deliveries it moves to the dead-letter topic. An ack
+// carries the delivery it answers, so an ack for a message already redelivered to another
+// consumer is refused. Topics keep messages for their retention (age and count).
+// docs/queues.md is the user's guide. Needs USE_PUBSUB, checked on the topic as the resource.
+#pragma once
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ris/cluster/duty.hpp"
+#include "ris/core/result.hpp"
+#include "ris/identity/access.hpp"
+#include "ris/store/store.hpp"
+
+namespace ris::queue {
+
+inline constexpr size_t kMaxMessageBytes = 1 << 20;
+
+struct Topic {
+  std::string id, space_id, name;
+  int64_t max_deliveries = 5, ack_deadline_seconds = 30;
+  int64_t retention_seconds = 7 * 86400, retention_messages = 1'000'000;
+  std::optional<std::string> dead_letter_topic;
+  int64_t last_seq = 0;
+  std::string created_at;
+};
+
+struct Subscription {
+  std::string id, topic_id, name;
+  int64_t next_seq = 1;
+  std::string created_at;
+};
+
+struct Message {
+  int64_t seq = 0;
+  std::string body, content_type, published_at;
+  int64_t deliveries = 0;  // this is the n-th time it is handed out
+  std::string ack;         // "<seq>.<deliveries>": what ack and nack take
+};
+
+struct Published {
+  int64_t seq = 0;
+  bool replayed = false;  // the idempotency key had been used: `seq` is the message stored then
+};
+
+class Queues {
+ public:
+  explicit Queues(store::Store& store) : store_(store) {}
+
+  // Body: name, max_deliveries (1–100, 5), ack_deadline_seconds (1–43200, 30),
+  // retention_seconds (60–31536000, 7 days), retention_messages (1–100000000, 1e6),
+  // dead_letter_topic (a topic of the space).
+  Result<Topic> create_topic(const identity::SpaceAccess& access, const boost::json::object& body);
+  Result<std::vector<Topic>> topics(const identity::SpaceAccess& access);
+  Result<void> remove_topic(const identity::SpaceAccess& access, std::string_view topic);
+  Result<Published> publish(const identity::SpaceAccess& access, std::string_view topic,
+                            std::string body, std::string content_type,
+                            std::optional<std::string> idempotency_key);
+  // `start`: "new" (default), "all", {"seq": N} or {"time": RFC 3339}.
+  Result<Subscription> subscribe(const identity::SpaceAccess& access, std::string_view topic,
+                                 std::string_view name, const boost::json::value& start);
+  Result<std::vector<Subscription>> subscriptions(const identity::SpaceAccess& access,
+                                                  std::string_view topic);
+  // Up to `max` messages leased to the caller: redeliveries first, then new ones.
+  Result<std::vector<Message>> pull(const identity::SpaceAccess& access, std::string_view topic,
+                                    std::string_view subscription, int max);
+  // Errc::conflict when the delivery is no longer the caller's (redelivered, or its deadline
+  // passed); Errc::invalid_argument for a token that is not one.
+  Result<void> ack(const identity::SpaceAccess& access, std::string_view topic,
+                   std::string_view subscription, std::string_view token);
+  Result<void> nack(const identity::SpaceAccess& access, std::string_view topic,
+                    std::string_view subscription, std::string_view token);
+
+  // Drops messages past their topic's retention, under the duty's fence.
+  Result<size_t> trim(SystemTime now, const cluster::Fence& fence);
+
+ private:
+  Result<Topic> topic_of(const identity::SpaceAccess& access, std::string_view name);
+  store::Store& store_;
+};
+
+}  // namespace ris::queue

@@ -1,0 +1,152 @@
+// Durable queues over the API: topics, publishing (the body is the message, its Content-Type
+// kept; Idempotency-Key stores a repeated publish once), subscriptions with a start for replay,
+// pull, ack and nack. Handlers parse and answer; src/queue decides.
+#include "endpoint.hpp"
+#include "ris/core/base64.hpp"
+#include "ris/queue/queues.hpp"
+
+namespace ris::api {
+namespace {
+namespace json = boost::json;
+
+json::object topic_json(const queue::Topic& t) {
+  json::object o{{"id", t.id},
+                 {"name", t.name},
+                 {"max_deliveries", t.max_deliveries},
+                 {"ack_deadline_seconds", t.ack_deadline_seconds},
+                 {"retention_seconds", t.retention_seconds},
+                 {"retention_messages", t.retention_messages},
+                 {"last_seq", t.last_seq},
+                 {"created_at", t.created_at}};
+  if (t.dead_letter_topic)
+    o["dead_letter_topic"] = *t.dead_letter_topic;
+  return o;
+}
+
+json::object subscription_json(const queue::Subscription& s) {
+  return {{"id", s.id}, {"name", s.name}, {"next_seq", s.next_seq}, {"created_at", s.created_at}};
+}
+
+json::object message_json(const queue::Message& m) {
+  json::object o{{"seq", m.seq},
+                 {"content_type", m.content_type},
+                 {"published_at", m.published_at},
+                 {"deliveries", m.deliveries},
+                 {"ack", m.ack}};
+  if (m.content_type.starts_with("text/") || m.content_type == "application/json")
+    o["body"] = m.body;
+  else
+    o["body_base64url"] = base64url_encode(m.body);
+  return o;
+}
+
+Result<net::Response> create_topic(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto body, json_body(c.req));
+  c.audit_details = body;
+  RIS_TRY(auto t, c.ctx.queues->create_topic(access, body));
+  c.target = t.name;
+  return net::json_response(201, topic_json(t));
+}
+
+Result<net::Response> list_topics(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto topics, c.ctx.queues->topics(access));
+  json::array items;
+  for (const auto& t : topics)
+    items.push_back(topic_json(t));
+  return net::json_response(200, json::object{{"items", std::move(items)}});
+}
+
+Result<net::Response> delete_topic(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  c.target = c.req.params["topic"];
+  RIS_TRY_VOID(c.ctx.queues->remove_topic(access, c.target));
+  return no_content();
+}
+
+Result<net::Response> publish(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  c.target = c.req.params["topic"];
+  std::optional<std::string> key;
+  if (auto k = c.req.header("idempotency-key"); !k.empty())
+    key = std::string(k);
+  RIS_TRY(auto p, c.ctx.queues->publish(access, c.target, c.req.body,
+                                        std::string(c.req.header("content-type")), key));
+  c.audit_details = {{"seq", p.seq}, {"bytes", c.req.body.size()}};
+  auto res = net::json_response(p.replayed ? 200 : 201, json::object{{"seq", p.seq}});
+  if (p.replayed)
+    res.headers.emplace_back("Idempotent-Replayed", "true");
+  return res;
+}
+
+Result<net::Response> subscribe(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto body, json_body(c.req));
+  c.target = c.req.params["topic"];
+  const auto* name = body.if_contains("name");
+  RIS_TRY(auto s, c.ctx.queues->subscribe(
+                      access, c.target,
+                      name && name->is_string() ? std::string_view(name->as_string()) : "",
+                      body.contains("start") ? body.at("start") : json::value()));
+  return net::json_response(201, subscription_json(s));
+}
+
+Result<net::Response> list_subscriptions(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto subs, c.ctx.queues->subscriptions(access, c.req.params["topic"]));
+  json::array items;
+  for (const auto& s : subs)
+    items.push_back(subscription_json(s));
+  return net::json_response(200, json::object{{"items", std::move(items)}});
+}
+
+Result<net::Response> pull(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  int max = 10;
+  if (auto m = c.req.query_param("max"); !m.empty())
+    max = std::atoi(std::string(m).c_str());
+  c.target = c.req.params["topic"] + "/" + c.req.params["subscription"];
+  RIS_TRY(auto messages,
+          c.ctx.queues->pull(access, c.req.params["topic"], c.req.params["subscription"], max));
+  json::array items;
+  for (const auto& m : messages)
+    items.push_back(message_json(m));
+  c.audit_details = {{"messages", messages.size()}};
+  return net::json_response(200, json::object{{"messages", std::move(items)}});
+}
+
+template <bool kAck>
+Result<net::Response> settle(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  const std::string token(c.req.query_param("token"));
+  c.target = c.req.params["topic"] + "/" + c.req.params["subscription"];
+  c.audit_details = {{"token", token}};
+  if (kAck)
+    RIS_TRY_VOID(
+        c.ctx.queues->ack(access, c.req.params["topic"], c.req.params["subscription"], token));
+  else
+    RIS_TRY_VOID(
+        c.ctx.queues->nack(access, c.req.params["topic"], c.req.params["subscription"], token));
+  return no_content();
+}
+
+}  // namespace
+
+void register_queue_routes(net::Router& router, ApiContext& ctx) {
+  if (!ctx.queues)
+    return;
+  const std::string t = "/api/v1/spaces/{space}/topics";
+  router.add("POST", t, endpoint(ctx, "topic.create", create_topic));
+  router.add("GET", t, endpoint(ctx, "topic.list", list_topics));
+  router.add("DELETE", t + "/{topic}", endpoint(ctx, "topic.delete", delete_topic));
+  router.add("POST", t + "/{topic}/messages", endpoint(ctx, "topic.publish", publish));
+  const std::string s = t + "/{topic}/subscriptions";
+  router.add("POST", s, endpoint(ctx, "subscription.create", subscribe));
+  router.add("GET", s, endpoint(ctx, "subscription.list", list_subscriptions));
+  router.add("POST", s + "/{subscription}/pull", endpoint(ctx, "subscription.pull", pull));
+  router.add("POST", s + "/{subscription}/ack", endpoint(ctx, "subscription.ack", settle<true>));
+  router.add("POST", s + "/{subscription}/nack", endpoint(ctx, "subscription.nack", settle<false>));
+}
+
+}  // namespace ris::api

@@ -1,0 +1,66 @@
+// Durable queues against a real risd (both engines): a topic, idempotent publishing, a
+// subscription's consumers pulling and acking over REST, a stale ack refused as problem+json.
+#include "fleet_support.hpp"
+
+namespace ris::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class QueuesApi : public FleetFixture {
+ protected:
+  std::string topics(const std::string& rest = "") const {
+    return "/api/v1/spaces/" + space_ + "/topics" + rest;
+  }
+  HttpResult publish(const std::string& body, const std::string& key = "") {
+    std::map<std::string, std::string> h{{"Content-Type", "text/plain"},
+                                         {"Authorization", "Bearer " + token_}};
+    if (!key.empty())
+      h["Idempotency-Key"] = key;
+    return https(port_, ca_file_, "POST", topics("/jobs/messages"), body, h);
+  }
+};
+
+TEST_F(QueuesApi, publish_pull_ack_and_a_stale_ack_refused) {
+  ASSERT_EQ(call("POST", topics(), token_, {{"name", "jobs"}, {"ack_deadline_seconds", 1}}).status,
+            201);
+  ASSERT_EQ(call("POST", topics("/jobs/subscriptions"), token_, {{"name", "workers"}}).status, 201);
+  auto first = publish("build 1", "b-1");
+  EXPECT_EQ(first.status, 201) << first.body;
+  auto again = publish("build 1", "b-1");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.headers["idempotent-replayed"], "true");
+  EXPECT_EQ(json::parse(again.body).at("seq"), 1);
+  ASSERT_EQ(publish("build 2").status, 201);
+
+  auto pulled =
+      call("POST", topics("/jobs/subscriptions/workers/pull?max=10"), token_, json::object{});
+  ASSERT_EQ(pulled.status, 200) << pulled.body;
+  const auto messages = json::parse(pulled.body).at("messages").as_array();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].at("body"), "build 1");
+  const std::string ack1(messages[0].at("ack").as_string()),
+      ack2(messages[1].at("ack").as_string());
+  EXPECT_EQ(
+      call("POST", topics("/jobs/subscriptions/workers/ack?token=" + ack1), token_, json::object{})
+          .status,
+      204);
+  // The second one's deadline passes: it goes to the next pull, and the old ack is refused.
+  std::this_thread::sleep_for(1100ms);
+  auto redelivered =
+      call("POST", topics("/jobs/subscriptions/workers/pull"), token_, json::object{});
+  const auto again_messages = json::parse(redelivered.body).at("messages").as_array();
+  ASSERT_EQ(again_messages.size(), 1u);
+  EXPECT_EQ(again_messages[0].at("deliveries"), 2);
+  auto stale =
+      call("POST", topics("/jobs/subscriptions/workers/ack?token=" + ack2), token_, json::object{});
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_EQ(stale.headers["content-type"], "application/problem+json");
+  EXPECT_NE(stale.body.find("is no longer yours"), std::string::npos) << stale.body;
+  EXPECT_EQ(call("POST", topics("/nope/subscriptions/workers/pull"), token_, json::object{}).status,
+            404);
+  EXPECT_EQ(call("POST", topics(), token_, {{"name", "bad name"}}).status, 400);
+}
+
+}  // namespace
+}  // namespace ris::test
