@@ -8,6 +8,7 @@
 //            change, p50/p99 (on a cluster the hint crosses NATS, the data comes from the store)
 #include <atomic>
 #include <boost/json/parse.hpp>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -48,6 +49,13 @@ json::object kv(const BenchOptions& o) {
 
   // Writes: compare-and-set on each client's own keys.
   std::atomic<uint64_t> writes{0}, conflicts{0}, errors{0}, reads{0};
+  std::mutex error_mu;
+  std::string last_error;  // the last failed request, for stderr
+  auto failed = [&](const Result<net::ClientReply>& r) {
+    ++errors;
+    std::lock_guard lock(error_mu);
+    last_error = r ? std::to_string(r->status) + " " + r->body.substr(0, 300) : r.error().message;
+  };
   std::vector<std::thread> threads;
   int64_t start = now_ns();
   for (size_t c = 0; c < clients; ++c)
@@ -67,7 +75,7 @@ json::object kv(const BenchOptions& o) {
         } else if (r && r->status == 409) {
           ++conflicts;
         } else {
-          ++errors;
+          failed(r);
         }
       }
     });
@@ -87,7 +95,7 @@ json::object kv(const BenchOptions& o) {
         if (r && r->status == 200)
           ++reads;
         else
-          ++errors;
+          failed(r);
       }
     });
   for (auto& t : threads)
@@ -144,6 +152,9 @@ json::object kv(const BenchOptions& o) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   done = true;
   watcher.join();
+  if (!last_error.empty())
+    std::fprintf(stderr, "kv: %llu failed requests; the last: %s\n",
+                 static_cast<unsigned long long>(errors.load()), last_error.c_str());
   return {{"servers", o.servers},
           {"clients", clients},
           {"cas_writes_per_s", static_cast<double>(writes) / write_seconds},
