@@ -342,6 +342,10 @@ int run(int argc, char** argv) {
     return cmd_fires(s);
   if (command == "kv")
     return cmd_kv(s);
+  if (command == "pub")
+    return cmd_pub(s);
+  if (command == "sub")
+    return cmd_sub(s);
   return cmd_completion(s);
 }
 

@@ -11,7 +11,7 @@ const char* kBash = R"SH(# bash completion for risctl: source <(risctl completio
 _risctl() {
   local cur prev words cword
   _init_completion 2>/dev/null || { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
-  local commands="login logout context get describe create delete edit exec logs scale rollout pause resume fires kv backup completion version help"
+  local commands="login logout context get describe create delete edit exec logs scale rollout pause resume fires kv pub sub backup completion version help"
   local resources="@RESOURCES@"
   case "$prev" in
     -o|--output) if [[ ${words[1]} == backup ]]; then COMPREPLY=($(compgen -f -- "$cur")); else COMPREPLY=($(compgen -W "table json yaml name" -- "$cur")); fi; return ;;
@@ -49,7 +49,7 @@ const char* kZsh = R"SH(#compdef risctl
 # zsh completion for risctl: risctl completion zsh > "${fpath[1]}/_risctl"
 _risctl() {
   local -a commands resources
-  commands=(login logout context get describe create delete edit exec logs scale rollout pause resume fires kv backup completion version help)
+  commands=(login logout context get describe create delete edit exec logs scale rollout pause resume fires kv pub sub backup completion version help)
   resources=(@RESOURCES@)
   if (( CURRENT == 2 )); then compadd -a commands; return; fi
   case $words[2] in

@@ -33,6 +33,7 @@ Work:
                        stop a schedule, or start it again from now
   fires SCHEDULE       the history of a schedule's fires (started, failed, skipped, missed)
   kv COMMAND           the space's key-value store: get, put, delete, ls, history, touch, watch
+  pub TOPIC MESSAGE    publish to a durable topic; sub TOPIC SUBSCRIPTION consumes (and acks)
   rollout ACTION service NAME
                        status | restart | rollback [--to-version N] | stop | start
 
@@ -165,6 +166,22 @@ Examples:
   risctl kv put config/web/port 8080
   risctl kv put config/web/limits --json '{"rps": 100}' --expected-revision 7
   risctl kv watch config/ --from-revision 42
+)"},
+      {"pub", R"(Usage: risctl pub TOPIC MESSAGE [--json]
+       risctl pub TOPIC -f -             (the message from standard input)
+
+Publishes one message to a durable topic of the space (docs/queues.md) and prints its seq.
+
+Example:
+  risctl pub jobs '{"build": 42}' --json
+)"},
+      {"sub", R"(Usage: risctl sub TOPIC SUBSCRIPTION [--limit N] [-o json]
+
+Consumes the subscription: prints each message (SEQ BODY) and acknowledges it, until Ctrl-C or
+--limit messages. Several risctl sub of one subscription share its messages.
+
+Example:
+  risctl sub jobs workers --limit 10
 )"},
       {"pause", R"(Usage: risctl pause schedule NAME
 

@@ -62,5 +62,29 @@ TEST_F(QueuesApi, publish_pull_ack_and_a_stale_ack_refused) {
   EXPECT_EQ(call("POST", topics(), token_, {{"name", "bad name"}}).status, 400);
 }
 
+TEST_F(QueuesApi, risctl_publishes_and_consumes) {
+  ASSERT_EQ(call("POST", topics(), token_, {{"name", "jobs"}}).status, 201);
+  ASSERT_EQ(call("POST", topics("/jobs/subscriptions"), token_, {{"name", "workers"}}).status, 201);
+  std::filesystem::create_directories(new_dir());
+  const auto config = dirs_.back() / "ctl.json";
+  const std::string ctl = "RISCTL_CONFIG=" + config.string() + " " + RISCTL_BINARY + " ";
+  auto [login, login_out] =
+      run_command("printf '%s\\n' 'a long admin passphrase' | " + ctl +
+                  "login https://127.0.0.1:" + std::to_string(port_) + " --user admin --ca-file " +
+                  ca_file_.string() + " --password-stdin --space fleet");
+  ASSERT_EQ(login, 0) << login_out;
+  auto [pub, pub_out] = run_command(ctl + "pub jobs hello < /dev/null");
+  EXPECT_EQ(pub, 0) << pub_out;
+  EXPECT_EQ(pub_out, "topic/jobs seq 1\n");
+  run_command(ctl + "pub jobs world < /dev/null");
+  auto [sub, sub_out] = run_command("RISCTL_CONFIG=" + config.string() + " timeout 20 " +
+                                    RISCTL_BINARY + " sub jobs workers --limit 2 < /dev/null");
+  EXPECT_EQ(sub, 0) << sub_out;
+  EXPECT_EQ(sub_out, "1 hello\n2 world\n");
+  // Acknowledged: nothing is handed out again.
+  auto pulled = call("POST", topics("/jobs/subscriptions/workers/pull"), token_, json::object{});
+  EXPECT_TRUE(json::parse(pulled.body).at("messages").as_array().empty()) << pulled.body;
+}
+
 }  // namespace
 }  // namespace ris::test
