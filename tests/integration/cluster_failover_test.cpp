@@ -500,8 +500,13 @@ TEST_F(ClusterFailover, schedules_fire_each_instant_once_while_servers_die_and_p
         },
         30s))
         << name << " still has fires to settle";
+    // Fires come newest first. The newest may have been planned just as the pause landed and
+    // then skipped for it: explained, and recorded as such.
+    while (!fires.empty() && fires.front().at("state") == "skipped" &&
+           fires.front().at("detail") == "skipped: the schedule was paused")
+      fires.erase(fires.begin());
     std::set<std::string> tasks;
-    std::optional<ris::SystemTime> newer;  // fires come newest first
+    std::optional<ris::SystemTime> newer;
     for (const auto& f : fires) {
       const std::string due(f.at("due_at").as_string());
       EXPECT_EQ(f.at("state"), "started") << name << " " << due << ": " << json::serialize(f);
