@@ -7,16 +7,6 @@
 namespace ris::kv {
 namespace {
 
-store::Blob blob(const std::string& s) {
-  return store::Blob{std::vector<uint8_t>(s.begin(), s.end())};
-}
-std::string text(const store::Blob& b) {
-  return std::string(b.bytes.begin(), b.bytes.end());
-}
-store::Value optional_value(const std::optional<std::string>& v) {
-  return v ? store::Value(*v) : store::Value(nullptr);
-}
-
 constexpr std::string_view kKeyColumns =
     "key, value, content_type, create_revision, mod_revision, version, expires_at";
 // A key whose TTL passed is gone, whether or not the expiry duty has deleted it yet.
@@ -27,7 +17,7 @@ constexpr std::string_view kUnderPrefix = "substr(key, 1, length(CAST(? AS TEXT)
 
 Entry entry_from(const store::Row& r) {
   return Entry{r.get<std::string>("key"),
-               text(r.get<store::Blob>("value")),
+               r.get<std::string>("value"),
                r.get<std::string>("content_type"),
                r.get<int64_t>("create_revision"),
                r.get<int64_t>("mod_revision"),
@@ -41,7 +31,7 @@ Change change_from(const store::Row& r) {
   c.key = r.get<std::string>("key");
   c.op = r.get<std::string>("op");
   if (!r.is_null("value"))
-    c.value = text(r.get<store::Blob>("value"));
+    c.value = r.get<std::string>("value");
   c.content_type = r.get_optional<std::string>("content_type");
   c.at = r.get<std::string>("at");
   return c;
@@ -80,8 +70,8 @@ Result<void> log_change(store::Store& tx, std::string_view space_id, int64_t rev
       tx.query("INSERT INTO kv_changes (space_id, revision, key, op, value, "
                "content_type, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                {std::string(space_id), revision, std::string(key), std::string(op),
-                value ? store::Value(blob(*value)) : store::Value(nullptr),
-                optional_value(content_type), at}));
+                value ? store::Value(store::Blob::of(*value)) : store::Value(nullptr),
+                store::nullable(content_type), at}));
   return {};
 }
 
@@ -131,8 +121,8 @@ Result<Written> KvRepository::put(std::string_view space_id, std::string_view ke
         "UPDATE SET value = excluded.value, content_type = excluded.content_type, "
         "create_revision = excluded.create_revision, mod_revision = excluded.mod_revision, "
         "version = excluded.version, expires_at = excluded.expires_at",
-        {std::string(space_id), e.key, blob(value), content_type, e.create_revision, e.mod_revision,
-         e.version, optional_value(expires_at)}));
+        {std::string(space_id), e.key, store::Blob::of(value), content_type, e.create_revision,
+         e.mod_revision, e.version, store::nullable(expires_at)}));
     RIS_TRY_VOID(log_change(tx, space_id, revision, key, "put", value, content_type, now));
     out = Written{std::move(e), revision};
     return {};

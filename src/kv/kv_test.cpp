@@ -7,8 +7,7 @@
 
 #include <thread>
 
-#include "ris/identity/accounts.hpp"
-#include "ris/identity/spaces.hpp"
+#include "identity/test_space.hpp"
 #include "store/test_support.hpp"
 #include "store/testing/test_database.hpp"
 
@@ -22,16 +21,7 @@ class KvTest : public ::testing::Test {
     auto opened = store::open_store(store::testing::fresh_database_url(dir_.path()), dir_.path());
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
-    identity::Accounts accounts(*store_);
-    ASSERT_TRUE(accounts.ensure_first_admin("root@example.com", "a long admin passphrase"));
-    auto admins = accounts.search("", 10);
-    ASSERT_TRUE(admins && !admins->empty());
-    identity::Principal admin{admins->front().id, admins->front().app_roles, std::nullopt};
-    auto space = identity::Spaces(*store_).create(admin, "ops", "", false);
-    ASSERT_TRUE(space) << space.error().message;
-    auto access = identity::load_access(*store_, space->id, admin);
-    ASSERT_TRUE(access);
-    access_ = *access;
+    access_ = identity::testing::admin_space(*store_, "ops");
     kv_ = std::make_unique<Kv>(*store_, nullptr);
   }
   Written put(std::string_view key, std::string value, PutOptions o = {}) {

@@ -196,24 +196,16 @@ Result<std::vector<Message>> Queues::pull(const identity::SpaceAccess& access,
 
 Result<void> Queues::ack(const identity::SpaceAccess& access, std::string_view topic,
                          std::string_view subscription, std::string_view token) {
-  RIS_TRY(auto t, topic_of(access, topic));
-  RIS_TRY(auto d, parse_ack(token));
-  QueuesRepository repo(store_);
-  RIS_TRY(auto s, repo.subscription(t.id, subscription));
-  if (!s)
-    return fail(Errc::not_found,
-                fmt::format("no subscription \"{}\" of \"{}\"", subscription, topic));
-  RIS_TRY(bool done, repo.ack(s->id, d.first, d.second, now_rfc3339()));
-  if (!done)
-    return fail(Errc::conflict,
-                fmt::format("delivery {} is no longer yours: its ack deadline passed or it was "
-                            "delivered again",
-                            token));
-  return {};
+  return settle(access, topic, subscription, token, true);
 }
 
 Result<void> Queues::nack(const identity::SpaceAccess& access, std::string_view topic,
                           std::string_view subscription, std::string_view token) {
+  return settle(access, topic, subscription, token, false);
+}
+
+Result<void> Queues::settle(const identity::SpaceAccess& access, std::string_view topic,
+                            std::string_view subscription, std::string_view token, bool ack) {
   RIS_TRY(auto t, topic_of(access, topic));
   RIS_TRY(auto d, parse_ack(token));
   QueuesRepository repo(store_);
@@ -221,7 +213,9 @@ Result<void> Queues::nack(const identity::SpaceAccess& access, std::string_view 
   if (!s)
     return fail(Errc::not_found,
                 fmt::format("no subscription \"{}\" of \"{}\"", subscription, topic));
-  RIS_TRY(bool done, repo.nack(s->id, d.first, d.second, now_rfc3339()));
+  const std::string now = now_rfc3339();
+  RIS_TRY(bool done,
+          ack ? repo.ack(s->id, d.first, d.second, now) : repo.nack(s->id, d.first, d.second, now));
   if (!done)
     return fail(Errc::conflict,
                 fmt::format("delivery {} is no longer yours: its ack deadline passed or it was "

@@ -8,16 +8,6 @@
 namespace ris::queue {
 namespace {
 
-store::Blob blob(const std::string& s) {
-  return store::Blob{std::vector<uint8_t>(s.begin(), s.end())};
-}
-std::string text(const store::Blob& b) {
-  return std::string(b.bytes.begin(), b.bytes.end());
-}
-store::Value optional_value(const std::optional<std::string>& v) {
-  return v ? store::Value(*v) : store::Value(nullptr);
-}
-
 constexpr std::string_view kTopicColumns =
     "id, space_id, name, max_deliveries, ack_deadline_seconds, retention_seconds, "
     "retention_messages, dead_letter_topic, last_seq, created_at";
@@ -55,7 +45,7 @@ Result<int64_t> append(store::Store& tx, std::string_view topic_id, const std::s
   RIS_TRY_VOID(
       tx.query("INSERT INTO queue_messages (topic_id, seq, idempotency_key, body, "
                "content_type, published_at) VALUES (?, ?, ?, ?, ?, ?)",
-               {std::string(topic_id), seq, optional_value(idempotency_key), blob(body),
+               {std::string(topic_id), seq, store::nullable(idempotency_key), store::Blob::of(body),
                 content_type, now}));
   return seq;
 }
@@ -67,7 +57,7 @@ Result<void> QueuesRepository::insert_topic(const Topic& t) {
       fmt::format("INSERT INTO queue_topics ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   kTopicColumns),
       {t.id, t.space_id, t.name, t.max_deliveries, t.ack_deadline_seconds, t.retention_seconds,
-       t.retention_messages, optional_value(t.dead_letter_topic), t.last_seq, t.created_at}));
+       t.retention_messages, store::nullable(t.dead_letter_topic), t.last_seq, t.created_at}));
   return {};
 }
 
@@ -194,8 +184,8 @@ Result<std::vector<Message>> QueuesRepository::pull(const Topic& topic,
                      "<= ?) ORDER BY d.seq LIMIT ?",
                      {topic.id, sub, now, int64_t{max}}));
     for (const auto& r : again.rows) {
-      Message m{r.get<int64_t>(0),     text(r.get<store::Blob>(2)), r.get<std::string>(3),
-                r.get<std::string>(4), r.get<int64_t>(1) + 1,       ""};
+      Message m{r.get<int64_t>(0),     r.get<std::string>(2), r.get<std::string>(3),
+                r.get<std::string>(4), r.get<int64_t>(1) + 1, ""};
       if (m.deliveries > topic.max_deliveries) {
         // Delivered max_deliveries times and never acked: to the dead-letter topic.
         if (dead_letter)
@@ -225,7 +215,7 @@ Result<std::vector<Message>> QueuesRepository::pull(const Topic& topic,
     int64_t last = next - 1;
     for (const auto& r : fresh.rows) {
       Message m{r.get<int64_t>(0),
-                text(r.get<store::Blob>(1)),
+                r.get<std::string>(1),
                 r.get<std::string>(2),
                 r.get<std::string>(3),
                 1,

@@ -8,8 +8,7 @@
 #include <set>
 #include <thread>
 
-#include "ris/identity/accounts.hpp"
-#include "ris/identity/spaces.hpp"
+#include "identity/test_space.hpp"
 #include "store/test_support.hpp"
 #include "store/testing/test_database.hpp"
 
@@ -24,16 +23,7 @@ class QueuesTest : public ::testing::Test {
     auto opened = store::open_store(store::testing::fresh_database_url(dir_.path()), dir_.path());
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
-    identity::Accounts accounts(*store_);
-    ASSERT_TRUE(accounts.ensure_first_admin("root@example.com", "a long admin passphrase"));
-    auto admins = accounts.search("", 10);
-    ASSERT_TRUE(admins && !admins->empty());
-    identity::Principal admin{admins->front().id, admins->front().app_roles, std::nullopt};
-    auto space = identity::Spaces(*store_).create(admin, "ops", "", false);
-    ASSERT_TRUE(space) << space.error().message;
-    auto access = identity::load_access(*store_, space->id, admin);
-    ASSERT_TRUE(access);
-    access_ = *access;
+    access_ = identity::testing::admin_space(*store_, "ops");
     queues_ = std::make_unique<Queues>(*store_);
   }
   Topic topic(json::object body) {

@@ -8,12 +8,11 @@
 
 #include <map>
 
+#include "identity/test_space.hpp"
 #include "ris/core/ids.hpp"
 #include "ris/core/worker_pool.hpp"
 #include "ris/fleet/agents.hpp"
 #include "ris/fleet/gateway.hpp"
-#include "ris/identity/accounts.hpp"
-#include "ris/identity/spaces.hpp"
 #include "ris/schedule/schedules.hpp"
 #include "ris/security/ca.hpp"
 #include "ris/security/ed25519.hpp"
@@ -49,16 +48,7 @@ class SchedulerTest : public ::testing::Test {
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
     ASSERT_TRUE(security::ensure_server_credentials(dir_.path() / "tls", {}));
-    identity::Accounts accounts(*store_);
-    ASSERT_TRUE(accounts.ensure_first_admin("root@example.com", "a long admin passphrase"));
-    auto admins = accounts.search("", 10);
-    ASSERT_TRUE(admins && !admins->empty());
-    identity::Principal admin{admins->front().id, admins->front().app_roles, std::nullopt};
-    auto space = identity::Spaces(*store_).create(admin, "ops", "", false);
-    ASSERT_TRUE(space) << space.error().message;
-    auto access = identity::load_access(*store_, space->id, admin);
-    ASSERT_TRUE(access);
-    access_ = *access;
+    access_ = identity::testing::admin_space(*store_, "ops");
     agents_ = std::make_unique<fleet::Agents>(*store_, dir_.path() / "tls");
     auto token = agents_->create_join_token(access_, {});
     ASSERT_TRUE(token);

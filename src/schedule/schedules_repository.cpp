@@ -12,10 +12,6 @@ constexpr std::string_view kFireColumns =
     "schedule_id, due_at, space_id, state, fire_at, attempt, epoch, server_id, fired_at, "
     "task_id, detail";
 
-store::Value optional_value(const std::optional<std::string>& v) {
-  return v ? store::Value(*v) : store::Value(nullptr);
-}
-
 Schedule from_row(const store::Row& r) {
   Schedule s;
   s.id = r.get<std::string>("id");
@@ -69,7 +65,7 @@ Result<void> SchedulesRepository::insert(const Schedule& s) {
       store_.query(std::string("INSERT INTO schedules (") + std::string(kColumns) +
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    {s.id, s.space_id, s.name, spec_text(s), s.paused, s.anchor,
-                    optional_value(s.next_due), s.created_by, s.created_at, s.updated_at}));
+                    store::nullable(s.next_due), s.created_by, s.created_at, s.updated_at}));
   return {};
 }
 
@@ -77,7 +73,7 @@ Result<bool> SchedulesRepository::update(const Schedule& s) {
   RIS_TRY(auto r, store_.query("UPDATE schedules SET name = ?, spec = ?, paused = ?, anchor = ?, "
                                "next_due = ?, updated_at = ? WHERE id = ? AND space_id = ?",
                                {s.name, spec_text(s), s.paused, s.anchor,
-                                optional_value(s.next_due), s.updated_at, s.id, s.space_id}));
+                                store::nullable(s.next_due), s.updated_at, s.id, s.space_id}));
   return r.changes > 0;
 }
 
@@ -158,7 +154,7 @@ Result<void> SchedulesRepository::apply(const Plan& plan, const cluster::Fence& 
     RIS_TRY(auto moved,
             tx.query("UPDATE schedules SET next_due = ? WHERE id = ? AND next_due = ? "
                      "AND paused = 0",
-                     {optional_value(plan.next_due), plan.schedule_id, plan.expected_next_due}));
+                     {store::nullable(plan.next_due), plan.schedule_id, plan.expected_next_due}));
     if (moved.changes == 0)
       return {};
     for (const auto& [due_at, fire_at] : plan.fires)
@@ -230,8 +226,8 @@ Result<void> SchedulesRepository::finish(const Fire& f, std::string_view state,
     RIS_TRY_VOID(
         tx.query("UPDATE schedule_fires SET state = ?, fire_at = ?, fired_at = ?, "
                  "task_id = ?, detail = ? WHERE schedule_id = ? AND due_at = ?",
-                 {std::string(state), std::string(fire_at), optional_value(fired_at),
-                  optional_value(task_id), optional_value(detail), f.schedule_id, f.due_at}));
+                 {std::string(state), std::string(fire_at), store::nullable(fired_at),
+                  store::nullable(task_id), store::nullable(detail), f.schedule_id, f.due_at}));
     return {};
   });
 }

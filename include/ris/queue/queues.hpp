@@ -84,6 +84,8 @@ class Queues {
 
  private:
   Result<Topic> topic_of(const identity::SpaceAccess& access, std::string_view name);
+  Result<void> settle(const identity::SpaceAccess& access, std::string_view topic,
+                      std::string_view subscription, std::string_view token, bool ack);
   store::Store& store_;
 };
 

@@ -25,12 +25,20 @@ namespace ris::store {
 struct Blob {
   std::vector<uint8_t> bytes;
   bool operator==(const Blob&) const = default;
+  // Bytes held in a string (a value, a message body), to bind to a BLOB/BYTEA column. Reading
+  // such a column back with Row::get<std::string> gives the same bytes.
+  static Blob of(std::string_view s) { return Blob{{s.begin(), s.end()}}; }
 };
 
 // A parameter or a column value. NULL is nullptr. Booleans are stored in integer columns as
 // 0/1 on both engines (a bool parameter binds as 1 or 0; PostgreSQL's boolean reads back as
 // int64 0/1). Timestamps are RFC 3339 UTC text (ris/core/time.hpp), which sorts by time.
 using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Blob, bool>;
+
+// NULL for an absent optional text.
+inline Value nullable(const std::optional<std::string>& v) {
+  return v ? Value(*v) : Value(nullptr);
+}
 
 enum class Engine { sqlite, postgres };
 
