@@ -64,11 +64,16 @@ Kv::~Kv() {
 }
 
 void Kv::changed(const std::string& space_id, bool tell_others) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
-    changed_.push_back(space_id);
+    // Kept only while someone waits: a watcher that arrives later reads the log itself.
+    wake = !waiters_.empty();
+    if (wake)
+      changed_.push_back(space_id);
   }
-  cv_.notify_all();
+  if (wake)
+    cv_.notify_all();
   if (tell_others && bus_)
     bus_->publish(kSubject, std::make_shared<const std::string>(space_id));
 }
@@ -85,7 +90,11 @@ void Kv::wait_for_change(const std::string& space_id, std::function<void()> resu
 void Kv::run_waiters() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, milliseconds(20));
+    // Idle (nobody waiting) until a waiter or a write arrives; then every 20 ms.
+    if (waiters_.empty())
+      cv_.wait(lock, [this] { return stopping_ || !waiters_.empty(); });
+    else
+      cv_.wait_for(lock, milliseconds(20));
     const auto now = steady_clock::now();
     std::vector<std::function<void()>> due;
     auto written = std::move(changed_);

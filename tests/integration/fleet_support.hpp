@@ -130,6 +130,19 @@ class FleetFixture : public ::testing::Test {
     EXPECT_EQ(r.status, 201) << r.body;
     return std::string(json::parse(r.body).at("token").as_string());
   }
+#ifdef RISCTL_BINARY
+  // A contexts file of its own with risctl signed in here as the administrator, space "fleet".
+  std::filesystem::path risctl_signed_in() {
+    std::filesystem::create_directories(new_dir());
+    auto config = dirs_.back() / "ctl.json";
+    auto [code, out] = run_command(
+        "printf '%s\\n' 'a long admin passphrase' | RISCTL_CONFIG=" + config.string() + " " +
+        RISCTL_BINARY + " login https://127.0.0.1:" + std::to_string(port_) +
+        " --user admin --ca-file " + ca_file_.string() + " --password-stdin --space fleet");
+    EXPECT_EQ(code, 0) << out;
+    return config;
+  }
+#endif
   std::filesystem::path new_dir() {
     auto d = std::filesystem::temp_directory_path() /
              ("ris-agent-" + std::to_string(getpid()) + "-" + std::to_string(dirs_.size()) + "-" +

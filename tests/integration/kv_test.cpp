@@ -98,13 +98,7 @@ TEST_F(KvApi, a_watch_waits_for_the_next_change_and_resumes_from_its_revision) {
 }
 
 TEST_F(KvApi, risctl_puts_gets_lists_and_watches) {
-  std::filesystem::create_directories(new_dir());
-  config_ = dirs_.back() / "ctl.json";
-  auto [login, login_out] = run_command(
-      "printf '%s\\n' 'a long admin passphrase' | RISCTL_CONFIG=" + config_.string() + " " +
-      RISCTL_BINARY + " login https://127.0.0.1:" + std::to_string(port_) +
-      " --user admin --ca-file " + ca_file_.string() + " --password-stdin --space fleet");
-  ASSERT_EQ(login, 0) << login_out;
+  config_ = risctl_signed_in();
   auto [put1, put1_out] = ctl("kv put config/port 8080");
   EXPECT_EQ(put1, 0) << put1_out;
   EXPECT_EQ(put1_out, "key/config/port at revision 1\n");

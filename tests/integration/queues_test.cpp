@@ -65,14 +65,8 @@ TEST_F(QueuesApi, publish_pull_ack_and_a_stale_ack_refused) {
 TEST_F(QueuesApi, risctl_publishes_and_consumes) {
   ASSERT_EQ(call("POST", topics(), token_, {{"name", "jobs"}}).status, 201);
   ASSERT_EQ(call("POST", topics("/jobs/subscriptions"), token_, {{"name", "workers"}}).status, 201);
-  std::filesystem::create_directories(new_dir());
-  const auto config = dirs_.back() / "ctl.json";
+  const auto config = risctl_signed_in();
   const std::string ctl = "RISCTL_CONFIG=" + config.string() + " " + RISCTL_BINARY + " ";
-  auto [login, login_out] =
-      run_command("printf '%s\\n' 'a long admin passphrase' | " + ctl +
-                  "login https://127.0.0.1:" + std::to_string(port_) + " --user admin --ca-file " +
-                  ca_file_.string() + " --password-stdin --space fleet");
-  ASSERT_EQ(login, 0) << login_out;
   auto [pub, pub_out] = run_command(ctl + "pub jobs hello < /dev/null");
   EXPECT_EQ(pub, 0) << pub_out;
   EXPECT_EQ(pub_out, "topic/jobs seq 1\n");

@@ -93,13 +93,7 @@ TEST_F(Schedules, fires_start_tasks_the_agent_runs_and_the_history_shows_them) {
     EXPECT_NE(audit.body.find(action), std::string::npos) << action;
 
   // risctl lists the schedule and its fires.
-  std::filesystem::create_directories(new_dir());
-  config_ = dirs_.back() / "ctl.json";
-  auto [login, login_out] = run_command(
-      "printf '%s\\n' 'a long admin passphrase' | RISCTL_CONFIG=" + config_.string() + " " +
-      RISCTL_BINARY + " login https://127.0.0.1:" + std::to_string(port_) +
-      " --user admin --ca-file " + ca_file_.string() + " --password-stdin --space fleet");
-  ASSERT_EQ(login, 0) << login_out;
+  config_ = risctl_signed_in();
   auto [get, get_out] = ctl("get schedules");
   EXPECT_EQ(get, 0) << get_out;
   EXPECT_NE(get_out.find("tick"), std::string::npos) << get_out;
