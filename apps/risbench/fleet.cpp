@@ -83,12 +83,14 @@ Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
     const int nats_port = free_port();
     nats_ = std::make_unique<Child>(
         std::vector<std::string>{options_.nats_server.string(), "-a", "127.0.0.1", "-p",
-                                 std::to_string(nats_port)},
+                                 std::to_string(nats_port), "-js", "-sd",
+                                 (options_.work / "jetstream").string()},
         std::map<std::string, std::string>{}, options_.work / "nats.log");
     std::this_thread::sleep_for(500ms);
     if (!nats_->running())
       throw std::runtime_error("nats-server did not start: " + tail(options_.work / "nats.log"));
-    env["RIS_NATS_URL"] = "nats://127.0.0.1:" + std::to_string(nats_port);
+    nats_url_ = "nats://127.0.0.1:" + std::to_string(nats_port);
+    env["RIS_NATS_URL"] = nats_url_;
     argv.insert(argv.end(), {"--server-id", "s0"});
   }
   risd_ = std::make_unique<Child>(argv, env, options_.work / "risd.log");

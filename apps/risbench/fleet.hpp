@@ -42,6 +42,8 @@ class Fleet {
   const std::string& url() const { return url_; }
   // Every server's URL (the first is url()), for spreading agents over them.
   const std::vector<std::string>& urls() const { return urls_; }
+  // The fleet's nats-server (JetStream on), "" for a single server.
+  const std::string& nats_url() const { return nats_url_; }
   // Agents connected, summed over the live servers (each /health counts its own).
   int64_t connected();
   // SIGKILLs server k (1 .. servers-1; the first one answers the REST API) and waits for it.
@@ -62,7 +64,7 @@ class Fleet {
   std::vector<std::unique_ptr<net::HttpsClient>> peer_clients_;
   std::unique_ptr<net::HttpsClient> client_;
   std::vector<std::string> urls_;
-  std::string url_, token_, space_;
+  std::string url_, token_, space_, nats_url_;
   std::filesystem::path ca_file_;
   int64_t open_files_limit_ = 0;
 };

@@ -31,14 +31,18 @@ Scenarios (each starts its own risd, runs --runs times, prints medians):
                fire started after it was due, p50/p99/max
   kv           --clients C doing compare-and-set writes, then reads, for --duration each; then
                a watch on the last server of writes on the first: writes/s, reads/s, p50/p99
+  queues       --clients C publishing 1 KiB messages for --duration, then consuming them
+               (pull 100, ack the batch): msgs/s; then --rate msgs/s published while consumers
+               pull: publish -> consumer holds it, p50/p99; with --servers, the same
+               JetStream straight (raw msgs/s) and the ratios
 
 Options:
   --agents N           simulated agents (capacity 1000, latency 100, fanout 1000, throughput 10)
   --per-process N      agents per worker process (5000; a process may hold 20,000 files)
-  --rate R             latency: tasks per second (1000)
+  --rate R             latency: tasks per second; queues: messages per second (1000)
   --duration S         latency, schedules: seconds of load (10)
   --schedules K        schedules: how many (10)
-  --clients C          kv: client threads, one connection each (16)
+  --clients C          kv, queues: client threads, one connection each (16)
   --subscribers K      throughput/peer: WebSocket subscribers (100)
   --messages M         throughput/peer: messages per stream (500)
   --runs R             repetitions; medians are reported (3)
@@ -48,7 +52,7 @@ Options:
   --results DIR        write SCENARIO.json and SCENARIO.md there
   --name NAME          … as NAME.json and NAME.md instead
   --port P             risd's port (a free one)
-  --servers N          latency/fanout/capacity/rehome/schedules/kv on a cluster of N risd: PostgreSQL (RIS_DATABASE_URL) and
+  --servers N          latency/fanout/capacity/rehome/schedules/kv/queues on a cluster of N risd: PostgreSQL (RIS_DATABASE_URL) and
                        a nats-server of its own; agents spread over the servers by worker
                        process (set --per-process to agents/N), tasks submitted to the first
 

@@ -555,9 +555,11 @@ json::object run_once(const std::string& name, const BenchOptions& o) {
     return schedules(o);
   if (name == "kv")
     return kv(o);
+  if (name == "queues")
+    return queues(o);
   throw std::runtime_error(
       "unknown scenario \"" + name +
-      "\" (capacity, latency, fanout, throughput, peer, rehome, schedules, kv)");
+      "\" (capacity, latency, fanout, throughput, peer, rehome, schedules, kv, queues)");
 }
 
 std::string figure(const json::value& v) {

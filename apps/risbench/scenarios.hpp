@@ -34,6 +34,8 @@ struct BenchOptions {
 double percentile(std::vector<double> v, double p);
 // The kv scenario (kv_bench.cpp).
 boost::json::object kv(const BenchOptions& o);
+// The queues scenario (queue_bench.cpp).
+boost::json::object queues(const BenchOptions& o);
 
 // Runs `name` opts.runs times; prints a summary, writes results; returns the summary JSON.
 boost::json::object run_scenario(const std::string& name, const BenchOptions& opts);

@@ -15,6 +15,7 @@
 #include "backup_schedule.hpp"
 #include "ris/api/api.hpp"
 #include "ris/bus/bus.hpp"
+#include "ris/bus/stream.hpp"
 #include "ris/cluster/cluster_files.hpp"
 #include "ris/cluster/duty_loop.hpp"
 #include "ris/core/config.hpp"
@@ -242,7 +243,15 @@ int main(int argc, char** argv) {
   ctx.schedules = &schedules;
   ris::kv::Kv kv(**store, bus->get());
   ctx.kv = &kv;
-  ris::queue::Queues queues(**store);
+  // On several servers (NATS configured) new topics keep their messages in JetStream.
+  std::unique_ptr<ris::bus::Streams> streams;
+  if (!config.bus_url.empty()) {
+    auto opened = ris::bus::open_streams(config.bus_url);
+    if (!opened)
+      return die(opened.error().message);
+    streams = std::move(*opened);
+  }
+  ris::queue::Queues queues(**store, streams.get());
   ctx.queues = &queues;
   // Small duties, four times a second on whichever server holds each.
   ris::cluster::DutyLoop kv_expiry(

@@ -16,15 +16,23 @@ json::object topic_json(const queue::Topic& t) {
                  {"ack_deadline_seconds", t.ack_deadline_seconds},
                  {"retention_seconds", t.retention_seconds},
                  {"retention_messages", t.retention_messages},
-                 {"last_seq", t.last_seq},
-                 {"created_at", t.created_at}};
+                 {"created_at", t.created_at},
+                 {"backend", t.backend}};
+  if (t.backend == "store")
+    o["last_seq"] = t.last_seq;  // JetStream's is in its stream
+  if (!t.home_domain.empty())
+    o["home_domain"] = t.home_domain;
   if (t.dead_letter_topic)
     o["dead_letter_topic"] = *t.dead_letter_topic;
   return o;
 }
 
 json::object subscription_json(const queue::Subscription& s) {
-  return {{"id", s.id}, {"name", s.name}, {"next_seq", s.next_seq}, {"created_at", s.created_at}};
+  json::object o{
+      {"id", s.id}, {"name", s.name}, {"next_seq", s.next_seq}, {"created_at", s.created_at}};
+  if (!s.domain.empty())
+    o["domain"] = s.domain;
+  return o;
 }
 
 json::object message_json(const queue::Message& m) {
@@ -116,11 +124,36 @@ Result<net::Response> pull(Call& c) {
   return net::json_response(200, json::object{{"messages", std::move(items)}});
 }
 
+// Several deliveries in one call: {"tokens": [...]} → {"settled": N, "refused": [...]}.
+Result<net::Response> settle_all(Call& c, const identity::SpaceAccess& access, bool ack) {
+  RIS_TRY(auto body, json_body(c.req));
+  const auto* list = body.if_contains("tokens");
+  if (!list || !list->is_array() || list->as_array().empty())
+    return fail(Errc::invalid_argument,
+                "give ?token=ACK, or a body {\"tokens\": [ACK, ...]} (at most 1000)");
+  std::vector<std::string> tokens;
+  for (const auto& t : list->as_array()) {
+    if (!t.is_string())
+      return fail(Errc::invalid_argument, "\"tokens\" holds the ack tokens pull gave, as strings");
+    tokens.emplace_back(t.as_string());
+  }
+  RIS_TRY(auto refused, c.ctx.queues->settle_all(access, c.req.params["topic"],
+                                                 c.req.params["subscription"], tokens, ack));
+  c.audit_details = {{"tokens", tokens.size()}, {"refused", refused.size()}};
+  json::array r;
+  for (auto& t : refused)
+    r.emplace_back(t);
+  return net::json_response(
+      200, json::object{{"settled", tokens.size() - refused.size()}, {"refused", std::move(r)}});
+}
+
 template <bool kAck>
 Result<net::Response> settle(Call& c) {
   RIS_TRY(auto access, space_access(c));
   const std::string token(c.req.query_param("token"));
   c.target = c.req.params["topic"] + "/" + c.req.params["subscription"];
+  if (token.empty())
+    return settle_all(c, access, kAck);
   c.audit_details = {{"token", token}};
   if (kAck)
     RIS_TRY_VOID(

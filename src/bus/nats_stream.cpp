@@ -47,6 +47,7 @@ namespace {
 constexpr int64_t kApiWaitMs = 5000;      // stream and consumer management, ack()
 constexpr int64_t kAnswerFlushMs = 2000;  // nak(), term(), in_progress() reach the server
 constexpr auto kRetiredGrace = std::chrono::seconds(5);
+constexpr int64_t kNowMs = 50;  // fetch(…, 0): the server's answer to "what is there?"
 
 int64_t to_nanos(std::chrono::milliseconds d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
@@ -99,10 +100,12 @@ Failure unavailable(std::string_view what, natsStatus s) {
 struct Core {
   natsOptions* opts = nullptr;
   natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
+  jsCtx* js = nullptr;  // this server's JetStream
 
   ~Core() {
     jsCtx_Destroy(js);
+    for (auto& [name, ctx] : domains)
+      jsCtx_Destroy(ctx);
     if (nc != nullptr) {
       natsConnection_Close(nc);
       for (auto& [when, sub] : retired)  // the read loop has stopped
@@ -137,15 +140,37 @@ struct Core {
       natsSubscription_Destroy(s);
   }
 
+  // The JetStream of `domain` ("": this server's), reached through its API prefix.
+  Result<jsCtx*> context(std::string_view domain) {
+    if (domain.empty())
+      return js;
+    std::lock_guard g(domains_mu);
+    for (auto& [name, ctx] : domains)
+      if (name == domain)
+        return ctx;
+    const std::string name(domain);
+    jsOptions o = api_options();
+    o.Domain = name.c_str();
+    jsCtx* ctx = nullptr;
+    if (const natsStatus s = natsConnection_JetStream(&ctx, nc, &o); s != NATS_OK)
+      return fail(Errc::internal, fmt::format("stream: no JetStream context for domain '{}': {}",
+                                              name, nats_error_text(s)));
+    domains.emplace_back(name, ctx);
+    return ctx;
+  }
+
   std::mutex retired_mu;
   std::deque<std::pair<std::chrono::steady_clock::time_point, natsSubscription*>> retired;
+  std::mutex domains_mu;
+  std::vector<std::pair<std::string, jsCtx*>> domains;
 };
 
 // A pull subscription; lives as long as its Consumer or any message fetched through it.
 struct Pull {
   std::shared_ptr<Core> core;
   natsSubscription* sub = nullptr;
-  std::string name;  // "STREAM/durable", for messages
+  std::string name;        // "STREAM/durable", for messages
+  std::string ack_prefix;  // "$JS.ACK.STREAM.durable.": what precedes a delivery's token
   ~Pull() {
     if (sub != nullptr)
       core->retire(sub);
@@ -201,8 +226,11 @@ class NatsConsumer final : public Consumer {
       return fail(Errc::invalid_argument, "fetch: max must be at least 1");
     natsMsgList list{};
     jsErrCode ec = static_cast<jsErrCode>(0);
-    const natsStatus s =
-        natsSubscription_Fetch(&list, pull_->sub, max, std::max<int64_t>(timeout.count(), 1), &ec);
+    // cnats asks without waiting first and returns at once what is there; only when nothing
+    // is there does it wait (up to the timeout) for the first message. "Now" still needs the
+    // server's answer: a moment's bound for it.
+    const int64_t wait_ms = timeout.count() == 0 ? kNowMs : std::max<int64_t>(timeout.count(), 1);
+    const natsStatus s = natsSubscription_Fetch(&list, pull_->sub, max, wait_ms, &ec);
     std::vector<StreamMessage> out;
     for (int i = 0; i < list.Count; ++i) {
       natsMsg* m = list.Msgs[i];
@@ -211,12 +239,29 @@ class NatsConsumer final : public Consumer {
       StreamMessage sm(std::move(a));
       sm.subject = natsMsg_GetSubject(m);
       sm.data.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+      sm.delivered = std::chrono::system_clock::now();
       jsMsgMetaData* meta = nullptr;
       if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
         sm.sequence = meta->Sequence.Stream;
         sm.deliveries = meta->NumDelivered;
+        sm.published = std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                std::chrono::nanoseconds(meta->Timestamp)));
         jsMsgMetaData_Destroy(meta);
       }
+      const char** keys = nullptr;
+      int nkeys = 0;
+      if (natsMsgHeader_Keys(m, &keys, &nkeys) == NATS_OK) {
+        for (int k = 0; k < nkeys; ++k) {
+          const char* value = nullptr;
+          if (natsMsgHeader_Get(m, keys[k], &value) == NATS_OK && value != nullptr)
+            sm.headers.emplace_back(keys[k], value);
+        }
+        free(static_cast<void*>(keys));
+      }
+      if (const char* reply = natsMsg_GetReply(m);
+          reply != nullptr && std::string_view(reply).starts_with(pull_->ack_prefix))
+        sm.token = std::string(reply + pull_->ack_prefix.size());
       out.push_back(std::move(sm));
     }
     natsMsgList_Destroy(&list);
@@ -243,8 +288,14 @@ Result<void> check_stream_config(const StreamConfig& c) {
   if (!valid_name(c.name))
     return fail(Errc::invalid_argument,
                 fmt::format("stream name '{}': use 1 to 200 letters, digits, '-' or '_'", c.name));
-  if (c.subjects.empty())
+  if (c.mirror_of.empty() && c.subjects.empty())
     return bad("give at least one subject");
+  if (!c.mirror_of.empty() && !c.subjects.empty())
+    return bad("a mirror has no subjects of its own");
+  if (!c.mirror_of.empty() && !valid_name(c.mirror_of))
+    return bad(fmt::format("mirror of '{}': not a stream name", c.mirror_of));
+  if (c.max_msgs == 0 || c.max_msgs < -1)
+    return bad("max_msgs must be positive, or -1 for no limit");
   for (const auto& s : c.subjects)
     if (!valid_subject(s, true))
       return bad(
@@ -277,7 +328,33 @@ Result<void> check_consumer_config(const ConsumerConfig& c) {
     return bad("ack_wait must be positive");
   if (c.max_deliver == 0 || c.max_deliver < -1)
     return bad("max_deliver must be positive, or -1 for no limit");
+  if (c.deliver == DeliverFrom::sequence && c.start_sequence == 0)
+    return bad("start_sequence starts at 1");
   return {};
+}
+
+int64_t unix_nanos(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+// A delivery token: the five numbers of its ack subject (delivered count, stream and consumer
+// sequences, timestamp, pending).
+bool valid_token(std::string_view t) {
+  int dots = 0;
+  bool digit = false;
+  for (char c : t) {
+    if (c == '.') {
+      if (!digit)
+        return false;
+      ++dots;
+      digit = false;
+    } else if (c >= '0' && c <= '9') {
+      digit = true;
+    } else {
+      return false;
+    }
+  }
+  return digit && dots == 4 && t.size() <= 120;
 }
 
 // The JetStream API's answer to a management request, as an error.
@@ -315,14 +392,30 @@ class NatsStreams final : public Streams {
     std::vector<const char*> subjects;
     for (const auto& s : c.subjects)
       subjects.push_back(s.c_str());
+    RIS_TRY(jsCtx * js, core_->context(c.domain));
     jsStreamConfig cfg;
     jsStreamConfig_Init(&cfg);
     cfg.Name = c.name.c_str();
-    cfg.Subjects = subjects.data();
+    cfg.Subjects = subjects.empty() ? nullptr : subjects.data();
     cfg.SubjectsLen = static_cast<int>(subjects.size());
     cfg.Retention = js_LimitsPolicy;
     cfg.MaxAge = to_nanos(c.max_age);
     cfg.MaxBytes = c.max_bytes;
+    cfg.MaxMsgs = c.max_msgs;
+    jsStreamSource mirror;
+    jsExternalStream external;
+    const std::string mirror_api = fmt::format("$JS.{}.API", c.mirror_domain);
+    if (!c.mirror_of.empty()) {
+      jsStreamSource_Init(&mirror);
+      mirror.Name = c.mirror_of.c_str();
+      if (!c.mirror_domain.empty()) {
+        jsExternalStream_Init(&external);
+        external.APIPrefix = mirror_api.c_str();
+        external.DeliverPrefix = "";  // cnats 3.4 writes it unconditionally (NULL would crash)
+        mirror.External = &external;
+      }
+      cfg.Mirror = &mirror;
+    }
     cfg.Replicas = c.replicas;
     cfg.Storage = c.storage == StreamStorage::file ? js_FileStorage : js_MemoryStorage;
     // The server wants the window within max_age.
@@ -332,15 +425,14 @@ class NatsStreams final : public Streams {
     jsOptions o = core_->api_options();
     jsStreamInfo* si = nullptr;
     jsErrCode ec = static_cast<jsErrCode>(0);
-    natsStatus s = js_GetStreamInfo(&si, core_->js, c.name.c_str(), &o, &ec);
+    natsStatus s = js_GetStreamInfo(&si, js, c.name.c_str(), &o, &ec);
     const bool exists = s == NATS_OK;
     jsStreamInfo_Destroy(si);
     si = nullptr;
     if (!exists && s != NATS_NOT_FOUND && ec != JSStreamNotFoundErr)
       return management_error(what, s, ec, false);
     ec = static_cast<jsErrCode>(0);
-    s = exists ? js_UpdateStream(&si, core_->js, &cfg, &o, &ec)
-               : js_AddStream(&si, core_->js, &cfg, &o, &ec);
+    s = exists ? js_UpdateStream(&si, js, &cfg, &o, &ec) : js_AddStream(&si, js, &cfg, &o, &ec);
     jsStreamInfo_Destroy(si);
     if (s != NATS_OK)
       return management_error(what, s, ec, exists);
@@ -348,7 +440,8 @@ class NatsStreams final : public Streams {
   }
 
   Result<uint64_t> publish(std::string_view subject, std::string_view data, std::string_view msg_id,
-                           std::chrono::milliseconds timeout) override {
+                           std::chrono::milliseconds timeout, const Headers& headers,
+                           bool* duplicate) override {
     const std::string subj(subject), id(msg_id);
     if (!valid_subject(subj, false))
       return fail(Errc::invalid_argument,
@@ -360,10 +453,24 @@ class NatsStreams final : public Streams {
       po.MsgId = id.c_str();
     jsPubAck* pa = nullptr;
     jsErrCode ec = static_cast<jsErrCode>(0);
-    const natsStatus s = js_Publish(&pa, core_->js, subj.c_str(), data.data(),
-                                    static_cast<int>(data.size()), &po, &ec);
+    natsStatus s = NATS_OK;
+    if (headers.empty()) {
+      s = js_Publish(&pa, core_->js, subj.c_str(), data.data(), static_cast<int>(data.size()), &po,
+                     &ec);
+    } else {
+      natsMsg* msg = nullptr;
+      s = natsMsg_Create(&msg, subj.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+      for (const auto& [key, value] : headers)
+        if (s == NATS_OK)
+          s = natsMsgHeader_Set(msg, key.c_str(), value.c_str());
+      if (s == NATS_OK)
+        s = js_PublishMsg(&pa, core_->js, msg, &po, &ec);
+      natsMsg_Destroy(msg);
+    }
     if (s == NATS_OK) {
       const uint64_t seq = pa->Sequence;
+      if (duplicate != nullptr)
+        *duplicate = pa->Duplicate;
       jsPubAck_Destroy(pa);
       return seq;
     }
@@ -392,25 +499,51 @@ class NatsStreams final : public Streams {
     jsConsumerConfig_Init(&cc);
     cc.Durable = c.durable.c_str();
     cc.AckPolicy = js_AckExplicit;
-    cc.DeliverPolicy = js_DeliverAll;
+    switch (c.deliver) {
+      case DeliverFrom::all:
+        cc.DeliverPolicy = js_DeliverAll;
+        break;
+      case DeliverFrom::new_only:
+        cc.DeliverPolicy = js_DeliverNew;
+        break;
+      case DeliverFrom::sequence:
+        cc.DeliverPolicy = js_DeliverByStartSequence;
+        cc.OptStartSeq = c.start_sequence;
+        break;
+      case DeliverFrom::time:
+        cc.DeliverPolicy = js_DeliverByStartTime;
+        cc.OptStartTime = unix_nanos(c.start_time);
+        break;
+    }
     cc.AckWait = to_nanos(c.ack_wait);
     cc.MaxDeliver = c.max_deliver;
     if (!c.filter_subject.empty())
       cc.FilterSubject = c.filter_subject.c_str();
+    RIS_TRY(jsCtx * js, core_->context(c.domain));
     jsOptions o = core_->api_options();
     jsConsumerInfo* ci = nullptr;
     jsErrCode ec = static_cast<jsErrCode>(0);
-    natsStatus s = js_GetConsumerInfo(&ci, core_->js, c.stream.c_str(), c.durable.c_str(), &o, &ec);
+    natsStatus s = js_GetConsumerInfo(&ci, js, c.stream.c_str(), c.durable.c_str(), &o, &ec);
     const bool exists = s == NATS_OK;
-    jsConsumerInfo_Destroy(ci);
-    ci = nullptr;
+    if (!exists) {
+      jsConsumerInfo_Destroy(ci);
+      ci = nullptr;
+    }
     if (!exists && ec == JSStreamNotFoundErr)
       return fail(Errc::not_found, fmt::format("{}: no such stream", what));
     if (!exists && s != NATS_NOT_FOUND && ec != JSConsumerNotFoundErr)
       return management_error(what, s, ec, false);
     ec = static_cast<jsErrCode>(0);
-    s = exists ? js_UpdateConsumer(&ci, core_->js, c.stream.c_str(), &cc, &o, &ec)
-               : js_AddConsumer(&ci, core_->js, c.stream.c_str(), &cc, &o, &ec);
+    // An existing durable keeps where it is: JetStream refuses to change its start.
+    if (exists) {
+      cc.DeliverPolicy = ci != nullptr ? ci->Config->DeliverPolicy : cc.DeliverPolicy;
+      cc.OptStartSeq = ci != nullptr ? ci->Config->OptStartSeq : cc.OptStartSeq;
+      cc.OptStartTime = ci != nullptr ? ci->Config->OptStartTime : cc.OptStartTime;
+    }
+    jsConsumerInfo* updated = nullptr;
+    s = exists ? js_UpdateConsumer(&updated, js, c.stream.c_str(), &cc, &o, &ec)
+               : js_AddConsumer(&updated, js, c.stream.c_str(), &cc, &o, &ec);
+    jsConsumerInfo_Destroy(updated);
     jsConsumerInfo_Destroy(ci);
     if (s != NATS_OK)
       return management_error(what, s, ec, exists);
@@ -418,12 +551,13 @@ class NatsStreams final : public Streams {
     auto pull = std::make_shared<Pull>();
     pull->core = core_;
     pull->name = fmt::format("{}/{}", c.stream, c.durable);
+    pull->ack_prefix = fmt::format("$JS.ACK.{}.{}.", c.stream, c.durable);
     jsSubOptions so;
     jsSubOptions_Init(&so);
     so.Stream = c.stream.c_str();
     so.Consumer = c.durable.c_str();  // bind: the durable is ours, not cnats'
     ec = static_cast<jsErrCode>(0);
-    s = js_PullSubscribe(&pull->sub, core_->js,
+    s = js_PullSubscribe(&pull->sub, js,
                          c.filter_subject.empty() ? nullptr : c.filter_subject.c_str(),
                          c.durable.c_str(), &o, &so, &ec);
     if (s != NATS_OK) {
@@ -431,6 +565,82 @@ class NatsStreams final : public Streams {
       return management_error(what, s, ec, false);
     }
     return std::unique_ptr<Consumer>(std::make_unique<NatsConsumer>(std::move(pull)));
+  }
+
+  Result<void> answer(const Delivery& d, Answer a, std::string_view domain) override {
+    (void)domain;  // acks are plain subjects: they cross leaf links to the consumer's domain
+    if (!valid_name(d.stream) || !valid_name(d.durable) || !valid_token(d.token))
+      return fail(Errc::invalid_argument,
+                  fmt::format("'{}' is not a delivery of {}/{}", d.token, d.stream, d.durable));
+    const std::string subject = fmt::format("$JS.ACK.{}.{}.{}", d.stream, d.durable, d.token);
+    const std::string_view body = a == Answer::ack ? "+ACK" : a == Answer::nak ? "-NAK" : "+TERM";
+    natsMsg* reply = nullptr;
+    const natsStatus s = natsConnection_Request(&reply, core_->nc, subject.c_str(), body.data(),
+                                                static_cast<int>(body.size()), kApiWaitMs);
+    natsMsg_Destroy(reply);
+    if (s == NATS_OK)
+      return {};
+    return fail(Errc::unavailable,
+                fmt::format("answer to {}/{} delivery {}: not confirmed ({}); it may be "
+                            "delivered again",
+                            d.stream, d.durable, d.token, natsStatus_GetText(s)));
+  }
+
+  Result<void> remove_stream(std::string_view name, std::string_view domain) override {
+    RIS_TRY(jsCtx * js, core_->context(domain));
+    const std::string n(name);
+    jsOptions o = core_->api_options();
+    jsErrCode ec = static_cast<jsErrCode>(0);
+    const natsStatus s = js_DeleteStream(js, n.c_str(), &o, &ec);
+    if (s == NATS_OK || ec == JSStreamNotFoundErr || s == NATS_NOT_FOUND)
+      return {};
+    return management_error(fmt::format("removing stream '{}'", n), s, ec, false);
+  }
+
+  Result<void> remove_consumer(std::string_view stream, std::string_view durable,
+                               std::string_view domain) override {
+    RIS_TRY(jsCtx * js, core_->context(domain));
+    const std::string st(stream), du(durable);
+    jsOptions o = core_->api_options();
+    jsErrCode ec = static_cast<jsErrCode>(0);
+    const natsStatus s = js_DeleteConsumer(js, st.c_str(), du.c_str(), &o, &ec);
+    if (s == NATS_OK || ec == JSStreamNotFoundErr || ec == JSConsumerNotFoundErr ||
+        s == NATS_NOT_FOUND)
+      return {};
+    return management_error(fmt::format("removing consumer '{}' of '{}'", du, st), s, ec, false);
+  }
+
+  Result<uint64_t> delivered(std::string_view stream, std::string_view durable,
+                             std::string_view domain) override {
+    RIS_TRY(jsCtx * js, core_->context(domain));
+    const std::string st(stream), du(durable);
+    jsOptions o = core_->api_options();
+    jsConsumerInfo* ci = nullptr;
+    jsErrCode ec = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetConsumerInfo(&ci, js, st.c_str(), du.c_str(), &o, &ec);
+    if (s != NATS_OK) {
+      jsConsumerInfo_Destroy(ci);
+      if (ec == JSStreamNotFoundErr || ec == JSConsumerNotFoundErr || s == NATS_NOT_FOUND)
+        return fail(Errc::not_found, fmt::format("no consumer '{}' of '{}'", du, st));
+      return management_error(fmt::format("consumer '{}' of '{}'", du, st), s, ec, false);
+    }
+    const uint64_t seq = ci->Delivered.Stream;
+    jsConsumerInfo_Destroy(ci);
+    return seq;
+  }
+
+  Result<std::string> local_domain() override {
+    jsOptions o = core_->api_options();
+    jsAccountInfo* ai = nullptr;
+    jsErrCode ec = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetAccountInfo(&ai, core_->js, &o, &ec);
+    if (s != NATS_OK) {
+      jsAccountInfo_Destroy(ai);
+      return management_error("JetStream account", s, ec, false);
+    }
+    std::string domain = ai->Domain != nullptr ? ai->Domain : "";
+    jsAccountInfo_Destroy(ai);
+    return domain;
   }
 
   bool connected() const override {

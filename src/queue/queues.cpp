@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <charconv>
 
+#include "jetstream_log.hpp"
 #include "queues_repository.hpp"
+#include "ris/bus/stream.hpp"
 #include "ris/core/ids.hpp"
 #include "ris/core/time.hpp"
 
@@ -62,7 +64,39 @@ Result<std::pair<int64_t, int64_t>> parse_ack(std::string_view token) {
   return std::pair{seq, n};
 }
 
+Result<Start> parse_start(const json::value& start) {
+  const auto* o = start.if_object();
+  if (start.is_null() || (start.is_string() && start.as_string() == "new"))
+    return Start{};
+  if (start.is_string() && start.as_string() == "all")
+    return Start{Start::all};
+  if (o && o->contains("seq") && o->at("seq").is_int64() && o->at("seq").as_int64() > 0)
+    return Start{Start::sequence, o->at("seq").as_int64()};
+  if (o && o->contains("time") && o->at("time").is_string()) {
+    auto at = parse_rfc3339(o->at("time").as_string());
+    if (!at)
+      return bad("\"start\": {\"time\": …} needs an RFC 3339 time");
+    return Start{Start::time, 1, *at};
+  }
+  return bad("\"start\" is \"new\" (default), \"all\", {\"seq\": N} or {\"time\": RFC 3339}");
+}
+
 }  // namespace
+
+Queues::Queues(store::Store& store, bus::Streams* streams)
+    : store_(store),
+      jetstream_(streams != nullptr ? std::make_unique<JetStreamLog>(*streams) : nullptr) {}
+
+Queues::~Queues() = default;
+
+Result<JetStreamLog*> Queues::jetstream_of(const Topic& t) {
+  if (!jetstream_)
+    return fail(Errc::unavailable,
+                fmt::format("topic \"{}\" keeps its messages in NATS JetStream, and this server "
+                            "has no NATS (RIS_NATS_URL)",
+                            t.name));
+  return jetstream_.get();
+}
 
 Result<Topic> Queues::topic_of(const identity::SpaceAccess& access, std::string_view name) {
   RIS_TRY_VOID(require_pubsub(store_, access, name));
@@ -99,15 +133,31 @@ Result<Topic> Queues::create_topic(const identity::SpaceAccess& access, const js
     if (!target)
       return bad(fmt::format("no topic \"{}\" for dead letters: create it first",
                              std::string_view(dl->as_string())));
+    if (target->backend != (jetstream_ ? "jetstream" : "store"))
+      return bad(
+          fmt::format("topic \"{}\" keeps its messages in {}, this one would in {}: a "
+                      "dead-letter topic lives where its topic does",
+                      target->name, target->backend, jetstream_ ? "jetstream" : "store"));
     t.dead_letter_topic = target->name;
   }
   t.id = new_id();
   t.space_id = access.space_id;
   t.created_at = now_rfc3339();
-  if (auto r = repo.insert_topic(t); !r)
+  if (jetstream_) {
+    t.backend = "jetstream";
+    RIS_TRY(t.home_domain, jetstream_->domain());
+    RIS_TRY(auto existing, repo.topic(access.space_id, t.name));
+    if (existing)
+      return fail(Errc::conflict, "this space has a topic \"" + t.name + "\"");
+    RIS_TRY_VOID(jetstream_->create(t));
+  }
+  if (auto r = repo.insert_topic(t); !r) {
+    if (jetstream_)
+      (void)jetstream_->remove(t, {});
     return r.error().code == Errc::conflict
                ? Result<Topic>(fail(Errc::conflict, "this space has a topic \"" + t.name + "\""))
                : Result<Topic>(fail(r.error()));
+  }
   return t;
 }
 
@@ -118,7 +168,13 @@ Result<std::vector<Topic>> Queues::topics(const identity::SpaceAccess& access) {
 
 Result<void> Queues::remove_topic(const identity::SpaceAccess& access, std::string_view topic) {
   RIS_TRY(auto t, topic_of(access, topic));
-  RIS_TRY(bool removed, QueuesRepository(store_).remove_topic(t.id));
+  QueuesRepository repo(store_);
+  if (t.backend == "jetstream") {
+    RIS_TRY(auto log, jetstream_of(t));
+    RIS_TRY(auto subs, repo.subscriptions(t.id));
+    RIS_TRY_VOID(log->remove(t, subs));
+  }
+  RIS_TRY(bool removed, repo.remove_topic(t.id));
   if (!removed)
     return fail(Errc::not_found, fmt::format("no topic \"{}\"", topic));
   return {};
@@ -132,30 +188,38 @@ Result<Published> Queues::publish(const identity::SpaceAccess& access, std::stri
     return fail(Errc::too_large, "a message has at most 1 MiB");
   if (idempotency_key && (idempotency_key->empty() || idempotency_key->size() > 255))
     return bad("an idempotency key has 1 to 255 characters");
+  return publish_to(t, std::move(body), std::move(content_type), std::move(idempotency_key));
+}
+
+Result<Published> Queues::publish_to(const Topic& t, std::string body, std::string content_type,
+                                     std::optional<std::string> idempotency_key) {
   if (content_type.empty())
     content_type = "application/octet-stream";
+  if (t.backend == "jetstream") {
+    RIS_TRY(auto log, jetstream_of(t));
+    return log->publish(t, body, content_type, idempotency_key);
+  }
   return QueuesRepository(store_).publish(t.id, body, content_type, idempotency_key, now_rfc3339());
 }
 
 Result<Subscription> Queues::subscribe(const identity::SpaceAccess& access, std::string_view topic,
-                                       std::string_view name, const json::value& start) {
+                                       std::string_view name, const json::value& start_body) {
   RIS_TRY(auto t, topic_of(access, topic));
   RIS_TRY_VOID(check_name("subscription", name));
+  RIS_TRY(auto start, parse_start(start_body));
   QueuesRepository repo(store_);
-  Subscription s{new_id(), t.id, std::string(name), t.last_seq + 1, now_rfc3339()};
-  if (start.is_string() && start.as_string() == "all") {
+  Subscription s{new_id(), t.id, std::string(name), t.last_seq + 1, now_rfc3339(), ""};
+  JetStreamLog* log = nullptr;
+  if (t.backend == "jetstream") {
+    RIS_TRY(log, jetstream_of(t));
+    RIS_TRY(s.domain, log->domain());
+    s.next_seq = start.kind == Start::sequence ? start.seq : 1;
+  } else if (start.kind == Start::all) {
     RIS_TRY(s.next_seq, repo.first_seq(t.id));
-  } else if (start.is_object() && start.as_object().contains("seq") &&
-             start.as_object().at("seq").is_int64() && start.as_object().at("seq").as_int64() > 0) {
-    s.next_seq = start.as_object().at("seq").as_int64();
-  } else if (start.is_object() && start.as_object().contains("time") &&
-             start.as_object().at("time").is_string()) {
-    auto at = parse_rfc3339(start.as_object().at("time").as_string());
-    if (!at)
-      return bad("\"start\": {\"time\": …} needs an RFC 3339 time");
-    RIS_TRY(s.next_seq, repo.first_seq_since(t.id, to_rfc3339(*at)));
-  } else if (!start.is_null() && !(start.is_string() && start.as_string() == "new")) {
-    return bad("\"start\" is \"new\" (default), \"all\", {\"seq\": N} or {\"time\": RFC 3339}");
+  } else if (start.kind == Start::sequence) {
+    s.next_seq = start.seq;
+  } else if (start.kind == Start::time) {
+    RIS_TRY(s.next_seq, repo.first_seq_since(t.id, to_rfc3339(start.at)));
   }
   if (auto r = repo.insert_subscription(s); !r)
     return r.error().code == Errc::conflict
@@ -163,13 +227,26 @@ Result<Subscription> Queues::subscribe(const identity::SpaceAccess& access, std:
                                                                        "subscription \"{}\"",
                                                                        topic, name)))
                : Result<Subscription>(fail(r.error()));
+  if (log) {
+    if (auto made = log->subscribe(t, s, start); !made) {
+      (void)repo.remove_subscription(s.id);
+      return fail(made.error());
+    }
+    if (auto next = log->next_seq(t, s))
+      s.next_seq = *next;
+  }
   return s;
 }
 
 Result<std::vector<Subscription>> Queues::subscriptions(const identity::SpaceAccess& access,
                                                         std::string_view topic) {
   RIS_TRY(auto t, topic_of(access, topic));
-  return QueuesRepository(store_).subscriptions(t.id);
+  RIS_TRY(auto subs, QueuesRepository(store_).subscriptions(t.id));
+  if (t.backend == "jetstream" && jetstream_)
+    for (auto& s : subs)
+      if (auto next = jetstream_->next_seq(t, s))
+        s.next_seq = *next;
+  return subs;
 }
 
 Result<std::vector<Message>> Queues::pull(const identity::SpaceAccess& access,
@@ -183,12 +260,23 @@ Result<std::vector<Message>> Queues::pull(const identity::SpaceAccess& access,
   if (!s)
     return fail(Errc::not_found,
                 fmt::format("no subscription \"{}\" of \"{}\"", subscription, topic));
-  std::optional<std::string> dead_letter;
+  std::optional<Topic> dead_letter_topic;
   if (t.dead_letter_topic) {
-    RIS_TRY(auto dl, repo.topic(access.space_id, *t.dead_letter_topic));
-    if (dl)
-      dead_letter = dl->id;
+    RIS_TRY(dead_letter_topic, repo.topic(access.space_id, *t.dead_letter_topic));
   }
+  if (t.backend == "jetstream") {
+    RIS_TRY(auto log, jetstream_of(t));
+    return log->pull(t, *s, max, [&](const Message& m) -> Result<void> {
+      if (!dead_letter_topic)
+        return {};  // dropped: there is no dead-letter topic
+      RIS_TRY_VOID(publish_to(*dead_letter_topic, m.body, m.content_type,
+                              fmt::format("dead-letter:{}:{}:{}", t.id, s->id, m.seq)));
+      return {};
+    });
+  }
+  std::optional<std::string> dead_letter;
+  if (dead_letter_topic)
+    dead_letter = dead_letter_topic->id;
   const auto now = std::chrono::system_clock::now();
   return repo.pull(t, s->id, max, dead_letter, to_rfc3339(now),
                    to_rfc3339(now + std::chrono::seconds(t.ack_deadline_seconds)));
@@ -206,22 +294,55 @@ Result<void> Queues::nack(const identity::SpaceAccess& access, std::string_view 
 
 Result<void> Queues::settle(const identity::SpaceAccess& access, std::string_view topic,
                             std::string_view subscription, std::string_view token, bool ack) {
-  RIS_TRY(auto t, topic_of(access, topic));
-  RIS_TRY(auto d, parse_ack(token));
-  QueuesRepository repo(store_);
-  RIS_TRY(auto s, repo.subscription(t.id, subscription));
-  if (!s)
-    return fail(Errc::not_found,
-                fmt::format("no subscription \"{}\" of \"{}\"", subscription, topic));
-  const std::string now = now_rfc3339();
-  RIS_TRY(bool done,
-          ack ? repo.ack(s->id, d.first, d.second, now) : repo.nack(s->id, d.first, d.second, now));
-  if (!done)
+  RIS_TRY(auto refused, settle_all(access, topic, subscription, {std::string(token)}, ack));
+  if (!refused.empty())
     return fail(Errc::conflict,
                 fmt::format("delivery {} is no longer yours: its ack deadline passed or it was "
                             "delivered again",
                             token));
   return {};
+}
+
+Result<std::vector<std::string>> Queues::settle_all(const identity::SpaceAccess& access,
+                                                    std::string_view topic,
+                                                    std::string_view subscription,
+                                                    const std::vector<std::string>& tokens,
+                                                    bool ack) {
+  RIS_TRY(auto t, topic_of(access, topic));
+  if (tokens.size() > 1000)
+    return bad("at most 1000 tokens at once");
+  QueuesRepository repo(store_);
+  RIS_TRY(auto s, repo.subscription(t.id, subscription));
+  if (!s)
+    return fail(Errc::not_found,
+                fmt::format("no subscription \"{}\" of \"{}\"", subscription, topic));
+  std::vector<std::string> refused;
+  if (t.backend == "jetstream") {
+    RIS_TRY(auto log, jetstream_of(t));
+    for (const auto& token : tokens)
+      if (!JetStreamLog::well_formed(token))
+        return bad(
+            fmt::format("\"{}\" is not an ack token (what pull gave with the message)", token));
+    for (const auto& token : tokens) {
+      RIS_TRY(bool done, log->settle(t, *s, token, ack));
+      if (!done)
+        refused.push_back(token);
+    }
+    return refused;
+  }
+  std::vector<std::pair<int64_t, int64_t>> deliveries;
+  for (const auto& token : tokens) {
+    RIS_TRY(auto d, parse_ack(token));
+    deliveries.push_back(d);
+  }
+  const std::string now = now_rfc3339();
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const auto [seq, n] = deliveries[i];
+    RIS_TRY(bool done, ack ? repo.ack(s->id, seq, n, now) : repo.nack(s->id, seq, n, now));
+    if (!done)
+      refused.push_back(tokens[i]);
+  }
+  return refused;
 }
 
 Result<size_t> Queues::trim(SystemTime now, const cluster::Fence& fence) {

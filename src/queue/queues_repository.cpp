@@ -10,7 +10,9 @@ namespace {
 
 constexpr std::string_view kTopicColumns =
     "id, space_id, name, max_deliveries, ack_deadline_seconds, retention_seconds, "
-    "retention_messages, dead_letter_topic, last_seq, created_at";
+    "retention_messages, dead_letter_topic, last_seq, created_at, backend, home_domain";
+constexpr std::string_view kSubscriptionColumns =
+    "id, topic_id, name, next_seq, created_at, domain";
 
 Topic topic_from(const store::Row& r) {
   return Topic{r.get<std::string>("id"),
@@ -22,13 +24,15 @@ Topic topic_from(const store::Row& r) {
                r.get<int64_t>("retention_messages"),
                r.get_optional<std::string>("dead_letter_topic"),
                r.get<int64_t>("last_seq"),
-               r.get<std::string>("created_at")};
+               r.get<std::string>("created_at"),
+               r.get<std::string>("backend"),
+               r.get<std::string>("home_domain")};
 }
 
 Subscription subscription_from(const store::Row& r) {
-  return Subscription{r.get<std::string>("id"), r.get<std::string>("topic_id"),
-                      r.get<std::string>("name"), r.get<int64_t>("next_seq"),
-                      r.get<std::string>("created_at")};
+  return Subscription{r.get<std::string>("id"),         r.get<std::string>("topic_id"),
+                      r.get<std::string>("name"),       r.get<int64_t>("next_seq"),
+                      r.get<std::string>("created_at"), r.get<std::string>("domain")};
 }
 
 // Appends a message inside a transaction; the seq it got.
@@ -54,10 +58,11 @@ Result<int64_t> append(store::Store& tx, std::string_view topic_id, const std::s
 
 Result<void> QueuesRepository::insert_topic(const Topic& t) {
   RIS_TRY_VOID(store_.query(
-      fmt::format("INSERT INTO queue_topics ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      fmt::format("INSERT INTO queue_topics ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   kTopicColumns),
       {t.id, t.space_id, t.name, t.max_deliveries, t.ack_deadline_seconds, t.retention_seconds,
-       t.retention_messages, store::nullable(t.dead_letter_topic), t.last_seq, t.created_at}));
+       t.retention_messages, store::nullable(t.dead_letter_topic), t.last_seq, t.created_at,
+       t.backend, t.home_domain}));
   return {};
 }
 
@@ -124,10 +129,16 @@ Result<Published> QueuesRepository::publish(std::string_view topic_id, const std
 
 Result<Subscription> QueuesRepository::insert_subscription(const Subscription& s) {
   RIS_TRY_VOID(
-      store_.query("INSERT INTO queue_subscriptions (id, topic_id, name, next_seq, "
-                   "created_at) VALUES (?, ?, ?, ?, ?)",
-                   {s.id, s.topic_id, s.name, s.next_seq, s.created_at}));
+      store_.query(fmt::format("INSERT INTO queue_subscriptions ({}) VALUES (?, ?, ?, ?, ?, ?)",
+                               kSubscriptionColumns),
+                   {s.id, s.topic_id, s.name, s.next_seq, s.created_at, s.domain}));
   return s;
+}
+
+Result<void> QueuesRepository::remove_subscription(std::string_view subscription_id) {
+  RIS_TRY_VOID(
+      store_.query("DELETE FROM queue_subscriptions WHERE id = ?", {std::string(subscription_id)}));
+  return {};
 }
 
 Result<int64_t> QueuesRepository::first_seq_since(std::string_view topic_id,
@@ -149,8 +160,9 @@ Result<int64_t> QueuesRepository::first_seq(std::string_view topic_id) {
 
 Result<std::optional<Subscription>> QueuesRepository::subscription(std::string_view topic_id,
                                                                    std::string_view name) {
-  RIS_TRY(auto rows, store_.query("SELECT id, topic_id, name, next_seq, created_at FROM "
-                                  "queue_subscriptions WHERE topic_id = ? AND name = ?",
+  RIS_TRY(auto rows, store_.query(fmt::format("SELECT {} FROM queue_subscriptions WHERE "
+                                              "topic_id = ? AND name = ?",
+                                              kSubscriptionColumns),
                                   {std::string(topic_id), std::string(name)}));
   if (rows.rows.empty())
     return std::optional<Subscription>();
@@ -158,8 +170,9 @@ Result<std::optional<Subscription>> QueuesRepository::subscription(std::string_v
 }
 
 Result<std::vector<Subscription>> QueuesRepository::subscriptions(std::string_view topic_id) {
-  RIS_TRY(auto rows, store_.query("SELECT id, topic_id, name, next_seq, created_at FROM "
-                                  "queue_subscriptions WHERE topic_id = ? ORDER BY name",
+  RIS_TRY(auto rows, store_.query(fmt::format("SELECT {} FROM queue_subscriptions WHERE "
+                                              "topic_id = ? ORDER BY name",
+                                              kSubscriptionColumns),
                                   {std::string(topic_id)}));
   std::vector<Subscription> out;
   for (const auto& r : rows.rows)
@@ -255,7 +268,10 @@ Result<bool> QueuesRepository::nack(std::string_view subscription_id, int64_t se
 }
 
 Result<size_t> QueuesRepository::trim(SystemTime now, const cluster::Fence& fence) {
-  RIS_TRY(auto topics, store_.query(fmt::format("SELECT {} FROM queue_topics", kTopicColumns)));
+  // JetStream keeps its topics' limits itself.
+  RIS_TRY(auto topics, store_.query(fmt::format("SELECT {} FROM queue_topics WHERE backend = "
+                                                "'store'",
+                                                kTopicColumns)));
   size_t dropped = 0;
   for (const auto& row : topics.rows) {
     const Topic t = topic_from(row);

@@ -28,6 +28,7 @@ class QueuesRepository {
   // The first seq to hand out for a new subscription starting at `start_seq` (or at the first
   // message published at or after `since`); Errc::conflict when the name is taken.
   Result<Subscription> insert_subscription(const Subscription& s);
+  Result<void> remove_subscription(std::string_view subscription_id);
   Result<int64_t> first_seq_since(std::string_view topic_id, const std::string& since);
   Result<int64_t> first_seq(std::string_view topic_id);
   Result<std::optional<Subscription>> subscription(std::string_view topic_id,

@@ -12,6 +12,7 @@
 #include "fleet_support.hpp"
 #include "ris/core/time.hpp"
 #include "store/testing/test_database.hpp"
+#include "tcp_relay.hpp"
 
 namespace ris::test {
 namespace {
@@ -73,9 +74,11 @@ class ClusterFailover : public FleetFixture {
     return url;
   }
   HttpResult on(size_t server, const std::string& method, const std::string& target,
-                const json::object& body = {}) {
+                const json::object& body = {},
+                const std::map<std::string, std::string>& headers = {}) {
     std::map<std::string, std::string> h{{"Content-Type", "application/json"},
                                          {"Authorization", "Bearer " + token_}};
+    h.insert(headers.begin(), headers.end());
     return https(servers_[server]->port(), servers_[server]->ca_file(), method, target,
                  body.empty() ? "" : json::serialize(body), h);
   }
@@ -421,6 +424,108 @@ TEST_F(ClusterFailover, a_task_submitted_in_one_lan_reaches_an_agent_in_another_
   ASSERT_EQ(c.status, 200) << c.body;
   ASSERT_TRUE(eventually([&] { return all_final(sleeper_id, 1); }, 30s));
   EXPECT_EQ(task(sleeper_id).at("runs").as_array()[0].at("state").as_string(), "cancelled");
+}
+
+// Issue 16, seed 001's "queue service with remote capabilities": a topic made in the hub LAN
+// (its stream in the hub's JetStream domain) and a subscription made in a branch LAN, which reads
+// a mirror of the stream in the branch's own domain. The link between the LANs (a relay on the
+// leaf connection) is cut for a minute: the branch keeps consuming what had reached it, the hub
+// keeps taking publishes, a publish in the branch is refused with the reason; once the link is
+// back every message published meanwhile reaches the branch's consumer, each once.
+TEST_F(ClusterFailover, a_topic_mirrored_to_another_lan_loses_nothing_across_a_cut_link) {
+  const auto hub = new_dir(), lan = new_dir();
+  const std::string script = std::string(RIS_SOURCE_DIR) + "/scripts/nats-test-server";
+  // The link: the LAN's leaf connection goes through the relay, and the hub tells leaf nodes to
+  // come back through it (otherwise they learn the hub's own leaf port and go around the cut).
+  testing::TcpRelay link;
+  ASSERT_EQ(std::system((script + " start " + hub.string() +
+                         " --leaf-listen --leaf-advertise 127.0.0.1:" +
+                         std::to_string(link.port()) + " --js-domain hub >/dev/null")
+                            .c_str()),
+            0);
+  auto first_line = [](const std::filesystem::path& f) {
+    std::string line;
+    std::ifstream in(f);
+    std::getline(in, line);
+    return line;
+  };
+  const std::string hub_leaf = first_line(hub / "leaf_url");
+  link.forward_to(static_cast<uint16_t>(std::stoi(hub_leaf.substr(hub_leaf.rfind(':') + 1))));
+  ASSERT_EQ(std::system((script + " start " + lan.string() + " --js-domain lan --leaf-remote " +
+                         "nats-leaf://127.0.0.1:" + std::to_string(link.port()) + " >/dev/null")
+                            .c_str()),
+            0);
+  struct Stop {
+    std::string cmd;
+    ~Stop() { (void)std::system(cmd.c_str()); }
+  } stop{script + " stop " + lan.string() + "; " + script + " stop " + hub.string()};
+  auto leaf_connections = [&] {
+    const auto log = AgentProcess::read_file(lan / "server.log");
+    size_t n = 0;
+    for (auto at = log.find("Leafnode connection created"); at != std::string::npos;
+         at = log.find("Leafnode connection created", at + 1))
+      ++n;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return leaf_connections() == 1; }, 10s));
+  add_server("hub", first_line(hub / "url"));  // 1
+  add_server("lan", first_line(lan / "url"));  // 2
+
+  const std::string topics = "/api/v1/spaces/" + space_ + "/topics";
+  auto t = on(1, "POST", topics, {{"name", "orders"}});
+  ASSERT_EQ(t.status, 201) << t.body;
+  EXPECT_EQ(json::parse(t.body).at("backend"), "jetstream");
+  EXPECT_EQ(json::parse(t.body).at("home_domain"), "hub");
+  auto sub = on(2, "POST", topics + "/orders/subscriptions", {{"name", "branch"}});
+  ASSERT_EQ(sub.status, 201) << sub.body;
+  EXPECT_EQ(json::parse(sub.body).at("domain"), "lan");
+
+  auto publish = [&](size_t server, int n) {
+    return on(server, "POST", topics + "/orders/messages", {{"order", n}},
+              {{"Idempotency-Key", "order-" + std::to_string(n)}});
+  };
+  std::map<int, int> received;  // order number → times consumed
+  auto consume = [&](size_t max) {
+    auto r = on(2, "POST", topics + "/orders/subscriptions/branch/pull?max=" + std::to_string(max));
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200)
+      return size_t{0};
+    const auto messages = json::parse(r.body).at("messages").as_array();
+    for (const auto& m : messages) {
+      const auto order = json::parse(m.at("body").as_string()).at("order").as_int64();
+      ++received[static_cast<int>(order)];
+      auto ack = on(2, "POST",
+                    topics + "/orders/subscriptions/branch/ack?token=" +
+                        std::string(m.at("ack").as_string()));
+      EXPECT_EQ(ack.status, 204) << ack.body;
+    }
+    return messages.size();
+  };
+  for (int n = 1; n <= 100; ++n)
+    ASSERT_EQ(publish(1, n).status, 201);
+  ASSERT_TRUE(eventually([&] { return consume(10), received.size() >= 10; }, 20s));
+  std::this_thread::sleep_for(1s);  // the rest reaches the branch's mirror
+
+  link.cut();
+  // The branch consumes what it already holds, with the hub out of reach.
+  ASSERT_TRUE(eventually([&] { return consume(50), received.size() == 100; }, 20s))
+      << received.size() << " of the first 100 consumed while the link was down";
+  for (int n = 101; n <= 200; ++n)
+    ASSERT_EQ(publish(1, n).status, 201) << "the hub takes publishes while the branch is away";
+  auto refused = publish(2, 999);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("JetStream domain \\\"hub\\\""), std::string::npos) << refused.body;
+  std::this_thread::sleep_for(60s);
+  EXPECT_EQ(consume(100), 0u) << "nothing published during the cut arrives before the link";
+
+  link.restore();
+  ASSERT_TRUE(eventually([&] { return leaf_connections() == 2; }, 30s)) << "the leaf reconnects";
+  ASSERT_TRUE(eventually([&] { return consume(100), received.size() == 200; }, 60s))
+      << received.size() << " of 200 consumed after the link came back";
+  for (const auto& [order, times] : received)
+    EXPECT_EQ(times, 1) << "order " << order << " consumed " << times << " times";
+  EXPECT_EQ(received.begin()->first, 1);
+  EXPECT_EQ(received.rbegin()->first, 200);
 }
 
 // Issue 16: ten schedules firing every second on three servers while the holder of the

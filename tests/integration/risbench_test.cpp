@@ -89,6 +89,16 @@ TEST_F(Risbench, kv_measures_writes_reads_and_watch_latency) {
   EXPECT_EQ(num(m, "watch_events"), 250) << "the watcher saw every write";
 }
 
+TEST_F(Risbench, queues_measures_publish_consume_and_latency) {
+  auto m = run("queues", "--clients 2 --duration 1 --rate 50");
+  EXPECT_GT(num(m, "publish_per_s"), 0);
+  EXPECT_EQ(num(m, "consumed_of_published"), 1) << "every message published was consumed";
+  EXPECT_GT(num(m, "consume_per_s"), 0);
+  EXPECT_GT(num(m, "latency_p50_ms"), 0);
+  EXPECT_LE(num(m, "latency_p50_ms"), num(m, "latency_p99_ms"));
+  EXPECT_EQ(num(m, "errors"), 0);
+}
+
 TEST_F(Risbench, throughput_streams_to_risd_and_to_subscribers) {
   auto m = run("throughput", "--agents 3 --subscribers 4 --messages 50");
   for (const char* k : {"agent_to_server_msgs_per_s_64b", "server_to_subscribers_msgs_per_s_64b",
@@ -125,6 +135,16 @@ TEST_F(PostgresRisbench, rehome_brings_every_agent_of_a_killed_server_to_the_oth
   EXPECT_GT(num(m, "rehome_p50_s"), 0);
   EXPECT_LE(num(m, "rehome_p50_s"), num(m, "rehome_max_s"));
   EXPECT_GT(num(m, "all_counted_by_survivors_s"), 0) << "the two survivors count all 20";
+}
+
+TEST_F(PostgresRisbench, queues_on_jetstream_compares_with_the_same_jetstream_straight) {
+  auto m = run("queues", "--servers 2 --clients 2 --duration 1 --rate 50");
+  EXPECT_EQ(num(m, "consumed_of_published"), 1) << "every message published was consumed";
+  EXPECT_GT(num(m, "raw_publish_per_s"), 0);
+  EXPECT_GT(num(m, "raw_consume_per_s"), 0);
+  EXPECT_GT(num(m, "publish_ratio"), 0);
+  EXPECT_GT(num(m, "consume_ratio"), 0);
+  EXPECT_EQ(num(m, "errors"), 0);
 }
 
 TEST_F(PostgresRisbench, capacity_spreads_agents_over_the_servers) {

@@ -6,11 +6,16 @@
 // time, it is delivered again; after max_deliveries it moves to the dead-letter topic. An ack
 // carries the delivery it answers, so an ack for a message already redelivered to another
 // consumer is refused. Topics keep messages for their retention (age and count).
-// docs/queues.md is the user's guide. Needs USE_PUBSUB, checked on the topic as the resource.
+// Where the messages live is chosen per topic when it is made: in the store on a server without
+// NATS, in a NATS JetStream stream of its own on one with NATS (several servers share it; LANs
+// linked by leaf nodes read mirrors of it). Topics and subscriptions are rows in the store
+// either way. docs/queues.md is the user's guide. Needs USE_PUBSUB, checked on the topic as the
+// resource.
 #pragma once
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +24,10 @@
 #include "ris/core/result.hpp"
 #include "ris/identity/access.hpp"
 #include "ris/store/store.hpp"
+
+namespace ris::bus {
+class Streams;
+}
 
 namespace ris::queue {
 
@@ -29,14 +38,17 @@ struct Topic {
   int64_t max_deliveries = 5, ack_deadline_seconds = 30;
   int64_t retention_seconds = 7 * 86400, retention_messages = 1'000'000;
   std::optional<std::string> dead_letter_topic;
-  int64_t last_seq = 0;
+  int64_t last_seq = 0;  // store: the last message's seq
   std::string created_at;
+  std::string backend = "store";  // or "jetstream"
+  std::string home_domain;        // jetstream: the JetStream domain of its stream
 };
 
 struct Subscription {
   std::string id, topic_id, name;
   int64_t next_seq = 1;
   std::string created_at;
+  std::string domain;  // jetstream: the JetStream domain its consumer reads in
 };
 
 struct Message {
@@ -51,9 +63,13 @@ struct Published {
   bool replayed = false;  // the idempotency key had been used: `seq` is the message stored then
 };
 
+class JetStreamLog;
+
 class Queues {
  public:
-  explicit Queues(store::Store& store) : store_(store) {}
+  // With `streams`, new topics keep their messages in JetStream.
+  explicit Queues(store::Store& store, bus::Streams* streams = nullptr);
+  ~Queues();
 
   // Body: name, max_deliveries (1–100, 5), ack_deadline_seconds (1–43200, 30),
   // retention_seconds (60–31536000, 7 days), retention_messages (1–100000000, 1e6),
@@ -78,6 +94,11 @@ class Queues {
                    std::string_view subscription, std::string_view token);
   Result<void> nack(const identity::SpaceAccess& access, std::string_view topic,
                     std::string_view subscription, std::string_view token);
+  // Several deliveries at once (at most 1000): the tokens refused (as ack() would with
+  // Errc::conflict); Errc::invalid_argument, and none answered, when one is not a token.
+  Result<std::vector<std::string>> settle_all(const identity::SpaceAccess& access,
+                                              std::string_view topic, std::string_view subscription,
+                                              const std::vector<std::string>& tokens, bool ack);
 
   // Drops messages past their topic's retention, under the duty's fence.
   Result<size_t> trim(SystemTime now, const cluster::Fence& fence);
@@ -86,7 +107,11 @@ class Queues {
   Result<Topic> topic_of(const identity::SpaceAccess& access, std::string_view name);
   Result<void> settle(const identity::SpaceAccess& access, std::string_view topic,
                       std::string_view subscription, std::string_view token, bool ack);
+  Result<JetStreamLog*> jetstream_of(const Topic& t);
+  Result<Published> publish_to(const Topic& t, std::string body, std::string content_type,
+                               std::optional<std::string> idempotency_key);
   store::Store& store_;
+  std::unique_ptr<JetStreamLog> jetstream_;
 };
 
 }  // namespace ris::queue
