@@ -14,7 +14,6 @@ namespace {
 using namespace std::chrono;
 
 constexpr std::string_view kSubject = "kv.changed";  // message: the space id
-constexpr auto kRecheck = milliseconds(250);
 
 Result<void> check_key(std::string_view key) {
   if (key.empty() || key.size() > kMaxKeyBytes)
@@ -50,69 +49,20 @@ Kv::Kv(store::Store& store, bus::Bus* bus) : store_(store), bus_(bus) {
           if (m)
             changed(*m, false);
         });
-  waiting_ = std::thread([this] { run_waiters(); });
 }
 
 Kv::~Kv() {
   subscription_.reset();
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  waiting_.join();
 }
 
 void Kv::changed(const std::string& space_id, bool tell_others) {
-  bool wake = false;
-  {
-    std::lock_guard lock(mu_);
-    // Kept only while someone waits: a watcher that arrives later reads the log itself.
-    wake = !waiters_.empty();
-    if (wake)
-      changed_.push_back(space_id);
-  }
-  if (wake)
-    cv_.notify_all();
+  wakeups_.notify(space_id);
   if (tell_others && bus_)
     bus_->publish(kSubject, std::make_shared<const std::string>(space_id));
 }
 
 void Kv::wait_for_change(const std::string& space_id, std::function<void()> resume) {
-  {
-    std::lock_guard lock(mu_);
-    waiters_.push_back({space_id, steady_clock::now(), std::move(resume)});
-  }
-  cv_.notify_all();
-}
-
-// Resumes the waiters of every space written to, and any that waited a quarter second.
-void Kv::run_waiters() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    // Idle (nobody waiting) until a waiter or a write arrives; then every 20 ms.
-    if (waiters_.empty())
-      cv_.wait(lock, [this] { return stopping_ || !waiters_.empty(); });
-    else
-      cv_.wait_for(lock, milliseconds(20));
-    const auto now = steady_clock::now();
-    std::vector<std::function<void()>> due;
-    auto written = std::move(changed_);
-    changed_.clear();
-    std::erase_if(waiters_, [&](Waiter& w) {
-      const bool go = now - w.since >= kRecheck ||
-                      std::find(written.begin(), written.end(), w.space_id) != written.end();
-      if (go)
-        due.push_back(std::move(w.resume));
-      return go;
-    });
-    lock.unlock();
-    for (auto& resume : due)
-      resume();
-    lock.lock();
-  }
-  // Stopping: the server stopped taking requests before; their answers have nowhere to go.
-  waiters_.clear();
+  wakeups_.wait(space_id, std::move(resume));
 }
 
 Result<Written> Kv::put(const identity::SpaceAccess& access, std::string_view key,

@@ -11,19 +11,17 @@
 // the resource, so a role overwrite on one prefix counts.
 #pragma once
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "ris/bus/bus.hpp"
 #include "ris/cluster/duty.hpp"
 #include "ris/core/result.hpp"
+#include "ris/core/wakeups.hpp"
 #include "ris/identity/access.hpp"
 #include "ris/store/store.hpp"
 
@@ -104,21 +102,10 @@ class Kv {
 
  private:
   void changed(const std::string& space_id, bool tell_others);
-  void run_waiters();
   store::Store& store_;
   bus::Bus* bus_;
+  Wakeups wakeups_;  // by space id
   std::unique_ptr<bus::Subscription> subscription_;
-  struct Waiter {
-    std::string space_id;
-    std::chrono::steady_clock::time_point since;
-    std::function<void()> resume;
-  };
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Waiter> waiters_;
-  std::vector<std::string> changed_;  // spaces written since the waiting thread last looked
-  bool stopping_ = false;
-  std::thread waiting_;
 };
 
 }  // namespace ris::kv
