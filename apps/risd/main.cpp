@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
       return die(opened.error().message);
     streams = std::move(*opened);
   }
-  ris::queue::Queues queues(**store, streams.get());
+  ris::queue::Queues queues(**store, streams.get(), bus->get());
   ctx.queues = &queues;
   // Small duties, four times a second on whichever server holds each.
   ris::cluster::DutyLoop kv_expiry(

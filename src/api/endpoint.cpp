@@ -1,7 +1,10 @@
 #include "endpoint.hpp"
 
+#include <fmt/format.h>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
+
+#include <charconv>
 
 namespace ris::api {
 
@@ -38,6 +41,33 @@ std::string outcome_of(const Result<net::Response>& r) {
 
 }  // namespace
 
+namespace {
+
+// The audit entry of a finished call: every mutating one, and every refusal.
+void audit(ApiContext& ctx, const std::string& action, Call& call,
+           const Result<net::Response>& result) {
+  const auto& req = call.req;
+  const bool mutating = req.method != "GET" && req.method != "HEAD";
+  if (!mutating && (result || result.error().code != Errc::forbidden))
+    return;
+  identity::AuditEntry e;
+  e.actor = call.caller.account_id;
+  e.source = req.remote_address;
+  e.space_id = call.space_id;
+  e.action = action;
+  e.target = call.target;
+  e.outcome = outcome_of(result);
+  e.details = std::move(call.audit_details);
+  e.details["request_id"] = req.request_id;
+  if (call.caller.token)
+    e.details["api_token"] = call.caller.token->id;
+  if (!result)
+    e.details["error"] = result.error().message;
+  (void)ctx.audit.append(std::move(e));  // a failed append is logged by the store
+}
+
+}  // namespace
+
 net::Handler endpoint(ApiContext& ctx, std::string action, Work work) {
   return [&ctx, action = std::move(action), work](net::Request& req, net::Reply reply) {
     ctx.blocking.post(
@@ -47,26 +77,47 @@ net::Handler endpoint(ApiContext& ctx, std::string action, Work work) {
             return reply(unauthenticated_problem(req, principal.error()));
           Call call{ctx, req, std::move(*principal), {}, {}, {}};
           auto result = work(call);
-          const bool mutating = req.method != "GET" && req.method != "HEAD";
-          if (mutating || (!result && result.error().code == Errc::forbidden)) {
-            identity::AuditEntry e;
-            e.actor = call.caller.account_id;
-            e.source = req.remote_address;
-            e.space_id = call.space_id;
-            e.action = action;
-            e.target = call.target;
-            e.outcome = outcome_of(result);
-            e.details = std::move(call.audit_details);
-            e.details["request_id"] = req.request_id;
-            if (call.caller.token)
-              e.details["api_token"] = call.caller.token->id;
-            if (!result)
-              e.details["error"] = result.error().message;
-            (void)ctx.audit.append(std::move(e));  // a failed append is logged by the store
-          }
+          audit(ctx, action, call, result);
           reply(result ? std::move(*result) : net::problem(result.error()));
         });
   };
+}
+
+net::Handler endpoint_later(ApiContext& ctx, std::string action, LaterWork work) {
+  return [&ctx, action = std::move(action), work](net::Request& req, net::Reply reply) {
+    ctx.blocking.post(
+        [&ctx, action, work, req = std::move(req), reply = std::move(reply)]() mutable {
+          auto principal = authenticate(ctx, req);
+          if (!principal)
+            return reply(unauthenticated_problem(req, principal.error()));
+          // The call outlives this job: it holds its request.
+          struct Held {
+            net::Request req;
+            Call call;
+            Held(ApiContext& c, net::Request r, identity::Principal p)
+                : req(std::move(r)), call{c, req, std::move(p), {}, {}, {}} {}
+          };
+          auto held = std::make_shared<Held>(ctx, std::move(req), std::move(*principal));
+          auto call = std::shared_ptr<Call>(held, &held->call);
+          work(call, [&ctx, action, call, reply](Result<net::Response> result) {
+            audit(ctx, action, *call, result);
+            reply(result ? std::move(*result) : net::problem(result.error()));
+          });
+        });
+  };
+}
+
+Result<std::optional<int64_t>> int_param(const net::Request& req, std::string_view name, int64_t lo,
+                                         int64_t hi) {
+  const std::string_view text = req.query_param(name);
+  if (text.empty())
+    return std::optional<int64_t>();
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi)
+    return fail(Errc::invalid_argument,
+                fmt::format("{} must be a whole number from {} to {}", name, lo, hi));
+  return std::optional<int64_t>(v);
 }
 
 Result<boost::json::object> json_body(const net::Request& req) {

@@ -4,6 +4,8 @@
 // every mutating call and every refusal. Handlers therefore hold only their own logic.
 #pragma once
 #include <boost/json/object.hpp>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -26,6 +28,13 @@ using Work = Result<net::Response> (*)(Call&);
 
 net::Handler endpoint(ApiContext& ctx, std::string action, Work work);
 
+// The same for a call that may answer later (a pull that waits for a message): `work` starts it
+// on the worker pool and calls `done` once, from any thread, when it has the answer; the audit
+// entry is made then. Waiting, it holds no thread (park it in a Wakeups).
+using Done = std::function<void(Result<net::Response>)>;
+using LaterWork = void (*)(std::shared_ptr<Call>, Done);
+net::Handler endpoint_later(ApiContext& ctx, std::string action, LaterWork work);
+
 // For handlers that answer later (a watch): the bearer credential's principal, and the 401
 // problem (with WWW-Authenticate) when it is missing or bad. Blocking: on the worker pool.
 Result<identity::Principal> authenticate(ApiContext& ctx, const net::Request& req);
@@ -33,6 +42,9 @@ net::Response unauthenticated_problem(const net::Request& req, const Error& e);
 
 // Helpers shared by handlers.
 Result<boost::json::object> json_body(const net::Request& req);
+// The query parameter as a whole number in [lo, hi]; none when absent; 400 when it is not one.
+Result<std::optional<int64_t>> int_param(const net::Request& req, std::string_view name, int64_t lo,
+                                         int64_t hi);
 std::string string_field(const boost::json::object& o, std::string_view name);
 std::optional<bool> bool_field(const boost::json::object& o, std::string_view name);
 net::Response no_content();

@@ -17,19 +17,6 @@ namespace ris::api {
 namespace {
 namespace json = boost::json;
 
-Result<std::optional<int64_t>> int_param(const net::Request& req, std::string_view name, int64_t lo,
-                                         int64_t hi) {
-  const std::string_view text = req.query_param(name);
-  if (text.empty())
-    return std::optional<int64_t>();
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi)
-    return fail(Errc::invalid_argument,
-                fmt::format("{} must be a whole number from {} to {}", name, lo, hi));
-  return std::optional<int64_t>(v);
-}
-
 Result<std::string> key_param(const net::Request& req) {
   const std::string_view key = req.query_param("key");
   if (key.empty())

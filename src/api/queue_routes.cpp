@@ -109,19 +109,53 @@ Result<net::Response> list_subscriptions(Call& c) {
   return net::json_response(200, json::object{{"items", std::move(items)}});
 }
 
-Result<net::Response> pull(Call& c) {
-  RIS_TRY(auto access, space_access(c));
+// A pull: what is there now, or — with wait_seconds — the first messages to come within that
+// time, parked between looks (no thread held while it waits).
+struct Pull : std::enable_shared_from_this<Pull> {
+  std::shared_ptr<Call> call;
+  Done done;
+  identity::SpaceAccess access;
+  std::string topic, subscription;
   int max = 10;
-  if (auto m = c.req.query_param("max"); !m.empty())
-    max = std::atoi(std::string(m).c_str());
-  c.target = c.req.params["topic"] + "/" + c.req.params["subscription"];
-  RIS_TRY(auto messages,
-          c.ctx.queues->pull(access, c.req.params["topic"], c.req.params["subscription"], max));
-  json::array items;
-  for (const auto& m : messages)
-    items.push_back(message_json(m));
-  c.audit_details = {{"messages", messages.size()}};
-  return net::json_response(200, json::object{{"messages", std::move(items)}});
+  std::chrono::steady_clock::time_point deadline;
+
+  void look() {
+    auto& ctx = call->ctx;
+    auto messages = ctx.queues->pull(access, topic, subscription, max);
+    if (messages && messages->empty() && std::chrono::steady_clock::now() < deadline) {
+      auto self = shared_from_this();
+      return ctx.queues->wait_for_message(
+          access, topic, [self] { self->call->ctx.blocking.post([self] { self->look(); }); });
+    }
+    if (!messages)
+      return done(fail(messages.error()));
+    json::array items;
+    for (const auto& m : *messages)
+      items.push_back(message_json(m));
+    call->audit_details = {{"messages", messages->size()}};
+    done(net::json_response(200, json::object{{"messages", std::move(items)}}));
+  }
+};
+
+void pull(std::shared_ptr<Call> c, Done done) {
+  auto access = space_access(*c);
+  auto max = int_param(c->req, "max", 1, 1000);
+  auto wait = int_param(c->req, "wait_seconds", 0, 60);
+  if (!access)
+    return done(fail(access.error()));
+  for (const auto* r : {&max, &wait})
+    if (!*r)
+      return done(fail(r->error()));
+  auto p = std::make_shared<Pull>();
+  p->access = std::move(*access);
+  p->topic = c->req.params["topic"];
+  p->subscription = c->req.params["subscription"];
+  p->max = static_cast<int>(max->value_or(10));
+  p->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait->value_or(0));
+  c->target = p->topic + "/" + p->subscription;
+  p->call = std::move(c);
+  p->done = std::move(done);
+  p->look();
 }
 
 // Several deliveries in one call: {"tokens": [...]} → {"settled": N, "refused": [...]}.
@@ -177,7 +211,7 @@ void register_queue_routes(net::Router& router, ApiContext& ctx) {
   const std::string s = t + "/{topic}/subscriptions";
   router.add("POST", s, endpoint(ctx, "subscription.create", subscribe));
   router.add("GET", s, endpoint(ctx, "subscription.list", list_subscriptions));
-  router.add("POST", s + "/{subscription}/pull", endpoint(ctx, "subscription.pull", pull));
+  router.add("POST", s + "/{subscription}/pull", endpoint_later(ctx, "subscription.pull", pull));
   router.add("POST", s + "/{subscription}/ack", endpoint(ctx, "subscription.ack", settle<true>));
   router.add("POST", s + "/{subscription}/nack", endpoint(ctx, "subscription.nack", settle<false>));
 }

@@ -46,7 +46,9 @@ int cmd_sub(Session& s) {
   const std::string base = space + "/topics/" + p[1] + "/subscriptions/" + p[2];
   int64_t seen = 0;
   while (!interrupted()) {
-    auto page = api.call("POST", base + "/pull?max=100", json::value(json::object{}));
+    // A long poll: answered at once when there are messages, else when one comes (or in 20 s).
+    auto page = api.call_with("POST", base + "/pull?max=100&wait_seconds=20", "{}",
+                              "application/json", std::chrono::seconds(40));
     if (!page)
       return s.error(page.error().message);
     const auto& messages = page->as_object().at("messages").as_array();
@@ -67,8 +69,6 @@ int cmd_sub(Session& s) {
       if (*limit > 0 && ++seen >= *limit)
         return 0;
     }
-    if (messages.empty())
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   return 130;
 }

@@ -7,6 +7,7 @@
 
 #include "jetstream_log.hpp"
 #include "queues_repository.hpp"
+#include "ris/bus/bus.hpp"
 #include "ris/bus/stream.hpp"
 #include "ris/core/ids.hpp"
 #include "ris/core/time.hpp"
@@ -83,11 +84,34 @@ Result<Start> parse_start(const json::value& start) {
 
 }  // namespace
 
-Queues::Queues(store::Store& store, bus::Streams* streams)
-    : store_(store),
-      jetstream_(streams != nullptr ? std::make_unique<JetStreamLog>(*streams) : nullptr) {}
+constexpr std::string_view kPublished = "queue.published";  // message: "<space id>/<topic>"
 
-Queues::~Queues() = default;
+Queues::Queues(store::Store& store, bus::Streams* streams, bus::Bus* bus)
+    : store_(store),
+      jetstream_(streams != nullptr ? std::make_unique<JetStreamLog>(*streams) : nullptr),
+      bus_(bus) {
+  if (bus_)
+    subscription_ =
+        bus_->subscribe(std::string(kPublished), [this](std::string_view, const bus::Message& m) {
+          if (m)
+            published(*m, false);
+        });
+}
+
+Queues::~Queues() {
+  subscription_.reset();
+}
+
+void Queues::published(const std::string& key, bool tell_others) {
+  wakeups_.notify(key);
+  if (tell_others && bus_)
+    bus_->publish(kPublished, std::make_shared<const std::string>(key));
+}
+
+void Queues::wait_for_message(const identity::SpaceAccess& access, std::string_view topic,
+                              std::function<void()> resume) {
+  wakeups_.wait(fmt::format("{}/{}", access.space_id, topic), std::move(resume));
+}
 
 Result<JetStreamLog*> Queues::jetstream_of(const Topic& t) {
   if (!jetstream_)
@@ -195,11 +219,16 @@ Result<Published> Queues::publish_to(const Topic& t, std::string body, std::stri
                                      std::optional<std::string> idempotency_key) {
   if (content_type.empty())
     content_type = "application/octet-stream";
+  Published out;
   if (t.backend == "jetstream") {
     RIS_TRY(auto log, jetstream_of(t));
-    return log->publish(t, body, content_type, idempotency_key);
+    RIS_TRY(out, log->publish(t, body, content_type, idempotency_key));
+  } else {
+    RIS_TRY(out, QueuesRepository(store_).publish(t.id, body, content_type, idempotency_key,
+                                                  now_rfc3339()));
   }
-  return QueuesRepository(store_).publish(t.id, body, content_type, idempotency_key, now_rfc3339());
+  published(fmt::format("{}/{}", t.space_id, t.name), true);
+  return out;
 }
 
 Result<Subscription> Queues::subscribe(const identity::SpaceAccess& access, std::string_view topic,

@@ -62,6 +62,45 @@ TEST_F(QueuesApi, publish_pull_ack_and_a_stale_ack_refused) {
   EXPECT_EQ(call("POST", topics(), token_, {{"name", "bad name"}}).status, 400);
 }
 
+TEST_F(QueuesApi, a_pull_that_waits_gets_the_message_published_meanwhile_and_a_batch_is_acked) {
+  ASSERT_EQ(call("POST", topics(), token_, {{"name", "jobs"}}).status, 201);
+  ASSERT_EQ(call("POST", topics("/jobs/subscriptions"), token_, {{"name", "workers"}}).status, 201);
+  HttpResult waited;
+  std::thread consumer([&] {
+    waited = call("POST", topics("/jobs/subscriptions/workers/pull?max=10&wait_seconds=30"), token_,
+                  json::object{});
+  });
+  std::this_thread::sleep_for(300ms);
+  ASSERT_EQ(publish("late").status, 201);
+  consumer.join();
+  ASSERT_EQ(waited.status, 200) << waited.body;
+  auto messages = json::parse(waited.body).at("messages").as_array();
+  ASSERT_EQ(messages.size(), 1u) << "the waiting pull answered with the message published";
+  EXPECT_EQ(messages[0].at("body"), "late");
+  ASSERT_EQ(publish("later").status, 201);
+  auto second =
+      call("POST", topics("/jobs/subscriptions/workers/pull?max=10"), token_, json::object{});
+  const auto more = json::parse(second.body).at("messages").as_array();
+  ASSERT_EQ(more.size(), 1u);
+  // Both acknowledged in one call; a token that is not one refuses the whole batch.
+  auto bad = call("POST", topics("/jobs/subscriptions/workers/ack"), token_,
+                  {{"tokens", json::array{messages[0].at("ack"), "nonsense"}}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  auto batch = call("POST", topics("/jobs/subscriptions/workers/ack"), token_,
+                    {{"tokens", json::array{messages[0].at("ack"), more[0].at("ack")}}});
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  EXPECT_EQ(json::parse(batch.body).at("settled"), 2);
+  EXPECT_TRUE(json::parse(batch.body).at("refused").as_array().empty());
+  // Acked twice: the second time, refused (it is no longer leased).
+  auto twice = call("POST", topics("/jobs/subscriptions/workers/ack"), token_,
+                    {{"tokens", json::array{more[0].at("ack")}}});
+  EXPECT_EQ(json::parse(twice.body).at("refused").as_array().size(), 1u) << twice.body;
+  EXPECT_EQ(call("POST", topics("/jobs/subscriptions/workers/pull?wait_seconds=99"), token_,
+                 json::object{})
+                .status,
+            400);
+}
+
 TEST_F(QueuesApi, risctl_publishes_and_consumes) {
   ASSERT_EQ(call("POST", topics(), token_, {{"name", "jobs"}}).status, 201);
   ASSERT_EQ(call("POST", topics("/jobs/subscriptions"), token_, {{"name", "workers"}}).status, 201);

@@ -15,6 +15,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,12 +23,15 @@
 
 #include "ris/cluster/duty.hpp"
 #include "ris/core/result.hpp"
+#include "ris/core/wakeups.hpp"
 #include "ris/identity/access.hpp"
 #include "ris/store/store.hpp"
 
 namespace ris::bus {
+class Bus;
 class Streams;
-}
+class Subscription;
+}  // namespace ris::bus
 
 namespace ris::queue {
 
@@ -67,8 +71,9 @@ class JetStreamLog;
 
 class Queues {
  public:
-  // With `streams`, new topics keep their messages in JetStream.
-  explicit Queues(store::Store& store, bus::Streams* streams = nullptr);
+  // With `streams`, new topics keep their messages in JetStream. With `bus`, other servers hear
+  // of publishes here (and this one of theirs), for the pulls that wait.
+  explicit Queues(store::Store& store, bus::Streams* streams = nullptr, bus::Bus* bus = nullptr);
   ~Queues();
 
   // Body: name, max_deliveries (1–100, 5), ack_deadline_seconds (1–43200, 30),
@@ -100,6 +105,11 @@ class Queues {
                                               std::string_view topic, std::string_view subscription,
                                               const std::vector<std::string>& tokens, bool ack);
 
+  // Calls `resume` (from the waking thread: hand real work elsewhere) when the topic may have
+  // a new message — a publish here or on another server — or at the latest 250 ms later.
+  void wait_for_message(const identity::SpaceAccess& access, std::string_view topic,
+                        std::function<void()> resume);
+
   // Drops messages past their topic's retention, under the duty's fence.
   Result<size_t> trim(SystemTime now, const cluster::Fence& fence);
 
@@ -110,8 +120,12 @@ class Queues {
   Result<JetStreamLog*> jetstream_of(const Topic& t);
   Result<Published> publish_to(const Topic& t, std::string body, std::string content_type,
                                std::optional<std::string> idempotency_key);
+  void published(const std::string& key, bool tell_others);
   store::Store& store_;
   std::unique_ptr<JetStreamLog> jetstream_;
+  bus::Bus* bus_;
+  Wakeups wakeups_;  // by "<space id>/<topic name>"
+  std::unique_ptr<bus::Subscription> subscription_;
 };
 
 }  // namespace ris::queue
