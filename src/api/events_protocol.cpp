@@ -1,8 +1,12 @@
 #include "events_protocol.hpp"
 
+#include <fmt/format.h>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include <cstdint>
+#include <tuple>
 
 namespace ris::api {
 
@@ -32,11 +36,26 @@ Result<ClientMessage> parse_client_message(std::string_view text) {
   for (auto [name, field] : {std::pair{"token", &m.token},
                              {"topic", &m.topic},
                              {"space", &m.space},
-                             {"task", &m.task}}) {
+                             {"task", &m.task},
+                             {"prefix", &m.prefix},
+                             {"queue", &m.queue},
+                             {"subscription", &m.subscription},
+                             {"ack", &m.ack}}) {
     if (auto* v = obj->if_contains(name)) {
       if (!v->is_string() || v->as_string().size() > 8192)
         return fail(Errc::invalid_argument, "\"" + std::string(name) + "\" must be a string");
       *field = std::string(v->as_string());
+    }
+  }
+  for (auto [name, field, lo, hi] :
+       {std::tuple{"after_revision", &m.after_revision, int64_t{0}, INT64_MAX},
+        std::tuple{"max_in_flight", &m.max_in_flight, int64_t{1}, int64_t{1000}}}) {
+    if (auto* v = obj->if_contains(name)) {
+      if (!v->is_int64() || v->as_int64() < lo || v->as_int64() > hi)
+        return fail(Errc::invalid_argument, fmt::format("\"{}\" must be a whole number from {} "
+                                                        "to {}",
+                                                        name, lo, hi));
+      *field = v->as_int64();
     }
   }
   return m;

@@ -10,10 +10,22 @@
 #include <charconv>
 
 #include "endpoint.hpp"
+#include "feed_json.hpp"
 #include "ris/core/base64.hpp"
 #include "ris/kv/kv.hpp"
 
 namespace ris::api {
+namespace {
+void put_value(boost::json::object& o, const std::string& value, const std::string& content_type);
+}  // namespace
+
+boost::json::object kv_change_json(const kv::Change& c) {
+  boost::json::object o{{"revision", c.revision}, {"key", c.key}, {"op", c.op}, {"at", c.at}};
+  if (c.value)
+    put_value(o, *c.value, c.content_type.value_or(""));
+  return o;
+}
+
 namespace {
 namespace json = boost::json;
 
@@ -48,13 +60,6 @@ json::object entry_json(const kv::Entry& e) {
   put_value(o, e.value, e.content_type);
   if (e.expires_at)
     o["expires_at"] = *e.expires_at;
-  return o;
-}
-
-json::object change_json(const kv::Change& c) {
-  json::object o{{"revision", c.revision}, {"key", c.key}, {"op", c.op}, {"at", c.at}};
-  if (c.value)
-    put_value(o, *c.value, c.content_type.value_or(""));
   return o;
 }
 
@@ -126,7 +131,7 @@ Result<net::Response> kv_history(Call& c) {
   RIS_TRY(auto changes, c.ctx.kv->history(access, key, static_cast<int>(limit.value_or(50))));
   json::array items;
   for (const auto& ch : changes)
-    items.push_back(change_json(ch));
+    items.push_back(kv_change_json(ch));
   return net::json_response(200, json::object{{"items", std::move(items)}});
 }
 
@@ -156,7 +161,7 @@ struct Watch : std::enable_shared_from_this<Watch> {
     }
     json::array items;
     for (const auto& ch : page->items)
-      items.push_back(change_json(ch));
+      items.push_back(kv_change_json(ch));
     reply(net::json_response(
         200, json::object{{"items", std::move(items)}, {"revision", page->revision}}));
   }

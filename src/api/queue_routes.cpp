@@ -2,10 +2,25 @@
 // kept; Idempotency-Key stores a repeated publish once), subscriptions with a start for replay,
 // pull, ack and nack. Handlers parse and answer; src/queue decides.
 #include "endpoint.hpp"
+#include "feed_json.hpp"
 #include "ris/core/base64.hpp"
 #include "ris/queue/queues.hpp"
 
 namespace ris::api {
+
+boost::json::object queue_message_json(const queue::Message& m) {
+  boost::json::object o{{"seq", m.seq},
+                        {"content_type", m.content_type},
+                        {"published_at", m.published_at},
+                        {"deliveries", m.deliveries},
+                        {"ack", m.ack}};
+  if (m.content_type.starts_with("text/") || m.content_type == "application/json")
+    o["body"] = m.body;
+  else
+    o["body_base64url"] = base64url_encode(m.body);
+  return o;
+}
+
 namespace {
 namespace json = boost::json;
 
@@ -32,19 +47,6 @@ json::object subscription_json(const queue::Subscription& s) {
       {"id", s.id}, {"name", s.name}, {"next_seq", s.next_seq}, {"created_at", s.created_at}};
   if (!s.domain.empty())
     o["domain"] = s.domain;
-  return o;
-}
-
-json::object message_json(const queue::Message& m) {
-  json::object o{{"seq", m.seq},
-                 {"content_type", m.content_type},
-                 {"published_at", m.published_at},
-                 {"deliveries", m.deliveries},
-                 {"ack", m.ack}};
-  if (m.content_type.starts_with("text/") || m.content_type == "application/json")
-    o["body"] = m.body;
-  else
-    o["body_base64url"] = base64url_encode(m.body);
   return o;
 }
 
@@ -131,7 +133,7 @@ struct Pull : std::enable_shared_from_this<Pull> {
       return done(fail(messages.error()));
     json::array items;
     for (const auto& m : *messages)
-      items.push_back(message_json(m));
+      items.push_back(queue_message_json(m));
     call->audit_details = {{"messages", messages->size()}};
     done(net::json_response(200, json::object{{"messages", std::move(items)}}));
   }

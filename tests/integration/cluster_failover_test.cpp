@@ -426,6 +426,69 @@ TEST_F(ClusterFailover, a_task_submitted_in_one_lan_reaches_an_agent_in_another_
   EXPECT_EQ(task(sleeper_id).at("runs").as_array()[0].at("state").as_string(), "cancelled");
 }
 
+// Issue 16: a watch of the key-value store over /events/v1 on a server that is killed while keys
+// are written on another; the watcher reconnects to a third after the last revision it saw, and
+// gets every change once, in order: no gap, no duplicate.
+TEST_F(ClusterFailover, a_kv_watch_survives_its_server_dying_with_no_gap_and_no_duplicate) {
+  add_server("s1");
+  add_server("s2");
+  constexpr int kWrites = 300;
+  const std::string kv = "/api/v1/spaces/" + space_ + "/kv?key=config/n";
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int i = 1; i <= kWrites; ++i) {
+      auto r = on(0, "PUT", kv, {{"n", i}});
+      EXPECT_EQ(r.status, 200) << r.body;
+      written = i;
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  auto watch = [&](size_t server, int64_t after) {
+    auto ws = std::make_unique<WsClient>(servers_[server]->port(), servers_[server]->ca_file(),
+                                         "/events/v1");
+    EXPECT_TRUE(ws->receive());  // hello
+    ws->send(json::serialize(json::object{{"type", "auth"}, {"token", token_}, {"id", "a"}}));
+    EXPECT_NE(ws->receive().value_or("").find("authenticated"), std::string::npos);
+    ws->send(json::serialize(json::object{{"type", "subscribe"},
+                                          {"topic", "kv"},
+                                          {"space", space_},
+                                          {"prefix", "config/"},
+                                          {"after_revision", after},
+                                          {"id", "w"}}));
+    EXPECT_NE(ws->receive().value_or("").find("subscribed"), std::string::npos);
+    return ws;
+  };
+  std::vector<int64_t> revisions, values;
+  auto take = [&](WsClient& ws, size_t until) {
+    while (values.size() < until) {
+      auto frame = ws.receive();
+      if (!frame)
+        return;  // its server died
+      auto f = json::parse(*frame).as_object();
+      if (f.at("type") != "kv_change")
+        continue;
+      revisions.push_back(f.at("revision").as_int64());
+      values.push_back(f.at("value").at("n").as_int64());
+    }
+  };
+  auto first = watch(1, 0);
+  take(*first, 100);
+  ASSERT_EQ(values.size(), 100u);
+  ASSERT_EQ(servers_[1]->stop(SIGKILL, 5s), 128 + SIGKILL);
+  take(*first, kWrites);  // what was still on the way, until the socket ends
+  first.reset();
+  auto second = watch(2, revisions.back());
+  take(*second, kWrites);
+  writer.join();
+  ASSERT_EQ(values.size(), static_cast<size_t>(kWrites));
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(values[i], static_cast<int64_t>(i) + 1) << "change " << i;
+    if (i > 0) {
+      EXPECT_EQ(revisions[i], revisions[i - 1] + 1) << "no gap, no duplicate at " << i;
+    }
+  }
+}
+
 // Issue 16, seed 001's "queue service with remote capabilities": a topic made in the hub LAN
 // (its stream in the hub's JetStream domain) and a subscription made in a branch LAN, which reads
 // a mirror of the stream in the branch's own domain. The link between the LANs (a relay on the

@@ -11,6 +11,7 @@ import { tasksView, taskView } from "./views/tasks";
 import { servicesView, serviceView } from "./views/services";
 import { schedulesView, scheduleView } from "./views/schedules";
 import { kvView } from "./views/kv";
+import { queuesView } from "./views/queues";
 import { accessView } from "./views/access";
 import { tokensView } from "./views/tokens";
 import { auditView } from "./views/audit";
@@ -41,6 +42,7 @@ const routes: [RegExp, View, string][] = [
   [/^schedules$/, schedulesView, "schedules"],
   [/^schedules\/([^/]+)$/, scheduleView, "schedules"],
   [/^kv$/, kvView, "kv"],
+  [/^queues$/, queuesView, "queues"],
   [/^access$/, accessView, "access"],
   [/^tokens$/, tokensView, "tokens"],
   [/^audit$/, auditView, "audit"],
@@ -54,6 +56,7 @@ const nav: [string, string][] = [
   ["services", "Services"],
   ["schedules", "Schedules"],
   ["kv", "Key-value"],
+  ["queues", "Queues"],
   ["access", "Members & roles"],
   ["tokens", "Tokens & invites"],
   ["audit", "Audit"],

@@ -1,7 +1,8 @@
 // Browser test of the dashboard: a real risd and ris-agent, Debian's Chromium driven headless
 // by playwright-core, and (for the service) the Docker daemon the test script runs.
 //   sign in with 2FA → an agent enrolled meanwhile appears without a reload → run a command on
-//   it and read its output → scale a service and watch its replicas → open the audit log,
+//   it and read its output → scale a service and watch its replicas → a schedule, the key-value
+//   store, a queue's message published, pulled and acked → open the audit log,
 //   plus the phone-sized layout, the theme switch, the instance and cluster views
 //   (web/tests/cluster.mjs tests the cluster page with two servers).
 // Screenshots of the main views go to $OUTPUT_DIR (default web/test-output).
@@ -224,6 +225,31 @@ try {
   await page.fill('input[name="expected_revision"]', "99");
   await page.click("form#kv-put button[type=submit]");
   await page.waitForFunction(() => document.body.textContent?.includes("is at revision 1 (expected 99)"));
+
+  step("queues: a topic and a subscription made in the forms, a message published, pulled, acked");
+  await page.goto(`${server.url}/#/queues`);
+  await page.waitForSelector("form#topic-create");
+  await page.fill('input[name="topic_name"]', "jobs");
+  await page.fill('input[name="max_deliveries"]', "3");
+  await page.click("form#topic-create button[type=submit]");
+  await page.click('tr[data-topic="jobs"] a');
+  await page.waitForSelector("form#subscription-create");
+  await page.fill('input[name="subscription_name"]', "workers");
+  await page.click("form#subscription-create button[type=submit]");
+  await page.waitForSelector('tr[data-subscription="workers"]');
+  await page.fill('textarea[name="message"]', "build 42");
+  await page.click("form#topic-publish button[type=submit]");
+  await page.waitForFunction(() => document.body.textContent?.includes("Published to jobs as seq 1."));
+  await page.click('tr[data-subscription="workers"] button');
+  await page.waitForSelector('#queue-messages li[data-seq="1"]');
+  const pulled = await page.textContent('#queue-messages li[data-seq="1"] pre');
+  if (pulled !== "build 42") throw new Error(`unexpected message body: ${JSON.stringify(pulled)}`);
+  await page.screenshot({ path: join(OUT, "05c-queues.png") });
+  await page.click('#queue-messages button[aria-label="Ack 1"]');
+  await page.waitForSelector('#queue-messages li[data-seq="1"]', { state: "detached" });
+  await page.click('tr[data-subscription="workers"] button');
+  await page.waitForFunction(() => document.querySelector("#queue-pulled")?.textContent === "Nothing waiting for workers.");
+  if ((await page.$$("#queue-messages li")).length !== 0) throw new Error("an acknowledged message was pulled again");
 
   step("the audit log shows what was done");
   await page.goto(`${server.url}/#/audit`);
