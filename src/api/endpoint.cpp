@@ -45,10 +45,11 @@ namespace {
 
 // The audit entry of a finished call: every mutating one, and every refusal.
 void audit(ApiContext& ctx, const std::string& action, Call& call,
-           const Result<net::Response>& result) {
+           const Result<net::Response>& result, Audit policy) {
   const auto& req = call.req;
   const bool mutating = req.method != "GET" && req.method != "HEAD";
-  if (!mutating && (result || result.error().code != Errc::forbidden))
+  const bool refused = !result && result.error().code == Errc::forbidden;
+  if (!refused && (!mutating || policy == Audit::refusals))
     return;
   identity::AuditEntry e;
   e.actor = call.caller.account_id;
@@ -68,25 +69,26 @@ void audit(ApiContext& ctx, const std::string& action, Call& call,
 
 }  // namespace
 
-net::Handler endpoint(ApiContext& ctx, std::string action, Work work) {
-  return [&ctx, action = std::move(action), work](net::Request& req, net::Reply reply) {
+net::Handler endpoint(ApiContext& ctx, std::string action, Work work, Audit policy) {
+  return [&ctx, action = std::move(action), work, policy](net::Request& req, net::Reply reply) {
     ctx.blocking.post(
-        [&ctx, action, work, req = std::move(req), reply = std::move(reply)]() mutable {
+        [&ctx, action, work, policy, req = std::move(req), reply = std::move(reply)]() mutable {
           auto principal = authenticate(ctx, req);
           if (!principal)
             return reply(unauthenticated_problem(req, principal.error()));
           Call call{ctx, req, std::move(*principal), {}, {}, {}};
           auto result = work(call);
-          audit(ctx, action, call, result);
+          audit(ctx, action, call, result, policy);
           reply(result ? std::move(*result) : net::problem(result.error()));
         });
   };
 }
 
-net::Handler endpoint_later(ApiContext& ctx, std::string action, LaterWork work) {
-  return [&ctx, action = std::move(action), work](net::Request& req, net::Reply reply) {
+net::Handler endpoint_later(ApiContext& ctx, std::string action, LaterWork work,
+                            Audit policy) {
+  return [&ctx, action = std::move(action), work, policy](net::Request& req, net::Reply reply) {
     ctx.blocking.post(
-        [&ctx, action, work, req = std::move(req), reply = std::move(reply)]() mutable {
+        [&ctx, action, work, policy, req = std::move(req), reply = std::move(reply)]() mutable {
           auto principal = authenticate(ctx, req);
           if (!principal)
             return reply(unauthenticated_problem(req, principal.error()));
@@ -99,8 +101,8 @@ net::Handler endpoint_later(ApiContext& ctx, std::string action, LaterWork work)
           };
           auto held = std::make_shared<Held>(ctx, std::move(req), std::move(*principal));
           auto call = std::shared_ptr<Call>(held, &held->call);
-          work(call, [&ctx, action, call, reply](Result<net::Response> result) {
-            audit(ctx, action, *call, result);
+          work(call, [&ctx, action, call, reply, policy](Result<net::Response> result) {
+            audit(ctx, action, *call, result, policy);
             reply(result ? std::move(*result) : net::problem(result.error()));
           });
         });

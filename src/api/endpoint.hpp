@@ -26,14 +26,22 @@ struct Call {
 
 using Work = Result<net::Response> (*)(Call&);
 
-net::Handler endpoint(ApiContext& ctx, std::string action, Work work);
+// What is audited: every mutating call and every refusal (the default), or only refusals — for
+// the data plane of queues and the key-value store, whose publishes, pulls, acks and writes come
+// by the thousand per second (their topics, subscriptions and permissions are audited; the
+// messages are the application's own record).
+enum class Audit { mutations, refusals };
+
+net::Handler endpoint(ApiContext& ctx, std::string action, Work work,
+                      Audit audit = Audit::mutations);
 
 // The same for a call that may answer later (a pull that waits for a message): `work` starts it
 // on the worker pool and calls `done` once, from any thread, when it has the answer; the audit
 // entry is made then. Waiting, it holds no thread (park it in a Wakeups).
 using Done = std::function<void(Result<net::Response>)>;
 using LaterWork = void (*)(std::shared_ptr<Call>, Done);
-net::Handler endpoint_later(ApiContext& ctx, std::string action, LaterWork work);
+net::Handler endpoint_later(ApiContext& ctx, std::string action, LaterWork work,
+                            Audit audit = Audit::mutations);
 
 // For handlers that answer later (a watch): the bearer credential's principal, and the 401
 // problem (with WWW-Authenticate) when it is missing or bad. Blocking: on the worker pool.

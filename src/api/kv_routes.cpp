@@ -201,7 +201,7 @@ void register_kv_routes(net::Router& router, ApiContext& ctx) {
   router.add("GET", s, endpoint(ctx, "kv.get", get_kv));
   router.add("PUT", s, endpoint(ctx, "kv.put", put_kv));  // a value fits the 1 MiB body limit
   router.add("DELETE", s, endpoint(ctx, "kv.delete", delete_kv));
-  router.add("POST", s + "/touch", endpoint(ctx, "kv.touch", touch_kv));
+  router.add("POST", s + "/touch", endpoint(ctx, "kv.touch", touch_kv, Audit::refusals));
   router.add("GET", s + "/history", endpoint(ctx, "kv.history", kv_history));
   router.add("GET", s + "/changes",
              [&ctx](net::Request& req, net::Reply reply) { watch_kv(ctx, req, std::move(reply)); });

@@ -209,13 +209,17 @@ void register_queue_routes(net::Router& router, ApiContext& ctx) {
   router.add("POST", t, endpoint(ctx, "topic.create", create_topic));
   router.add("GET", t, endpoint(ctx, "topic.list", list_topics));
   router.add("DELETE", t + "/{topic}", endpoint(ctx, "topic.delete", delete_topic));
-  router.add("POST", t + "/{topic}/messages", endpoint(ctx, "topic.publish", publish));
+  router.add("POST", t + "/{topic}/messages",
+             endpoint(ctx, "topic.publish", publish, Audit::refusals));
   const std::string s = t + "/{topic}/subscriptions";
   router.add("POST", s, endpoint(ctx, "subscription.create", subscribe));
   router.add("GET", s, endpoint(ctx, "subscription.list", list_subscriptions));
-  router.add("POST", s + "/{subscription}/pull", endpoint_later(ctx, "subscription.pull", pull));
-  router.add("POST", s + "/{subscription}/ack", endpoint(ctx, "subscription.ack", settle<true>));
-  router.add("POST", s + "/{subscription}/nack", endpoint(ctx, "subscription.nack", settle<false>));
+  router.add("POST", s + "/{subscription}/pull",
+             endpoint_later(ctx, "subscription.pull", pull, Audit::refusals));
+  router.add("POST", s + "/{subscription}/ack",
+             endpoint(ctx, "subscription.ack", settle<true>, Audit::refusals));
+  router.add("POST", s + "/{subscription}/nack",
+             endpoint(ctx, "subscription.nack", settle<false>, Audit::refusals));
 }
 
 }  // namespace ris::api
