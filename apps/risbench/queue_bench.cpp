@@ -1,10 +1,12 @@
 // risbench queues: durable queues under load through the REST API, with 1 KiB messages.
 //   publish   --clients C threads publishing for --duration: messages stored per second (each
-//             answered only once durable: in the store, or acknowledged by JetStream)
+//             answered only once durable: in the store, or acknowledged by JetStream), one
+//             message per request, then batches of 100 per request
 //   consume   the same threads pulling up to 100 at a time and acknowledging each batch in one
 //             call, until the subscription is drained: messages consumed per second
-//   latency   publishers at --rate messages/s in all (open loop) and consumers pulling, for
-//             --duration: from the publish request to a consumer holding the message, p50/p99
+//   latency   publishers at --rate messages/s in all (open loop, batches of 10 as a producer
+//             that lingers a moment does) and consumers pulling, for --duration: from the
+//             publish request to a consumer holding the message, p50/p99
 //   raw       with --servers > 1: the same publish and consume, straight to the same JetStream
 //             through RIS's own NATS client (what `nats bench --js` measures), and the ratios
 #include <atomic>
@@ -127,6 +129,33 @@ json::object queues(const BenchOptions& o) {
   const double publish_seconds = seconds_since(start);
   threads.clear();
 
+  // Publish in batches.
+  std::atomic<uint64_t> batch_published{0};
+  const std::string batch_body = [] {
+    json::array messages;
+    for (int i = 0; i < 100; ++i)
+      messages.push_back(json::object{{"body", message("b")}});
+    return json::serialize(json::object{{"messages", std::move(messages)}});
+  }();
+  start = now_ns();
+  for (size_t c = 0; c < clients; ++c)
+    threads.emplace_back([&, c] {
+      auto client = client_on(c);
+      while (now_ns() - start < duration_ns) {
+        auto r = client->request("POST", topics + "/" + bench + "/messages/batch", batch_body,
+                                 auth_json);
+        if (r && r->status == 201)
+          batch_published += 100;
+        else
+          errors.add(r);
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  const double batch_seconds = seconds_since(start);
+  threads.clear();
+  published += batch_published.load();
+
   // Consume until drained.
   start = now_ns();
   for (size_t c = 0; c < clients; ++c)
@@ -156,17 +185,23 @@ json::object queues(const BenchOptions& o) {
   for (size_t p = 0; p < publishers; ++p)
     threads.emplace_back([&, p] {
       auto client = client_on(p);
-      const double interval_ns = 1e9 * static_cast<double>(publishers) / o.rate;
+      constexpr int kBatch = 10;
+      const double interval_ns = 1e9 * static_cast<double>(publishers) * kBatch / o.rate;
       for (uint64_t i = 0;; ++i) {
         const auto due = start + static_cast<int64_t>(static_cast<double>(i) * interval_ns);
         if (due - start >= duration_ns)
           break;
         while (now_ns() < due)
           std::this_thread::sleep_for(std::chrono::microseconds(200));
-        auto r = client->request("POST", topics + "/" + lat + "/messages",
-                                 message(std::to_string(now_ns())), auth);
+        json::array batch;
+        const std::string stamp = message(std::to_string(now_ns()));
+        for (int k = 0; k < kBatch; ++k)
+          batch.push_back(json::object{{"body", stamp}});
+        auto r = client->request("POST", topics + "/" + lat + "/messages/batch",
+                                 json::serialize(json::object{{"messages", std::move(batch)}}),
+                                 auth_json);
         if (r && r->status == 201)
-          ++sent;
+          sent += kBatch;
         else
           errors.add(r);
       }
@@ -199,7 +234,8 @@ json::object queues(const BenchOptions& o) {
       {"servers", o.servers},
       {"clients", clients},
       {"message_bytes", kMessageBytes},
-      {"publish_per_s", static_cast<double>(published) / publish_seconds},
+      {"publish_per_s", static_cast<double>(published - batch_published) / publish_seconds},
+      {"publish_batched_per_s", static_cast<double>(batch_published) / batch_seconds},
       {"consume_per_s", static_cast<double>(consumed) / consume_seconds},
       {"consumed_of_published",
        published == 0 ? 0.0 : static_cast<double>(consumed) / static_cast<double>(published)},
@@ -266,6 +302,8 @@ json::object queues(const BenchOptions& o) {
     out["raw_publish_per_s"] = raw_pub;
     out["raw_consume_per_s"] = raw_con;
     out["publish_ratio"] = raw_pub > 0 ? out.at("publish_per_s").as_double() / raw_pub : 0.0;
+    out["publish_batched_ratio"] =
+        raw_pub > 0 ? out.at("publish_batched_per_s").as_double() / raw_pub : 0.0;
     out["consume_ratio"] = raw_con > 0 ? out.at("consume_per_s").as_double() / raw_con : 0.0;
     (void)js.remove_stream(sc.name);
   }

@@ -90,6 +90,46 @@ Result<net::Response> publish(Call& c) {
   return res;
 }
 
+// {"messages": [{"body" | "body_base64url", "content_type", "idempotency_key"}, …]} →
+// 201 {"messages": [{"seq", "replayed"}, …]} in the same order.
+Result<net::Response> publish_batch(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto body, json_body(c.req));
+  c.target = c.req.params["topic"];
+  const auto* list = body.if_contains("messages");
+  if (!list || !list->is_array())
+    return fail(Errc::invalid_argument, "the body is {\"messages\": [{\"body\": …}, …]}");
+  std::vector<queue::Outgoing> out;
+  for (const auto& v : list->as_array()) {
+    const auto* m = v.if_object();
+    if (!m)
+      return fail(Errc::invalid_argument, "each message is an object with a \"body\"");
+    queue::Outgoing o;
+    if (const auto* b = m->if_contains("body"); b && b->is_string()) {
+      o.body = std::string(b->as_string());
+      o.content_type = "text/plain";
+    } else if (const auto* b64 = m->if_contains("body_base64url"); b64 && b64->is_string()) {
+      auto bytes = base64url_decode(b64->as_string());
+      if (!bytes)
+        return fail(Errc::invalid_argument, "\"body_base64url\" is not base64url");
+      o.body = std::move(*bytes);
+    } else {
+      return fail(Errc::invalid_argument,
+                  "each message has a \"body\" (text) or a \"body_base64url\" (bytes)");
+    }
+    if (auto type = string_field(*m, "content_type"); !type.empty())
+      o.content_type = std::move(type);
+    if (auto key = string_field(*m, "idempotency_key"); !key.empty())
+      o.idempotency_key = std::move(key);
+    out.push_back(std::move(o));
+  }
+  RIS_TRY(auto published, c.ctx.queues->publish_all(access, c.target, std::move(out)));
+  json::array items;
+  for (const auto& p : published)
+    items.push_back(json::object{{"seq", p.seq}, {"replayed", p.replayed}});
+  return net::json_response(201, json::object{{"messages", std::move(items)}});
+}
+
 Result<net::Response> subscribe(Call& c) {
   RIS_TRY(auto access, space_access(c));
   RIS_TRY(auto body, json_body(c.req));
@@ -211,6 +251,8 @@ void register_queue_routes(net::Router& router, ApiContext& ctx) {
   router.add("DELETE", t + "/{topic}", endpoint(ctx, "topic.delete", delete_topic));
   router.add("POST", t + "/{topic}/messages",
              endpoint(ctx, "topic.publish", publish, Audit::refusals));
+  router.add("POST", t + "/{topic}/messages/batch",
+             endpoint(ctx, "topic.publish", publish_batch, Audit::refusals));
   const std::string s = t + "/{topic}/subscriptions";
   router.add("POST", s, endpoint(ctx, "subscription.create", subscribe));
   router.add("GET", s, endpoint(ctx, "subscription.list", list_subscriptions));

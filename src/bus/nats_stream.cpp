@@ -588,6 +588,26 @@ class NatsStreams final : public Streams {
                             d.stream, d.durable, d.token, natsStatus_GetText(s)));
   }
 
+  Result<void> answer_all(const std::vector<Delivery>& deliveries, Answer a) override {
+    if (deliveries.empty())
+      return {};
+    for (const auto& d : deliveries)
+      if (!valid_name(d.stream) || !valid_name(d.durable) || !valid_token(d.token))
+        return fail(Errc::invalid_argument,
+                    fmt::format("'{}' is not a delivery of {}/{}", d.token, d.stream, d.durable));
+    const std::string_view body = a == Answer::ack ? "+ACK" : a == Answer::nak ? "-NAK" : "+TERM";
+    for (size_t i = 0; i + 1 < deliveries.size(); ++i) {
+      const auto& d = deliveries[i];
+      const std::string subject = fmt::format("$JS.ACK.{}.{}.{}", d.stream, d.durable, d.token);
+      if (const natsStatus s = natsConnection_Publish(core_->nc, subject.c_str(), body.data(),
+                                                      static_cast<int>(body.size()));
+          s != NATS_OK)
+        return fail(Errc::unavailable, fmt::format("answers to {}/{}: not sent ({})", d.stream,
+                                                   d.durable, natsStatus_GetText(s)));
+    }
+    return answer(deliveries.back(), a, {});
+  }
+
   Result<void> remove_stream(std::string_view name, std::string_view domain) override {
     RIS_TRY(jsCtx * js, core_->context(domain));
     const std::string n(name);

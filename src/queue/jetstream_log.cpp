@@ -212,23 +212,25 @@ bool JetStreamLog::well_formed(std::string_view token) {
   return digit && numbers == 5 && token.size() <= 140;
 }
 
-Result<bool> JetStreamLog::settle(const Topic& t, const Subscription& s, std::string_view token,
-                                  bool ack) {
-  if (!well_formed(token))
-    return fail(Errc::invalid_argument, "an ack token is what pull gave with the message");
-  const auto dot = token.find('.');
-  int64_t delivered_ms = 0;
-  std::from_chars(token.data(), token.data() + dot, delivered_ms);
-  const int64_t deadline = delivered_ms + t.ack_deadline_seconds * 1000;
-  if (unix_ms(std::chrono::system_clock::now()) >= deadline)
-    return false;
-  auto r = streams_.answer({stream_of(t), durable_of(s), std::string(token.substr(dot + 1))},
-                           ack ? bus::Answer::ack : bus::Answer::nak, s.domain);
-  if (!r && r.error().code == Errc::invalid_argument)
-    return fail(Errc::invalid_argument, "an ack token is what pull gave with the message");
-  if (!r)
-    return fail(r.error());
-  return true;
+Result<std::vector<std::string>> JetStreamLog::settle_all(const Topic& t, const Subscription& s,
+                                                          const std::vector<std::string>& tokens,
+                                                          bool ack) {
+  std::vector<std::string> refused;
+  std::vector<bus::Delivery> due;
+  const int64_t now = unix_ms(std::chrono::system_clock::now());
+  for (const auto& token : tokens) {
+    if (!well_formed(token))
+      return fail(Errc::invalid_argument, "an ack token is what pull gave with the message");
+    int64_t delivered_ms = 0;
+    const auto dot = token.find('.');
+    std::from_chars(token.data(), token.data() + dot, delivered_ms);
+    if (now >= delivered_ms + t.ack_deadline_seconds * 1000)
+      refused.push_back(token);
+    else
+      due.push_back({stream_of(t), durable_of(s), token.substr(dot + 1)});
+  }
+  RIS_TRY_VOID(streams_.answer_all(due, ack ? bus::Answer::ack : bus::Answer::nak));
+  return refused;
 }
 
 Result<int64_t> JetStreamLog::next_seq(const Topic& t, const Subscription& s) {

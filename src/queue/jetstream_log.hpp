@@ -50,8 +50,9 @@ class JetStreamLog {
                                     const std::function<Result<void>(const Message&)>& dead_letter);
   // Whether `token` has the shape of one pull gave.
   static bool well_formed(std::string_view token);
-  // False when the delivery's deadline passed.
-  Result<bool> settle(const Topic& t, const Subscription& s, std::string_view token, bool ack);
+  // Several at once; the tokens refused (past their deadline).
+  Result<std::vector<std::string>> settle_all(const Topic& t, const Subscription& s,
+                                              const std::vector<std::string>& tokens, bool ack);
   // The first seq not yet handed out to the subscription.
   Result<int64_t> next_seq(const Topic& t, const Subscription& s);
 

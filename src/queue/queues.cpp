@@ -215,6 +215,40 @@ Result<Published> Queues::publish(const identity::SpaceAccess& access, std::stri
   return publish_to(t, std::move(body), std::move(content_type), std::move(idempotency_key));
 }
 
+Result<std::vector<Published>> Queues::publish_all(const identity::SpaceAccess& access,
+                                                   std::string_view topic,
+                                                   std::vector<Outgoing> messages) {
+  RIS_TRY(auto t, topic_of(access, topic));
+  if (messages.empty() || messages.size() > 1000)
+    return bad("a batch has 1 to 1000 messages");
+  for (auto& m : messages) {
+    if (m.body.size() > kMaxMessageBytes)
+      return fail(Errc::too_large, "a message has at most 1 MiB");
+    if (m.idempotency_key && (m.idempotency_key->empty() || m.idempotency_key->size() > 255))
+      return bad("an idempotency key has 1 to 255 characters");
+    if (m.content_type.empty())
+      m.content_type = "application/octet-stream";
+  }
+  std::vector<Published> out;
+  if (t.backend == "jetstream") {
+    RIS_TRY(auto log, jetstream_of(t));
+    for (const auto& m : messages) {
+      auto p = log->publish(t, m.body, m.content_type, m.idempotency_key);
+      if (!p) {
+        if (!out.empty())
+          published(fmt::format("{}/{}", t.space_id, t.name), true);
+        return fail(p.error().code, fmt::format("{} of {} stored, then: {}", out.size(),
+                                                messages.size(), p.error().message));
+      }
+      out.push_back(*p);
+    }
+  } else {
+    RIS_TRY(out, QueuesRepository(store_).publish_all(t.id, messages, now_rfc3339()));
+  }
+  published(fmt::format("{}/{}", t.space_id, t.name), true);
+  return out;
+}
+
 Result<Published> Queues::publish_to(const Topic& t, std::string body, std::string content_type,
                                      std::optional<std::string> idempotency_key) {
   if (content_type.empty())
@@ -352,12 +386,7 @@ Result<std::vector<std::string>> Queues::settle_all(const identity::SpaceAccess&
       if (!JetStreamLog::well_formed(token))
         return bad(
             fmt::format("\"{}\" is not an ack token (what pull gave with the message)", token));
-    for (const auto& token : tokens) {
-      RIS_TRY(bool done, log->settle(t, *s, token, ack));
-      if (!done)
-        refused.push_back(token);
-    }
-    return refused;
+    return log->settle_all(t, *s, tokens, ack);
   }
   std::vector<std::pair<int64_t, int64_t>> deliveries;
   for (const auto& token : tokens) {

@@ -109,19 +109,28 @@ Result<Published> QueuesRepository::publish(std::string_view topic_id, const std
                                             const std::string& content_type,
                                             const std::optional<std::string>& idempotency_key,
                                             const std::string& now) {
-  Published out;
+  RIS_TRY(auto all, publish_all(topic_id, {{body, content_type, idempotency_key}}, now));
+  return all.front();
+}
+
+Result<std::vector<Published>> QueuesRepository::publish_all(
+    std::string_view topic_id, const std::vector<Outgoing>& messages, const std::string& now) {
+  std::vector<Published> out;
   RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
-    out = {};
-    if (idempotency_key) {
-      RIS_TRY(auto seen, tx.query("SELECT seq FROM queue_messages WHERE topic_id = ? AND "
-                                  "idempotency_key = ?",
-                                  {std::string(topic_id), *idempotency_key}));
-      if (!seen.rows.empty()) {
-        out = {seen.rows[0].get<int64_t>(0), true};
-        return {};
+    out.clear();
+    for (const auto& m : messages) {
+      if (m.idempotency_key) {
+        RIS_TRY(auto seen, tx.query("SELECT seq FROM queue_messages WHERE topic_id = ? AND "
+                                    "idempotency_key = ?",
+                                    {std::string(topic_id), *m.idempotency_key}));
+        if (!seen.rows.empty()) {
+          out.push_back({seen.rows[0].get<int64_t>(0), true});
+          continue;
+        }
       }
+      RIS_TRY(int64_t seq, append(tx, topic_id, m.body, m.content_type, m.idempotency_key, now));
+      out.push_back({seq, false});
     }
-    RIS_TRY(out.seq, append(tx, topic_id, body, content_type, idempotency_key, now));
     return {};
   }));
   return out;

@@ -25,6 +25,10 @@ class QueuesRepository {
                             const std::string& content_type,
                             const std::optional<std::string>& idempotency_key,
                             const std::string& now);
+  // All of them in one transaction.
+  Result<std::vector<Published>> publish_all(std::string_view topic_id,
+                                             const std::vector<Outgoing>& messages,
+                                             const std::string& now);
   // The first seq to hand out for a new subscription starting at `start_seq` (or at the first
   // message published at or after `since`); Errc::conflict when the name is taken.
   Result<Subscription> insert_subscription(const Subscription& s);

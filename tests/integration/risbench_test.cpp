@@ -92,6 +92,7 @@ TEST_F(Risbench, kv_measures_writes_reads_and_watch_latency) {
 TEST_F(Risbench, queues_measures_publish_consume_and_latency) {
   auto m = run("queues", "--clients 2 --duration 1 --rate 50");
   EXPECT_GT(num(m, "publish_per_s"), 0);
+  EXPECT_GT(num(m, "publish_batched_per_s"), 0);
   EXPECT_EQ(num(m, "consumed_of_published"), 1) << "every message published was consumed";
   EXPECT_GT(num(m, "consume_per_s"), 0);
   EXPECT_GT(num(m, "latency_p50_ms"), 0);

@@ -154,6 +154,9 @@ class Streams {
   // (NATS down, or the consumer is gone).
   virtual Result<void> answer(const Delivery& delivery, Answer answer,
                               std::string_view domain = {}) = 0;
+  // The same for several deliveries of one consumer, confirmed together: the server answers
+  // them in order, so the confirmation of the last covers the others.
+  virtual Result<void> answer_all(const std::vector<Delivery>& deliveries, Answer answer) = 0;
   // Removes a stream (and its consumers) or one consumer; removing what is not there is ok.
   virtual Result<void> remove_stream(std::string_view name, std::string_view domain = {}) = 0;
   virtual Result<void> remove_consumer(std::string_view stream, std::string_view durable,

@@ -62,6 +62,11 @@ struct Message {
   std::string ack;         // "<seq>.<deliveries>": what ack and nack take
 };
 
+struct Outgoing {
+  std::string body, content_type;
+  std::optional<std::string> idempotency_key;
+};
+
 struct Published {
   int64_t seq = 0;
   bool replayed = false;  // the idempotency key had been used: `seq` is the message stored then
@@ -85,6 +90,11 @@ class Queues {
   Result<Published> publish(const identity::SpaceAccess& access, std::string_view topic,
                             std::string body, std::string content_type,
                             std::optional<std::string> idempotency_key);
+  // Several messages at once (1 to 1000), stored in order: on the store in one transaction (all
+  // or none), on JetStream one after another (an error says how many were stored before it).
+  Result<std::vector<Published>> publish_all(const identity::SpaceAccess& access,
+                                             std::string_view topic,
+                                             std::vector<Outgoing> messages);
   // `start`: "new" (default), "all", {"seq": N} or {"time": RFC 3339}.
   Result<Subscription> subscribe(const identity::SpaceAccess& access, std::string_view topic,
                                  std::string_view name, const boost::json::value& start);
