@@ -3,10 +3,12 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "calls.hpp"
 #include "ris/agent/agent.hpp"
 #include "ris/core/config.hpp"
 #include "ris/core/log.hpp"
@@ -20,6 +22,16 @@ Usage:
       (risd prints it at start; `POST /api/v1/spaces/{space}/agents/join-tokens` returns it too).
   ris-agent run [--state-dir DIR] [--server URL]... [--heartbeat DURATION] [--parallel N]
       Stay connected and execute tasks. Reconnects by itself; stop with SIGTERM.
+
+With the agent's identity, for tasks and local processes on this host (tasks the agent runs
+find its state directory in RIS_AGENT_STATE_DIR):
+  ris-agent kv get KEY                       a key under config/ of the agent's space
+  ris-agent kv watch PREFIX [--from-revision N] [--limit N]
+                                             its changes, one line each: REVISION OP KEY VALUE
+  ris-agent pub TOPIC MESSAGE [--key IDEMPOTENCY-KEY] [--content-type TYPE]
+  ris-agent sub TOPIC SUBSCRIPTION [--limit N]
+                                             consume (one line each: SEQ BODY) and acknowledge
+  Topics let agents publish or consume by their "agents" setting (docs/queues.md).
 
 Options (environment in brackets):
   --state-dir DIR      identity, outbox and executed-run log [RIS_AGENT_STATE_DIR] (/var/lib/ris-agent)
@@ -42,6 +54,58 @@ std::string env_or(const char* name, std::string fallback) {
   const char* v = std::getenv(name);
   return v && *v ? v : fallback;
 }
+// kv get|watch, pub, sub: positional arguments, then their options.
+int calls(const std::vector<std::string>& args) {
+  ris::agent_cli::CallOptions o;
+  o.state_dir = env_or("RIS_AGENT_STATE_DIR", "/var/lib/ris-agent");
+  std::string verb = args[0];
+  size_t i = 1;
+  if (verb == "kv") {
+    if (args.size() < 2 || (args[1] != "get" && args[1] != "watch"))
+      return usage_error("kv get KEY | kv watch PREFIX");
+    verb = "kv " + args[1];
+    i = 2;
+  }
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "ris-agent: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return args[++i];
+    };
+    if (a == "--state-dir")
+      o.state_dir = value();
+    else if (a == "--limit")
+      o.limit = std::atoll(value().c_str());
+    else if (a == "--from-revision")
+      o.from_revision = std::atoll(value().c_str());
+    else if (a == "--key")
+      o.idempotency_key = value();
+    else if (a == "--content-type")
+      o.content_type = value();
+    else if (a.starts_with("--"))
+      return usage_error("unknown option \"" + a + "\"");
+    else
+      o.args.push_back(a);
+  }
+  const size_t wanted = verb == "pub" || verb == "sub" ? 2 : 1;
+  if (o.args.size() != wanted)
+    return usage_error(verb == "pub"      ? "pub TOPIC MESSAGE"
+                       : verb == "sub"    ? "sub TOPIC SUBSCRIPTION"
+                       : verb == "kv get" ? "kv get KEY"
+                                          : "kv watch PREFIX");
+  ris::log::init(ris::log::Level::warn);
+  if (verb == "kv get")
+    return ris::agent_cli::kv_get(o);
+  if (verb == "kv watch")
+    return ris::agent_cli::kv_watch(o);
+  if (verb == "pub")
+    return ris::agent_cli::publish(o);
+  return ris::agent_cli::subscribe(o);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,6 +115,8 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   const std::string command = args[0];
+  if (command == "kv" || command == "pub" || command == "sub")
+    return calls(args);
   std::string url, token, ca_hash, name,
       state_dir = env_or("RIS_AGENT_STATE_DIR", "/var/lib/ris-agent");
   std::string log_level = env_or("RIS_LOG_LEVEL", "info"),
@@ -110,7 +176,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command != "run")
-    return usage_error("unknown command \"" + command + "\" (join, run)");
+    return usage_error("unknown command \"" + command + "\" (join, run, kv, pub, sub)");
   auto hb = ris::parse_duration(heartbeat);
   if (!hb || hb->count() < 100)
     return usage_error("--heartbeat must be a duration of at least 100ms, like 10s");
@@ -133,6 +199,8 @@ int main(int argc, char** argv) {
 
   ris::agent::AgentOptions options;
   options.state_dir = state_dir;
+  // Tasks inherit it: `ris-agent pub …` in a task uses this agent's identity.
+  setenv("RIS_AGENT_STATE_DIR", std::filesystem::absolute(state_dir).c_str(), 1);
   options.extra_servers = servers;
   options.heartbeat_interval = *hb;
   options.max_parallel_runs = parallel;

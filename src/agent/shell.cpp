@@ -72,6 +72,10 @@ Result<ShellResult> run_shell(const ShellSpec& spec, const OutputSink& sink,
   std::vector<std::string> env_strings = {
       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
       std::string("HOME=") + home};
+  // Where the agent's identity is, for `ris-agent pub|sub|kv` in the task (readable only by
+  // the agent's own user: a task running as another user cannot use it).
+  if (const char* state = getenv("RIS_AGENT_STATE_DIR"))
+    env_strings.push_back(std::string("RIS_AGENT_STATE_DIR=") + state);
   for (const auto& [k, v] : spec.env)
     env_strings.push_back(k + "=" + v);
   std::vector<char*> envp;

@@ -1,5 +1,7 @@
 #include "endpoint.hpp"
 
+#include "ris/fleet/agents.hpp"
+
 #include <fmt/format.h>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
@@ -84,8 +86,7 @@ net::Handler endpoint(ApiContext& ctx, std::string action, Work work, Audit poli
   };
 }
 
-net::Handler endpoint_later(ApiContext& ctx, std::string action, LaterWork work,
-                            Audit policy) {
+net::Handler endpoint_later(ApiContext& ctx, std::string action, LaterWork work, Audit policy) {
   return [&ctx, action = std::move(action), work, policy](net::Request& req, net::Reply reply) {
     ctx.blocking.post(
         [&ctx, action, work, policy, req = std::move(req), reply = std::move(reply)]() mutable {
@@ -107,6 +108,21 @@ net::Handler endpoint_later(ApiContext& ctx, std::string action, LaterWork work,
           });
         });
   };
+}
+
+Result<std::string> agent_space(ApiContext& ctx, const net::Request& req) {
+  if (req.peer_identity.empty())
+    return fail(Errc::unauthenticated, "agents call this with their client certificate");
+  if (!ctx.agents)
+    return fail(Errc::unavailable, "the fleet is not served here");
+  auto agent = ctx.agents->find(req.peer_identity);
+  if (!agent && agent.error().code == Errc::not_found)
+    return fail(Errc::unauthenticated, "no enrolled agent has this certificate");
+  if (!agent)
+    return fail(agent.error());
+  if (agent->revoked)
+    return fail(Errc::forbidden, "this agent was revoked");
+  return agent->space_id;
 }
 
 Result<std::optional<int64_t>> int_param(const net::Request& req, std::string_view name, int64_t lo,

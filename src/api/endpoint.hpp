@@ -48,6 +48,10 @@ net::Handler endpoint_later(ApiContext& ctx, std::string action, LaterWork work,
 Result<identity::Principal> authenticate(ApiContext& ctx, const net::Request& req);
 net::Response unauthenticated_problem(const net::Request& req, const Error& e);
 
+// The space of the agent whose client certificate the request was made with: 401 without one,
+// 403 for a revoked agent. Agents call /agent/v1/… routes this way (blocking: on the pool).
+Result<std::string> agent_space(ApiContext& ctx, const net::Request& req);
+
 // Helpers shared by handlers.
 Result<boost::json::object> json_body(const net::Request& req);
 // The query parameter as a whole number in [lo, hi]; none when absent; 400 when it is not one.

@@ -136,27 +136,25 @@ Result<net::Response> kv_history(Call& c) {
 }
 
 // A watch in progress: read again whenever the space may have changed, until there is
-// something to say or the deadline passed.
+// something to say or the deadline passed. `read` is the caller's view of the change log (a
+// member's, checked by role; an agent's, config/ only).
 struct Watch : std::enable_shared_from_this<Watch> {
   ApiContext& ctx;
-  net::Request req;
-  identity::SpaceAccess access;
-  std::string prefix;
+  std::string space_id;
+  std::function<Result<kv::ChangesPage>(int64_t after)> read;
   int64_t after = 0;
-  int limit = 1000;
   std::chrono::steady_clock::time_point deadline;
   net::Reply reply;
 
-  Watch(ApiContext& c, net::Request r, net::Reply done)
-      : ctx(c), req(std::move(r)), reply(std::move(done)) {}
+  Watch(ApiContext& c, net::Reply done) : ctx(c), reply(std::move(done)) {}
 
   void poll() {
-    auto page = ctx.kv->changes(access, prefix, after, limit);
+    auto page = read(after);
     if (!page)
       return reply(net::problem(page.error()));
     if (page->items.empty() && std::chrono::steady_clock::now() < deadline) {
       auto self = shared_from_this();
-      return ctx.kv->wait_for_change(access.space_id,
+      return ctx.kv->wait_for_change(space_id,
                                      [self] { self->ctx.blocking.post([self] { self->poll(); }); });
     }
     json::array items;
@@ -167,6 +165,18 @@ struct Watch : std::enable_shared_from_this<Watch> {
   }
 };
 
+// The watch's parameters from the query: after_revision and wait_seconds (the caller sets
+// space_id and read).
+Result<std::shared_ptr<Watch>> watch_of(ApiContext& ctx, const net::Request& req,
+                                        net::Reply reply) {
+  RIS_TRY(auto after, int_param(req, "after_revision", 0, INT64_MAX));
+  RIS_TRY(auto wait, int_param(req, "wait_seconds", 0, 60));
+  auto w = std::make_shared<Watch>(ctx, std::move(reply));
+  w->after = after.value_or(0);
+  w->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait.value_or(0));
+  return w;
+}
+
 void watch_kv(ApiContext& ctx, net::Request& request, net::Reply reply) {
   ctx.blocking.post([&ctx, req = std::move(request), reply = std::move(reply)]() mutable {
     auto principal = authenticate(ctx, req);
@@ -176,19 +186,51 @@ void watch_kv(ApiContext& ctx, net::Request& request, net::Reply reply) {
     auto access = space_access(call);
     if (!access)
       return reply(net::problem(access.error()));
-    auto after = int_param(req, "after_revision", 0, INT64_MAX);
     auto limit = int_param(req, "limit", 1, 1000);
-    auto wait = int_param(req, "wait_seconds", 0, 60);
-    for (const auto* r : {&after, &limit, &wait})
-      if (!*r)
-        return reply(net::problem(r->error()));
-    auto w = std::make_shared<Watch>(ctx, std::move(req), std::move(reply));
-    w->access = std::move(*access);
-    w->prefix = std::string(w->req.query_param("prefix"));
-    w->after = after->value_or(0);
-    w->limit = static_cast<int>(limit->value_or(1000));
-    w->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait->value_or(0));
-    w->poll();
+    auto w = watch_of(ctx, req, reply);
+    if (!w || !limit)
+      return reply(net::problem(!w ? w.error() : limit.error()));
+    (*w)->space_id = access->space_id;
+    (*w)->read = [&ctx, access = std::move(*access),
+                  prefix = std::string(req.query_param("prefix")),
+                  limit = static_cast<int>(limit->value_or(1000))](int64_t after) {
+      return ctx.kv->changes(access, prefix, after, limit);
+    };
+    (*w)->poll();
+  });
+}
+
+// Agents, with their client certificate: the keys under config/ of their space.
+void agent_get_kv(ApiContext& ctx, net::Request& request, net::Reply reply) {
+  ctx.blocking.post([&ctx, req = std::move(request), reply = std::move(reply)]() mutable {
+    auto space = agent_space(ctx, req);
+    if (!space)
+      return reply(net::problem(space.error()));
+    auto key = key_param(req);
+    if (!key)
+      return reply(net::problem(key.error()));
+    auto e = ctx.kv->get_for_agent(*space, *key);
+    if (!e)
+      return reply(net::problem(e.error()));
+    reply(net::json_response(200, entry_json(*e)));
+  });
+}
+
+void agent_watch_kv(ApiContext& ctx, net::Request& request, net::Reply reply) {
+  ctx.blocking.post([&ctx, req = std::move(request), reply = std::move(reply)]() mutable {
+    auto space = agent_space(ctx, req);
+    if (!space)
+      return reply(net::problem(space.error()));
+    auto limit = int_param(req, "limit", 1, 1000);
+    auto w = watch_of(ctx, req, reply);
+    if (!w || !limit)
+      return reply(net::problem(!w ? w.error() : limit.error()));
+    (*w)->space_id = *space;
+    (*w)->read = [&ctx, space = *space, prefix = std::string(req.query_param("prefix")),
+                  limit = static_cast<int>(limit->value_or(1000))](int64_t after) {
+      return ctx.kv->changes_for_agent(space, prefix, after, limit);
+    };
+    (*w)->poll();
   });
 }
 
@@ -205,6 +247,12 @@ void register_kv_routes(net::Router& router, ApiContext& ctx) {
   router.add("GET", s + "/history", endpoint(ctx, "kv.history", kv_history));
   router.add("GET", s + "/changes",
              [&ctx](net::Request& req, net::Reply reply) { watch_kv(ctx, req, std::move(reply)); });
+  router.add("GET", "/agent/v1/kv", [&ctx](net::Request& req, net::Reply reply) {
+    agent_get_kv(ctx, req, std::move(reply));
+  });
+  router.add("GET", "/agent/v1/kv/changes", [&ctx](net::Request& req, net::Reply reply) {
+    agent_watch_kv(ctx, req, std::move(reply));
+  });
 }
 
 }  // namespace ris::api

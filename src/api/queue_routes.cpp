@@ -32,7 +32,8 @@ json::object topic_json(const queue::Topic& t) {
                  {"retention_seconds", t.retention_seconds},
                  {"retention_messages", t.retention_messages},
                  {"created_at", t.created_at},
-                 {"backend", t.backend}};
+                 {"backend", t.backend},
+                 {"agents", t.agent_access}};
   if (t.backend == "store")
     o["last_seq"] = t.last_seq;  // JetStream's is in its stream
   if (!t.home_domain.empty())
@@ -154,50 +155,59 @@ Result<net::Response> list_subscriptions(Call& c) {
 // A pull: what is there now, or — with wait_seconds — the first messages to come within that
 // time, parked between looks (no thread held while it waits).
 struct Pull : std::enable_shared_from_this<Pull> {
-  std::shared_ptr<Call> call;
-  Done done;
-  identity::SpaceAccess access;
-  std::string topic, subscription;
-  int max = 10;
+  ApiContext& ctx;
+  std::function<Result<std::vector<queue::Message>>()> take;  // as the caller may
+  std::function<void(Result<net::Response>, size_t messages)> done;
+  std::string space_id, topic;
   std::chrono::steady_clock::time_point deadline;
 
+  explicit Pull(ApiContext& c) : ctx(c) {}
+
   void look() {
-    auto& ctx = call->ctx;
-    auto messages = ctx.queues->pull(access, topic, subscription, max);
+    auto messages = take();
     if (messages && messages->empty() && std::chrono::steady_clock::now() < deadline) {
       auto self = shared_from_this();
       return ctx.queues->wait_for_message(
-          access, topic, [self] { self->call->ctx.blocking.post([self] { self->look(); }); });
+          space_id, topic, [self] { self->ctx.blocking.post([self] { self->look(); }); });
     }
     if (!messages)
-      return done(fail(messages.error()));
+      return done(fail(messages.error()), 0);
     json::array items;
     for (const auto& m : *messages)
       items.push_back(queue_message_json(m));
-    call->audit_details = {{"messages", messages->size()}};
-    done(net::json_response(200, json::object{{"messages", std::move(items)}}));
+    done(net::json_response(200, json::object{{"messages", std::move(items)}}), messages->size());
   }
 };
 
+// max and wait_seconds from the query.
+Result<std::shared_ptr<Pull>> pull_of(ApiContext& ctx, const net::Request& req, int& max) {
+  RIS_TRY(auto m, int_param(req, "max", 1, 1000));
+  RIS_TRY(auto wait, int_param(req, "wait_seconds", 0, 60));
+  max = static_cast<int>(m.value_or(10));
+  auto p = std::make_shared<Pull>(ctx);
+  p->topic = req.params.at("topic");
+  p->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait.value_or(0));
+  return p;
+}
+
 void pull(std::shared_ptr<Call> c, Done done) {
   auto access = space_access(*c);
-  auto max = int_param(c->req, "max", 1, 1000);
-  auto wait = int_param(c->req, "wait_seconds", 0, 60);
   if (!access)
     return done(fail(access.error()));
-  for (const auto* r : {&max, &wait})
-    if (!*r)
-      return done(fail(r->error()));
-  auto p = std::make_shared<Pull>();
-  p->access = std::move(*access);
-  p->topic = c->req.params["topic"];
-  p->subscription = c->req.params["subscription"];
-  p->max = static_cast<int>(max->value_or(10));
-  p->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait->value_or(0));
-  c->target = p->topic + "/" + p->subscription;
-  p->call = std::move(c);
-  p->done = std::move(done);
-  p->look();
+  int max = 10;
+  auto p = pull_of(c->ctx, c->req, max);
+  if (!p)
+    return done(fail(p.error()));
+  const std::string subscription = c->req.params["subscription"];
+  c->target = (*p)->topic + "/" + subscription;
+  (*p)->space_id = access->space_id;
+  (*p)->take = [&ctx = c->ctx, access = std::move(*access), topic = (*p)->topic, subscription,
+                max] { return ctx.queues->pull(access, topic, subscription, max); };
+  (*p)->done = [c, done = std::move(done)](Result<net::Response> r, size_t messages) {
+    c->audit_details = {{"messages", messages}};
+    done(std::move(r));
+  };
+  (*p)->look();
 }
 
 // Several deliveries in one call: {"tokens": [...]} → {"settled": N, "refused": [...]}.
@@ -240,6 +250,77 @@ Result<net::Response> settle(Call& c) {
   return no_content();
 }
 
+// Agents, with their client certificate, on the topics whose "agents" setting lets them: a
+// task or a local process on the host publishes and consumes with the agent's identity
+// (ris-agent pub / sub). The same bodies and answers as the member routes above.
+using AgentWork = void (*)(ApiContext&, const std::string& space, net::Request&, net::Reply);
+
+net::Handler for_agents(ApiContext& ctx, AgentWork work) {
+  return [&ctx, work](net::Request& request, net::Reply reply) {
+    ctx.blocking.post([&ctx, work, req = std::move(request), reply = std::move(reply)]() mutable {
+      auto space = agent_space(ctx, req);
+      if (!space)
+        return reply(net::problem(space.error()));
+      work(ctx, *space, req, std::move(reply));
+    });
+  };
+}
+
+void agent_publish(ApiContext& ctx, const std::string& space, net::Request& req, net::Reply reply) {
+  std::optional<std::string> key;
+  if (auto k = req.header("idempotency-key"); !k.empty())
+    key = std::string(k);
+  auto p = ctx.queues->publish_for_agent(space, req.params["topic"], req.body,
+                                         std::string(req.header("content-type")), key);
+  if (!p)
+    return reply(net::problem(p.error()));
+  auto res = net::json_response(p->replayed ? 200 : 201, json::object{{"seq", p->seq}});
+  if (p->replayed)
+    res.headers.emplace_back("Idempotent-Replayed", "true");
+  reply(std::move(res));
+}
+
+void agent_pull(ApiContext& ctx, const std::string& space, net::Request& req, net::Reply reply) {
+  int max = 10;
+  auto p = pull_of(ctx, req, max);
+  if (!p)
+    return reply(net::problem(p.error()));
+  (*p)->space_id = space;
+  (*p)->take = [&ctx, space, topic = (*p)->topic, subscription = req.params["subscription"], max] {
+    return ctx.queues->pull_for_agent(space, topic, subscription, max);
+  };
+  (*p)->done = [reply = std::move(reply)](Result<net::Response> r, size_t) {
+    reply(r ? std::move(*r) : net::problem(r.error()));
+  };
+  (*p)->look();
+}
+
+template <bool kAck>
+void agent_settle(ApiContext& ctx, const std::string& space, net::Request& req, net::Reply reply) {
+  std::vector<std::string> tokens;
+  if (auto token = req.query_param("token"); !token.empty()) {
+    tokens.emplace_back(token);
+  } else {
+    auto body = json_body(req);
+    const auto* list = body ? body->if_contains("tokens") : nullptr;
+    if (!list || !list->is_array() || list->as_array().empty())
+      return reply(net::problem(
+          Error{Errc::invalid_argument, "give ?token=ACK, or a body {\"tokens\": [ACK, ...]}"}));
+    for (const auto& t : list->as_array())
+      if (t.is_string())
+        tokens.emplace_back(t.as_string());
+  }
+  auto refused = ctx.queues->settle_for_agent(space, req.params["topic"],
+                                              req.params["subscription"], tokens, kAck);
+  if (!refused)
+    return reply(net::problem(refused.error()));
+  json::array r;
+  for (auto& t : *refused)
+    r.emplace_back(t);
+  reply(net::json_response(
+      200, json::object{{"settled", tokens.size() - refused->size()}, {"refused", std::move(r)}}));
+}
+
 }  // namespace
 
 void register_queue_routes(net::Router& router, ApiContext& ctx) {
@@ -262,6 +343,12 @@ void register_queue_routes(net::Router& router, ApiContext& ctx) {
              endpoint(ctx, "subscription.ack", settle<true>, Audit::refusals));
   router.add("POST", s + "/{subscription}/nack",
              endpoint(ctx, "subscription.nack", settle<false>, Audit::refusals));
+  const std::string a = "/agent/v1/topics/{topic}";
+  router.add("POST", a + "/messages", for_agents(ctx, agent_publish));
+  router.add("POST", a + "/subscriptions/{subscription}/pull", for_agents(ctx, agent_pull));
+  router.add("POST", a + "/subscriptions/{subscription}/ack", for_agents(ctx, agent_settle<true>));
+  router.add("POST", a + "/subscriptions/{subscription}/nack",
+             for_agents(ctx, agent_settle<false>));
 }
 
 }  // namespace ris::api

@@ -156,6 +156,34 @@ Result<ChangesPage> Kv::changes(const identity::SpaceAccess& access, std::string
   return KvRepository(store_).changes(access.space_id, prefix, after_revision, limit);
 }
 
+namespace {
+Result<void> agent_may_read(std::string_view key_or_prefix) {
+  if (!key_or_prefix.starts_with(kAgentPrefix))
+    return fail(Errc::forbidden, fmt::format("agents read keys under \"{}\" only, not \"{}\"",
+                                             kAgentPrefix, key_or_prefix));
+  return {};
+}
+}  // namespace
+
+Result<Entry> Kv::get_for_agent(const std::string& space_id, std::string_view key) {
+  RIS_TRY_VOID(check_key(key));
+  RIS_TRY_VOID(agent_may_read(key));
+  RIS_TRY(auto e, KvRepository(store_).get(space_id, key, now_rfc3339()));
+  if (!e)
+    return fail(Errc::not_found, fmt::format("no key \"{}\"", key));
+  return std::move(*e);
+}
+
+Result<ChangesPage> Kv::changes_for_agent(const std::string& space_id, std::string_view prefix,
+                                          int64_t after_revision, int limit) {
+  RIS_TRY_VOID(agent_may_read(prefix));
+  if (limit < 1 || limit > 1000)
+    return fail(Errc::invalid_argument, "limit must be between 1 and 1000");
+  if (after_revision < 0)
+    return fail(Errc::invalid_argument, "after_revision must be 0 or more");
+  return KvRepository(store_).changes(space_id, prefix, after_revision, limit);
+}
+
 Result<size_t> Kv::expire(SystemTime now, const cluster::Fence& fence) {
   RIS_TRY(auto spaces, KvRepository(store_).expire(to_rfc3339(now), 500, fence));
   for (const auto& s : spaces)

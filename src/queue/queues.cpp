@@ -110,7 +110,12 @@ void Queues::published(const std::string& key, bool tell_others) {
 
 void Queues::wait_for_message(const identity::SpaceAccess& access, std::string_view topic,
                               std::function<void()> resume) {
-  wakeups_.wait(fmt::format("{}/{}", access.space_id, topic), std::move(resume));
+  wait_for_message(access.space_id, topic, std::move(resume));
+}
+
+void Queues::wait_for_message(const std::string& space_id, std::string_view topic,
+                              std::function<void()> resume) {
+  wakeups_.wait(fmt::format("{}/{}", space_id, topic), std::move(resume));
 }
 
 Result<JetStreamLog*> Queues::jetstream_of(const Topic& t) {
@@ -130,13 +135,23 @@ Result<Topic> Queues::topic_of(const identity::SpaceAccess& access, std::string_
   return std::move(*t);
 }
 
+Result<Topic> Queues::topic_for_agent(const std::string& space_id, std::string_view name,
+                                      std::string_view doing) {
+  RIS_TRY(auto t, QueuesRepository(store_).topic(space_id, name));
+  if (!t)
+    return fail(Errc::not_found, fmt::format("no topic \"{}\"", name));
+  if (t->agent_access != doing && t->agent_access != "both")
+    return fail(Errc::forbidden,
+                fmt::format("topic \"{}\" does not let agents {} (its \"agents\" setting is "
+                            "\"{}\")",
+                            name, doing, t->agent_access));
+  return std::move(*t);
+}
+
 Result<Topic> Queues::create_topic(const identity::SpaceAccess& access, const json::object& body) {
-  static constexpr std::array<std::string_view, 6> kKnown{"name",
-                                                          "max_deliveries",
-                                                          "ack_deadline_seconds",
-                                                          "retention_seconds",
-                                                          "retention_messages",
-                                                          "dead_letter_topic"};
+  static constexpr std::array<std::string_view, 7> kKnown{
+      "name",   "max_deliveries",     "ack_deadline_seconds", "retention_seconds",
+      "agents", "retention_messages", "dead_letter_topic"};
   for (const auto& kv : body)
     if (std::find(kKnown.begin(), kKnown.end(), kv.key()) == kKnown.end())
       return bad(fmt::format("unknown field \"{}\"", std::string_view(kv.key())));
@@ -149,6 +164,14 @@ Result<Topic> Queues::create_topic(const identity::SpaceAccess& access, const js
   RIS_TRY(t.ack_deadline_seconds, int_in(body, "ack_deadline_seconds", 1, 43200, 30));
   RIS_TRY(t.retention_seconds, int_in(body, "retention_seconds", 60, 365 * 86400, 7 * 86400));
   RIS_TRY(t.retention_messages, int_in(body, "retention_messages", 1, 100'000'000, 1'000'000));
+  if (const auto* agents = body.if_contains("agents")) {
+    const bool known =
+        agents->is_string() && (agents->as_string() == "none" || agents->as_string() == "publish" ||
+                                agents->as_string() == "consume" || agents->as_string() == "both");
+    if (!known)
+      return bad("\"agents\" is \"none\" (default), \"publish\", \"consume\" or \"both\"");
+    t.agent_access = std::string(agents->as_string());
+  }
   QueuesRepository repo(store_);
   if (const auto* dl = body.if_contains("dead_letter_topic"); dl && !dl->is_null()) {
     if (!dl->is_string())
@@ -208,6 +231,19 @@ Result<Published> Queues::publish(const identity::SpaceAccess& access, std::stri
                                   std::string body, std::string content_type,
                                   std::optional<std::string> idempotency_key) {
   RIS_TRY(auto t, topic_of(access, topic));
+  return publish_checked(t, std::move(body), std::move(content_type), std::move(idempotency_key));
+}
+
+Result<Published> Queues::publish_for_agent(const std::string& space_id, std::string_view topic,
+                                            std::string body, std::string content_type,
+                                            std::optional<std::string> idempotency_key) {
+  RIS_TRY(auto t, topic_for_agent(space_id, topic, "publish"));
+  return publish_checked(t, std::move(body), std::move(content_type), std::move(idempotency_key));
+}
+
+Result<Published> Queues::publish_checked(const Topic& t, std::string body,
+                                          std::string content_type,
+                                          std::optional<std::string> idempotency_key) {
   if (body.size() > kMaxMessageBytes)
     return fail(Errc::too_large, "a message has at most 1 MiB");
   if (idempotency_key && (idempotency_key->empty() || idempotency_key->size() > 255))
@@ -316,16 +352,28 @@ Result<std::vector<Message>> Queues::pull(const identity::SpaceAccess& access,
                                           std::string_view topic, std::string_view subscription,
                                           int max) {
   RIS_TRY(auto t, topic_of(access, topic));
+  return pull_from(t, subscription, max);
+}
+
+Result<std::vector<Message>> Queues::pull_for_agent(const std::string& space_id,
+                                                    std::string_view topic,
+                                                    std::string_view subscription, int max) {
+  RIS_TRY(auto t, topic_for_agent(space_id, topic, "consume"));
+  return pull_from(t, subscription, max);
+}
+
+Result<std::vector<Message>> Queues::pull_from(const Topic& t, std::string_view subscription,
+                                               int max) {
   if (max < 1 || max > 1000)
     return bad("max must be between 1 and 1000");
   QueuesRepository repo(store_);
   RIS_TRY(auto s, repo.subscription(t.id, subscription));
   if (!s)
     return fail(Errc::not_found,
-                fmt::format("no subscription \"{}\" of \"{}\"", subscription, topic));
+                fmt::format("no subscription \"{}\" of \"{}\"", subscription, t.name));
   std::optional<Topic> dead_letter_topic;
   if (t.dead_letter_topic) {
-    RIS_TRY(dead_letter_topic, repo.topic(access.space_id, *t.dead_letter_topic));
+    RIS_TRY(dead_letter_topic, repo.topic(t.space_id, *t.dead_letter_topic));
   }
   if (t.backend == "jetstream") {
     RIS_TRY(auto log, jetstream_of(t));
@@ -372,13 +420,28 @@ Result<std::vector<std::string>> Queues::settle_all(const identity::SpaceAccess&
                                                     const std::vector<std::string>& tokens,
                                                     bool ack) {
   RIS_TRY(auto t, topic_of(access, topic));
+  return settle_on(t, subscription, tokens, ack);
+}
+
+Result<std::vector<std::string>> Queues::settle_for_agent(const std::string& space_id,
+                                                          std::string_view topic,
+                                                          std::string_view subscription,
+                                                          const std::vector<std::string>& tokens,
+                                                          bool ack) {
+  RIS_TRY(auto t, topic_for_agent(space_id, topic, "consume"));
+  return settle_on(t, subscription, tokens, ack);
+}
+
+Result<std::vector<std::string>> Queues::settle_on(const Topic& t, std::string_view subscription,
+                                                   const std::vector<std::string>& tokens,
+                                                   bool ack) {
   if (tokens.size() > 1000)
     return bad("at most 1000 tokens at once");
   QueuesRepository repo(store_);
   RIS_TRY(auto s, repo.subscription(t.id, subscription));
   if (!s)
     return fail(Errc::not_found,
-                fmt::format("no subscription \"{}\" of \"{}\"", subscription, topic));
+                fmt::format("no subscription \"{}\" of \"{}\"", subscription, t.name));
   std::vector<std::string> refused;
   if (t.backend == "jetstream") {
     RIS_TRY(auto log, jetstream_of(t));

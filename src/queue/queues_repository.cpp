@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::string_view kTopicColumns =
     "id, space_id, name, max_deliveries, ack_deadline_seconds, retention_seconds, "
-    "retention_messages, dead_letter_topic, last_seq, created_at, backend, home_domain";
+    "retention_messages, dead_letter_topic, last_seq, created_at, backend, home_domain, "
+    "agent_access";
 constexpr std::string_view kSubscriptionColumns =
     "id, topic_id, name, next_seq, created_at, domain";
 
@@ -26,7 +27,8 @@ Topic topic_from(const store::Row& r) {
                r.get<int64_t>("last_seq"),
                r.get<std::string>("created_at"),
                r.get<std::string>("backend"),
-               r.get<std::string>("home_domain")};
+               r.get<std::string>("home_domain"),
+               r.get<std::string>("agent_access")};
 }
 
 Subscription subscription_from(const store::Row& r) {
@@ -58,11 +60,11 @@ Result<int64_t> append(store::Store& tx, std::string_view topic_id, const std::s
 
 Result<void> QueuesRepository::insert_topic(const Topic& t) {
   RIS_TRY_VOID(store_.query(
-      fmt::format("INSERT INTO queue_topics ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      fmt::format("INSERT INTO queue_topics ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   kTopicColumns),
       {t.id, t.space_id, t.name, t.max_deliveries, t.ack_deadline_seconds, t.retention_seconds,
        t.retention_messages, store::nullable(t.dead_letter_topic), t.last_seq, t.created_at,
-       t.backend, t.home_domain}));
+       t.backend, t.home_domain, t.agent_access}));
   return {};
 }
 
@@ -113,8 +115,9 @@ Result<Published> QueuesRepository::publish(std::string_view topic_id, const std
   return all.front();
 }
 
-Result<std::vector<Published>> QueuesRepository::publish_all(
-    std::string_view topic_id, const std::vector<Outgoing>& messages, const std::string& now) {
+Result<std::vector<Published>> QueuesRepository::publish_all(std::string_view topic_id,
+                                                             const std::vector<Outgoing>& messages,
+                                                             const std::string& now) {
   std::vector<Published> out;
   RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
     out.clear();

@@ -29,6 +29,7 @@ namespace ris::kv {
 
 inline constexpr size_t kMaxValueBytes = 1 << 20;
 inline constexpr size_t kMaxKeyBytes = 512;
+inline constexpr std::string_view kAgentPrefix = "config/";  // what agents read
 
 struct Entry {
   std::string key;
@@ -91,6 +92,13 @@ class Kv {
   // keys again, then watch from the revision that answered.
   Result<ChangesPage> changes(const identity::SpaceAccess& access, std::string_view prefix,
                               int64_t after_revision, int limit);
+  // Agents of a space read its keys under config/ (seed 000's configuration distribution) —
+  // and only those: agents are not members, and no role applies to them. Errc::forbidden for a
+  // key or prefix elsewhere.
+  Result<Entry> get_for_agent(const std::string& space_id, std::string_view key);
+  Result<ChangesPage> changes_for_agent(const std::string& space_id, std::string_view prefix,
+                                        int64_t after_revision, int limit);
+
   // Calls `resume` (from the waiting thread: hand real work elsewhere) when the space may have
   // changed — a write here or, over the bus, on another server — or at the latest 250 ms later,
   // so that a lost hint costs a quarter second and never a missed change.

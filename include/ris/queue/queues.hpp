@@ -44,8 +44,9 @@ struct Topic {
   std::optional<std::string> dead_letter_topic;
   int64_t last_seq = 0;  // store: the last message's seq
   std::string created_at;
-  std::string backend = "store";  // or "jetstream"
-  std::string home_domain;        // jetstream: the JetStream domain of its stream
+  std::string backend = "store";      // or "jetstream"
+  std::string home_domain;            // jetstream: the JetStream domain of its stream
+  std::string agent_access = "none";  // what the space's agents may do: publish, consume, both
 };
 
 struct Subscription {
@@ -82,6 +83,7 @@ class Queues {
   ~Queues();
 
   // Body: name, max_deliveries (1–100, 5), ack_deadline_seconds (1–43200, 30),
+  // agents (none | publish | consume | both: what the space's agents may do, none),
   // retention_seconds (60–31536000, 7 days), retention_messages (1–100000000, 1e6),
   // dead_letter_topic (a topic of the space).
   Result<Topic> create_topic(const identity::SpaceAccess& access, const boost::json::object& body);
@@ -115,6 +117,21 @@ class Queues {
                                               std::string_view topic, std::string_view subscription,
                                               const std::vector<std::string>& tokens, bool ack);
 
+  // The same for an agent of the space, as its topic's `agents` setting allows (agents are not
+  // members: no role applies to them). Errc::forbidden when it does not.
+  Result<Published> publish_for_agent(const std::string& space_id, std::string_view topic,
+                                      std::string body, std::string content_type,
+                                      std::optional<std::string> idempotency_key);
+  Result<std::vector<Message>> pull_for_agent(const std::string& space_id, std::string_view topic,
+                                              std::string_view subscription, int max);
+  Result<std::vector<std::string>> settle_for_agent(const std::string& space_id,
+                                                    std::string_view topic,
+                                                    std::string_view subscription,
+                                                    const std::vector<std::string>& tokens,
+                                                    bool ack);
+  void wait_for_message(const std::string& space_id, std::string_view topic,
+                        std::function<void()> resume);
+
   // Calls `resume` (from the waking thread: hand real work elsewhere) when the topic may have
   // a new message — a publish here or on another server — or at the latest 250 ms later.
   void wait_for_message(const identity::SpaceAccess& access, std::string_view topic,
@@ -125,6 +142,13 @@ class Queues {
 
  private:
   Result<Topic> topic_of(const identity::SpaceAccess& access, std::string_view name);
+  Result<Topic> topic_for_agent(const std::string& space_id, std::string_view name,
+                                std::string_view doing);
+  Result<Published> publish_checked(const Topic& t, std::string body, std::string content_type,
+                                    std::optional<std::string> idempotency_key);
+  Result<std::vector<Message>> pull_from(const Topic& t, std::string_view subscription, int max);
+  Result<std::vector<std::string>> settle_on(const Topic& t, std::string_view subscription,
+                                             const std::vector<std::string>& tokens, bool ack);
   Result<void> settle(const identity::SpaceAccess& access, std::string_view topic,
                       std::string_view subscription, std::string_view token, bool ack);
   Result<JetStreamLog*> jetstream_of(const Topic& t);

@@ -6,3 +6,6 @@
 ALTER TABLE queue_topics ADD COLUMN backend TEXT NOT NULL DEFAULT 'store';
 ALTER TABLE queue_topics ADD COLUMN home_domain TEXT NOT NULL DEFAULT '';
 ALTER TABLE queue_subscriptions ADD COLUMN domain TEXT NOT NULL DEFAULT '';
+-- What the space's agents may do with the topic through their own identity (an agent is not a
+-- member, so no role applies): none | publish | consume | both.
+ALTER TABLE queue_topics ADD COLUMN agent_access TEXT NOT NULL DEFAULT 'none';
