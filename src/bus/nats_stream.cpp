@@ -251,16 +251,6 @@ class NatsConsumer final : public Consumer {
                 std::chrono::nanoseconds(meta->Timestamp)));
         jsMsgMetaData_Destroy(meta);
       }
-      const char** keys = nullptr;
-      int nkeys = 0;
-      if (natsMsgHeader_Keys(m, &keys, &nkeys) == NATS_OK) {
-        for (int k = 0; k < nkeys; ++k) {
-          const char* value = nullptr;
-          if (natsMsgHeader_Get(m, keys[k], &value) == NATS_OK && value != nullptr)
-            sm.headers.emplace_back(keys[k], value);
-        }
-        free(static_cast<void*>(keys));
-      }
       if (const char* reply = natsMsg_GetReply(m);
           reply != nullptr && std::string_view(reply).starts_with(pull_->ack_prefix))
         sm.token = std::string(reply + pull_->ack_prefix.size());
@@ -442,8 +432,7 @@ class NatsStreams final : public Streams {
   }
 
   Result<uint64_t> publish(std::string_view subject, std::string_view data, std::string_view msg_id,
-                           std::chrono::milliseconds timeout, const Headers& headers,
-                           bool* duplicate) override {
+                           std::chrono::milliseconds timeout, bool* duplicate) override {
     const std::string subj(subject), id(msg_id);
     if (!valid_subject(subj, false))
       return fail(Errc::invalid_argument,
@@ -455,20 +444,8 @@ class NatsStreams final : public Streams {
       po.MsgId = id.c_str();
     jsPubAck* pa = nullptr;
     jsErrCode ec = static_cast<jsErrCode>(0);
-    natsStatus s = NATS_OK;
-    if (headers.empty()) {
-      s = js_Publish(&pa, core_->js, subj.c_str(), data.data(), static_cast<int>(data.size()), &po,
-                     &ec);
-    } else {
-      natsMsg* msg = nullptr;
-      s = natsMsg_Create(&msg, subj.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
-      for (const auto& [key, value] : headers)
-        if (s == NATS_OK)
-          s = natsMsgHeader_Set(msg, key.c_str(), value.c_str());
-      if (s == NATS_OK)
-        s = js_PublishMsg(&pa, core_->js, msg, &po, &ec);
-      natsMsg_Destroy(msg);
-    }
+    const natsStatus s = js_Publish(&pa, core_->js, subj.c_str(), data.data(),
+                                    static_cast<int>(data.size()), &po, &ec);
     if (s == NATS_OK) {
       const uint64_t seq = pa->Sequence;
       if (duplicate != nullptr)

@@ -68,8 +68,6 @@ struct ConsumerConfig {
   std::string domain;  // of the stream
 };
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
 // One delivery, to be answered later and from any connection (Streams::answer()): what a
 // server hands to a client that acknowledges through another request, or another server.
 struct Delivery {
@@ -92,7 +90,6 @@ class StreamMessage {
   uint64_t deliveries = 0;  // 1 the first time, 2 on the first redelivery, ...
   std::chrono::system_clock::time_point published;  // when the stream stored it
   std::chrono::system_clock::time_point delivered;  // when this delivery left the server
-  Headers headers;                                  // as published
   // This delivery, for Streams::answer(): digits and dots (its numbers in the ack subject).
   std::string token;
 
@@ -138,14 +135,14 @@ class Streams {
   virtual Result<void> ensure(const StreamConfig& config) = 0;
   // Stores a message and returns its sequence in the stream once JetStream acknowledged it.
   // With a msg_id, a repeat within the stream's duplicate_window is stored once (and returns
-  // the first one's sequence). Errc::unavailable when no acknowledgement came within
-  // `timeout` (NATS down, no JetStream): the message may or may not be stored, so retry with
+  // the first one's sequence; `duplicate` says so). Errc::unavailable when no acknowledgement came
+  // within `timeout` (NATS down, no JetStream): the message may or may not be stored, so retry with
   // the same msg_id. Errc::not_found when no stream captures the subject, Errc::too_large
   // over the server's max_payload.
   virtual Result<uint64_t> publish(std::string_view subject, std::string_view data,
                                    std::string_view msg_id = {},
                                    std::chrono::milliseconds timeout = std::chrono::seconds(5),
-                                   const Headers& headers = {}, bool* duplicate = nullptr) = 0;
+                                   bool* duplicate = nullptr) = 0;
   // Creates the durable consumer or updates it to `config` (errors as for ensure()), and
   // opens it for fetching.
   virtual Result<std::unique_ptr<Consumer>> consumer(const ConsumerConfig& config) = 0;
