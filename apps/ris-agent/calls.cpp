@@ -12,25 +12,11 @@
 
 #include "ris/agent/state.hpp"
 #include "ris/net/client.hpp"
+#include "ris/net/http.hpp"
 
 namespace ris::agent_cli {
 namespace {
 namespace json = boost::json;
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 class Calls {
  public:
@@ -97,7 +83,7 @@ int kv_get(const CallOptions& o) {
   auto calls = Calls::open(o.state_dir);
   if (!calls)
     return failed(calls.error());
-  auto v = calls->call("GET", "/agent/v1/kv?key=" + percent_encode(o.args.at(0)));
+  auto v = calls->call("GET", "/agent/v1/kv?key=" + net::percent_encode(o.args.at(0)));
   if (!v)
     return failed(v.error());
   std::printf("%s\n", text_of(v->as_object()).c_str());
@@ -110,11 +96,11 @@ int kv_watch(const CallOptions& o) {
     return failed(calls.error());
   int64_t after = o.from_revision, seen = 0;
   while (true) {
-    auto page =
-        calls->call("GET",
-                    "/agent/v1/kv/changes?wait_seconds=25&prefix=" + percent_encode(o.args.at(0)) +
-                        "&after_revision=" + std::to_string(after),
-                    {}, {}, std::chrono::seconds(40));
+    auto page = calls->call(
+        "GET",
+        "/agent/v1/kv/changes?wait_seconds=25&prefix=" + net::percent_encode(o.args.at(0)) +
+            "&after_revision=" + std::to_string(after),
+        {}, {}, std::chrono::seconds(40));
     if (!page) {
       if (page.error().code != Errc::unavailable)
         return failed(page.error());
@@ -142,8 +128,9 @@ int publish(const CallOptions& o) {
   net::HttpsClient::Headers headers{{"Content-Type", o.content_type}};
   if (!o.idempotency_key.empty())
     headers.emplace_back("Idempotency-Key", o.idempotency_key);
-  auto v = calls->call("POST", "/agent/v1/topics/" + percent_encode(o.args.at(0)) + "/messages",
-                       o.args.at(1), headers);
+  auto v =
+      calls->call("POST", "/agent/v1/topics/" + net::percent_encode(o.args.at(0)) + "/messages",
+                  o.args.at(1), headers);
   if (!v)
     return failed(v.error());
   std::printf("topic/%s seq %lld\n", o.args.at(0).c_str(),
@@ -155,8 +142,8 @@ int subscribe(const CallOptions& o) {
   auto calls = Calls::open(o.state_dir);
   if (!calls)
     return failed(calls.error());
-  const std::string base = "/agent/v1/topics/" + percent_encode(o.args.at(0)) + "/subscriptions/" +
-                           percent_encode(o.args.at(1));
+  const std::string base = "/agent/v1/topics/" + net::percent_encode(o.args.at(0)) +
+                           "/subscriptions/" + net::percent_encode(o.args.at(1));
   int64_t seen = 0;
   while (true) {
     auto page = calls->call("POST", base + "/pull?max=100&wait_seconds=20", {}, {},
