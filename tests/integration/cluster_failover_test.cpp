@@ -50,8 +50,26 @@ class ClusterFailover : public FleetFixture {
   void TearDown() override {
     FleetFixture::TearDown();
     extra_.clear();
+    for (const auto& dir : nats_dirs_)  // the LANs' own nats-servers
+      (void)std::system((kNatsScript + " stop " + dir.string()).c_str());
     unsetenv("RIS_NATS_URL");
   }
+
+  // A nats-server of the test's own (a LAN's), stopped at the end of the test.
+  bool start_nats(const std::filesystem::path& dir, const std::string& args) {
+    nats_dirs_.push_back(dir);
+    return std::system(
+               (kNatsScript + " start " + dir.string() + " " + args + " >/dev/null").c_str()) == 0;
+  }
+  static std::string first_line(const std::filesystem::path& f) {
+    std::string line;
+    std::ifstream in(f);
+    std::getline(in, line);
+    return line;
+  }
+  inline static const std::string kNatsScript =
+      std::string(RIS_SOURCE_DIR) + "/scripts/nats-test-server";
+  std::vector<std::filesystem::path> nats_dirs_;
 
   // Another server on the first one's database, with its master key: nothing else is shared
   // by hand (the CA and task key come from the database).
@@ -368,23 +386,8 @@ TEST_F(ClusterFailover, servers_restarted_one_by_one_while_tasks_run_lose_nothin
 // server takes the task; the agent sits in the other LAN, on that LAN's server.
 TEST_F(ClusterFailover, a_task_submitted_in_one_lan_reaches_an_agent_in_another_over_a_leaf_node) {
   const auto hub = new_dir(), lan = new_dir();
-  const std::string script = std::string(RIS_SOURCE_DIR) + "/scripts/nats-test-server";
-  ASSERT_EQ(std::system((script + " start " + hub.string() + " --leaf-listen >/dev/null").c_str()),
-            0);
-  auto first_line = [](const std::filesystem::path& f) {
-    std::string line;
-    std::ifstream in(f);
-    std::getline(in, line);
-    return line;
-  };
-  ASSERT_EQ(std::system((script + " start " + lan.string() + " --leaf-remote " +
-                         first_line(hub / "leaf_url") + " >/dev/null")
-                            .c_str()),
-            0);
-  struct Stop {
-    std::string cmd;
-    ~Stop() { (void)std::system(cmd.c_str()); }
-  } stop{script + " stop " + lan.string() + "; " + script + " stop " + hub.string()};
+  ASSERT_TRUE(start_nats(hub, "--leaf-listen"));
+  ASSERT_TRUE(start_nats(lan, "--leaf-remote " + first_line(hub / "leaf_url")));
   // The leaf connection is up once the LAN's server says so.
   ASSERT_TRUE(eventually(
       [&] {
@@ -497,31 +500,15 @@ TEST_F(ClusterFailover, a_kv_watch_survives_its_server_dying_with_no_gap_and_no_
 // back every message published meanwhile reaches the branch's consumer, each once.
 TEST_F(ClusterFailover, a_topic_mirrored_to_another_lan_loses_nothing_across_a_cut_link) {
   const auto hub = new_dir(), lan = new_dir();
-  const std::string script = std::string(RIS_SOURCE_DIR) + "/scripts/nats-test-server";
   // The link: the LAN's leaf connection goes through the relay, and the hub tells leaf nodes to
   // come back through it (otherwise they learn the hub's own leaf port and go around the cut).
   testing::TcpRelay link;
-  ASSERT_EQ(std::system((script + " start " + hub.string() +
-                         " --leaf-listen --leaf-advertise 127.0.0.1:" +
-                         std::to_string(link.port()) + " --js-domain hub >/dev/null")
-                            .c_str()),
-            0);
-  auto first_line = [](const std::filesystem::path& f) {
-    std::string line;
-    std::ifstream in(f);
-    std::getline(in, line);
-    return line;
-  };
+  ASSERT_TRUE(start_nats(hub, "--leaf-listen --leaf-advertise 127.0.0.1:" +
+                                  std::to_string(link.port()) + " --js-domain hub"));
   const std::string hub_leaf = first_line(hub / "leaf_url");
   link.forward_to(static_cast<uint16_t>(std::stoi(hub_leaf.substr(hub_leaf.rfind(':') + 1))));
-  ASSERT_EQ(std::system((script + " start " + lan.string() + " --js-domain lan --leaf-remote " +
-                         "nats-leaf://127.0.0.1:" + std::to_string(link.port()) + " >/dev/null")
-                            .c_str()),
-            0);
-  struct Stop {
-    std::string cmd;
-    ~Stop() { (void)std::system(cmd.c_str()); }
-  } stop{script + " stop " + lan.string() + "; " + script + " stop " + hub.string()};
+  ASSERT_TRUE(start_nats(
+      lan, "--js-domain lan --leaf-remote nats-leaf://127.0.0.1:" + std::to_string(link.port())));
   auto leaf_connections = [&] {
     const auto log = AgentProcess::read_file(lan / "server.log");
     size_t n = 0;
