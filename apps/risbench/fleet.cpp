@@ -56,6 +56,11 @@ void forget_earlier_runs(const std::filesystem::path& risd, const std::filesyste
 }
 }  // namespace
 
+net::Url server_url(const std::string& https_url) {
+  const auto colon = https_url.rfind(':');
+  return {"127.0.0.1", static_cast<uint16_t>(std::stoi(https_url.substr(colon + 1))), "/", ""};
+}
+
 std::filesystem::path ca_file_of(const std::filesystem::path& work) {
   return work / "data/tls/ca.crt";
 }

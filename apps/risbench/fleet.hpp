@@ -25,6 +25,8 @@ struct FleetOptions {
 
 // risd's CA certificate in a work directory (made by risd on its first start).
 std::filesystem::path ca_file_of(const std::filesystem::path& work);
+// One of urls() ("https://127.0.0.1:PORT") as a client's URL.
+net::Url server_url(const std::string& https_url);
 
 class Fleet {
  public:

@@ -21,19 +21,6 @@
 namespace ris::bench {
 namespace json = boost::json;
 
-namespace {
-
-net::Url url_of(const std::string& https_url) {
-  const auto colon = https_url.rfind(':');
-  return {"127.0.0.1", static_cast<uint16_t>(std::stoi(https_url.substr(colon + 1))), "/", ""};
-}
-
-double seconds_since(int64_t start) {
-  return static_cast<double>(now_ns() - start) / 1e9;
-}
-
-}  // namespace
-
 json::object kv(const BenchOptions& o) {
   Fleet fleet({o.risd, o.work, o.port, o.servers, o.nats_server});
   const std::string base = "/api/v1/spaces/" + fleet.space() + "/kv";
@@ -41,8 +28,8 @@ json::object kv(const BenchOptions& o) {
   const size_t clients = o.clients;
   const auto duration = std::chrono::seconds(o.duration);
   auto client_on = [&](size_t server) {
-    return std::make_unique<net::HttpsClient>(url_of(fleet.urls()[server % fleet.urls().size()]),
-                                              tls);
+    return std::make_unique<net::HttpsClient>(
+        server_url(fleet.urls()[server % fleet.urls().size()]), tls);
   };
   const net::HttpsClient::Headers auth{{"Authorization", fleet.auth_header()},
                                        {"Content-Type", "text/plain"}};

@@ -22,6 +22,10 @@ int64_t now_ns() {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
+double seconds_since(int64_t start) {
+  return static_cast<double>(now_ns() - start) / 1e9;
+}
+
 Child::Child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
              const std::filesystem::path& log_file, LineHandler on_line) {
   // Everything the child needs is prepared before fork: only async-signal-safe calls after it.

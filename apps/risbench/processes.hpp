@@ -16,6 +16,8 @@ namespace ris::bench {
 
 // Nanoseconds of CLOCK_MONOTONIC: comparable between the processes of one machine.
 int64_t now_ns();
+// Seconds since `start` (a now_ns() reading).
+double seconds_since(int64_t start);
 
 // A started process. Its stdout lines go to `on_line` (on a reader thread) if given, else to
 // `log_file`; stderr always to `log_file` (appended). Killed (SIGTERM, then SIGKILL) when stopped

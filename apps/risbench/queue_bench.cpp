@@ -29,15 +29,6 @@ namespace {
 
 constexpr size_t kMessageBytes = 1024;
 
-net::Url url_of(const std::string& https_url) {
-  const auto colon = https_url.rfind(':');
-  return {"127.0.0.1", static_cast<uint16_t>(std::stoi(https_url.substr(colon + 1))), "/", ""};
-}
-
-double seconds_since(int64_t start) {
-  return static_cast<double>(now_ns() - start) / 1e9;
-}
-
 // A 1 KiB message that starts with `stamp`.
 std::string message(const std::string& stamp) {
   std::string m = stamp + " ";
@@ -65,8 +56,8 @@ json::object queues(const BenchOptions& o) {
   const size_t clients = o.clients;
   const int64_t duration_ns = o.duration * 1'000'000'000LL;
   auto client_on = [&](size_t server) {
-    return std::make_unique<net::HttpsClient>(url_of(fleet.urls()[server % fleet.urls().size()]),
-                                              tls);
+    return std::make_unique<net::HttpsClient>(
+        server_url(fleet.urls()[server % fleet.urls().size()]), tls);
   };
   const net::HttpsClient::Headers auth{{"Authorization", fleet.auth_header()},
                                        {"Content-Type", "text/plain"}};
