@@ -1,11 +1,12 @@
 // The Stream on NATS JetStream (cnats 3.4). One connection per Streams (the same options as
 // the Bus, nats_connect.cpp) and one JetStream context on it; every call is a bounded request
-// to the JetStream API. Pull consumers are bound to a durable this code created or updated
-// itself, so closing one never deletes the durable (cnats deletes consumers it created).
+// to the JetStream API. Consumers are durables this code created or updated itself; fetching
+// from them is our own pull protocol on a plain subscription (see Pull), not cnats' fetch.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <deque>
 #include <mutex>
 
@@ -47,7 +48,13 @@ namespace {
 constexpr int64_t kApiWaitMs = 5000;      // stream and consumer management, ack()
 constexpr int64_t kAnswerFlushMs = 2000;  // nak(), term(), in_progress() reach the server
 constexpr auto kRetiredGrace = std::chrono::seconds(5);
-constexpr int64_t kNowMs = 20;  // fetch(…, 0): the server's answer to "what is there?"
+// "What is there?" (a no-wait pull request) is answered within milliseconds: the messages, then
+// "404 No Messages" when there were fewer than asked. nats-server 2.9 leaves one unanswered when
+// the only message left has used its last delivery; the bound ends the wait then. (With an
+// expiry as well, 2.9 ignores no-wait and waits out the expiry.) An expiring request JetStream
+// ends itself (408); the margin is for that answer's way back.
+constexpr int64_t kNowBoundMs = 250;
+constexpr int64_t kAnswerMarginMs = 1000;
 
 int64_t to_nanos(std::chrono::milliseconds d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
@@ -165,47 +172,60 @@ struct Core {
   std::vector<std::pair<std::string, jsCtx*>> domains;
 };
 
-// A pull subscription; lives as long as its Consumer or any message fetched through it.
+// A pull subscription of our own: a plain subscription on an inbox, and pull requests to the
+// consumer's MSG.NEXT subject answered to "<inbox>.<request number>". cnats 3.4.1's own fetch
+// is not used: when more than half a batch was already waiting from an earlier request, it
+// stores messages past the end of its array (its loop compares the count with the batch it
+// lowered by that count; fixed upstream after 3.4.1), which corrupted risd's heap under load.
+// Lives as long as its Consumer.
 struct Pull {
   std::shared_ptr<Core> core;
   natsSubscription* sub = nullptr;
-  std::string name;        // "STREAM/durable", for messages
-  std::string ack_prefix;  // "$JS.ACK.STREAM.durable.": what precedes a delivery's token
+  std::string name;          // "STREAM/durable", for messages
+  std::string ack_prefix;    // "$JS.ACK.STREAM.durable.": what precedes a delivery's token
+  std::string next_subject;  // "$JS[.domain].API.CONSUMER.MSG.NEXT.STREAM.durable"
+  std::string inbox;         // replies come to "<inbox>.<n>"
+  uint64_t requests = 0;     // the number of the last pull request
   ~Pull() {
     if (sub != nullptr)
       core->retire(sub);
   }
 };
 
+// Answers one delivery by publishing to its ack subject (what JetStream's clients do).
 class NatsAcknowledger final : public Acknowledger {
  public:
-  NatsAcknowledger(std::shared_ptr<Pull> pull, natsMsg* msg) : pull_(std::move(pull)), msg_(msg) {}
-  ~NatsAcknowledger() override { natsMsg_Destroy(msg_); }
+  NatsAcknowledger(std::shared_ptr<Core> core, std::string name, std::string reply)
+      : core_(std::move(core)), name_(std::move(name)), reply_(std::move(reply)) {}
 
   Result<void> ack() override {
-    jsOptions o = pull_->core->api_options();
-    jsErrCode ec = static_cast<jsErrCode>(0);
-    return answer("ack", natsMsg_AckSync(msg_, &o, &ec), false);
+    // Waits for JetStream's confirmation: an acknowledged message must not come back.
+    natsMsg* confirmation = nullptr;
+    const natsStatus s =
+        natsConnection_RequestString(&confirmation, core_->nc, reply_.c_str(), "+ACK", kApiWaitMs);
+    natsMsg_Destroy(confirmation);
+    return answer("ack", s);
   }
   Result<void> nak(std::chrono::milliseconds delay) override {
-    return answer("nak",
-                  delay.count() > 0 ? natsMsg_NakWithDelay(msg_, delay.count(), nullptr)
-                                    : natsMsg_Nak(msg_, nullptr),
-                  true);
+    const std::string body =
+        delay.count() > 0 ? fmt::format("-NAK {{\"delay\":{}}}", to_nanos(delay)) : "-NAK";
+    return answer("nak", sent(body));
   }
-  Result<void> term() override { return answer("term", natsMsg_Term(msg_, nullptr), true); }
-  Result<void> in_progress() override {
-    return answer("in_progress", natsMsg_InProgress(msg_, nullptr), true);
-  }
+  Result<void> term() override { return answer("term", sent("+TERM")); }
+  Result<void> in_progress() override { return answer("in_progress", sent("+WPI")); }
 
  private:
-  Result<void> answer(std::string_view what, natsStatus s, bool flush) {
-    if (s == NATS_OK && flush)
-      s = natsConnection_FlushTimeout(pull_->core->nc, kAnswerFlushMs);
+  natsStatus sent(const std::string& body) {
+    natsStatus s = natsConnection_PublishString(core_->nc, reply_.c_str(), body.c_str());
+    if (s == NATS_OK)
+      s = natsConnection_FlushTimeout(core_->nc, kAnswerFlushMs);
+    return s;
+  }
+
+  Result<void> answer(std::string_view what, natsStatus s) {
     if (s == NATS_OK)
       return {};
-    const std::string where =
-        fmt::format("{} of message {} of {}", what, natsMsg_GetSequence(msg_), pull_->name);
+    const std::string where = fmt::format("{} of a message of {}", what, name_);
     if (unreachable(s))
       return fail(Errc::unavailable,
                   fmt::format("{}: not confirmed by NATS ({}); it may be delivered again", where,
@@ -213,9 +233,37 @@ class NatsAcknowledger final : public Acknowledger {
     return fail(Errc::conflict, fmt::format("{}: {}", where, nats_error_text(s)));
   }
 
-  std::shared_ptr<Pull> pull_;
-  natsMsg* msg_;
+  std::shared_ptr<Core> core_;
+  std::string name_;
+  std::string reply_;  // "$JS.ACK.…"
 };
+
+// The five numbers of a delivery token: delivered count, stream sequence, consumer sequence,
+// timestamp (ns), pending. False when it is not such a token.
+bool token_numbers(std::string_view token, uint64_t (&n)[5]) {
+  size_t i = 0;
+  for (size_t start = 0; i < 5; ++i) {
+    const size_t dot = token.find('.', start);
+    const std::string_view part =
+        token.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), n[i]);
+    if (part.empty() || ec != std::errc() || end != part.data() + part.size())
+      return false;
+    if (dot == std::string_view::npos)
+      return i == 4;
+    start = dot + 1;
+  }
+  return false;
+}
+
+// The expiry JetStream is asked for: a little shorter than ours, as cnats does, so that its
+// "408" comes before we stop waiting. (nats-server 2.9 can count a redelivery that falls on
+// the instant a request expires without sending it or the 408; the message then comes back
+// after ack_wait.)
+int64_t server_expiry(std::chrono::milliseconds wait) {
+  using namespace std::chrono_literals;
+  return to_nanos(wait >= 20ms ? wait - 10ms : wait);
+}
 
 class NatsConsumer final : public Consumer {
  public:
@@ -224,52 +272,119 @@ class NatsConsumer final : public Consumer {
   Result<std::vector<StreamMessage>> fetch(int max, std::chrono::milliseconds timeout) override {
     if (max < 1)
       return fail(Errc::invalid_argument, "fetch: max must be at least 1");
-    natsMsgList list{};
-    jsErrCode ec = static_cast<jsErrCode>(0);
-    // cnats asks without waiting first and returns at once what is there; only when nothing
-    // is there does it wait (up to the timeout) for the first message. "Now" still needs the
-    // server's answer: a moment's bound for it (cnats 3.4's own no-wait request returns nothing
-    // even when messages are there, so it is not used). Messages that answer after the bound
-    // stay with the subscription and come with the next fetch.
-    const int64_t wait_ms = timeout.count() == 0 ? kNowMs : std::max<int64_t>(timeout.count(), 1);
-    const natsStatus s = natsSubscription_Fetch(&list, pull_->sub, max, wait_ms, &ec);
     std::vector<StreamMessage> out;
-    for (int i = 0; i < list.Count; ++i) {
-      natsMsg* m = list.Msgs[i];
-      list.Msgs[i] = nullptr;  // owned by its acknowledger from here
-      auto a = std::make_unique<NatsAcknowledger>(pull_, m);
-      StreamMessage sm(std::move(a));
-      sm.subject = natsMsg_GetSubject(m);
-      sm.data.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
-      sm.delivered = std::chrono::system_clock::now();
-      jsMsgMetaData* meta = nullptr;
-      if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-        sm.sequence = meta->Sequence.Stream;
-        sm.deliveries = meta->NumDelivered;
-        sm.published = std::chrono::system_clock::time_point(
-            std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                std::chrono::nanoseconds(meta->Timestamp)));
-        jsMsgMetaData_Destroy(meta);
-      }
-      if (const char* reply = natsMsg_GetReply(m);
-          reply != nullptr && std::string_view(reply).starts_with(pull_->ack_prefix))
-        sm.token = std::string(reply + pull_->ack_prefix.size());
-      out.push_back(std::move(sm));
-    }
-    natsMsgList_Destroy(&list);
-    if (!out.empty() || s == NATS_OK)
+    // First what earlier requests brought after they ended (they are deliveries like any).
+    RIS_TRY_VOID(take(out, max, 0, 0));
+    if (static_cast<int>(out.size()) >= max)
       return out;
-    const bool up = natsConnection_Status(pull_->core->nc) == NATS_CONN_STATUS_CONNECTED;
-    if (s == NATS_TIMEOUT && up)
-      return out;  // nothing to fetch
-    if (unreachable(s))
-      return fail(Errc::unavailable, fmt::format("fetch from {}: NATS is unreachable ({})",
-                                                 pull_->name, natsStatus_GetText(s)));
-    return fail(Errc::unavailable,
-                fmt::format("fetch from {}: {}", pull_->name, nats_error_text(s)));
+    // Then what is there now: JetStream answers at once, with messages and, when it had fewer
+    // than asked, "404 No Messages" or "408".
+    RIS_TRY(bool ended, ask(out, max, std::chrono::milliseconds(0)));
+    if (!out.empty() || timeout.count() <= 0)
+      return settled(std::move(out), ended);
+    // Nothing there: wait for the first ones to arrive.
+    RIS_TRY(ended, ask(out, max, timeout));
+    return settled(std::move(out), ended);
   }
 
  private:
+  // One pull request for what `out` lacks of `max`; collects its answer. True when JetStream
+  // ended it (batch filled or a status came), false when our bound passed first.
+  Result<bool> ask(std::vector<StreamMessage>& out, int max, std::chrono::milliseconds wait) {
+    const uint64_t id = ++pull_->requests;
+    const std::string reply = fmt::format("{}.{}", pull_->inbox, id);
+    const int batch = max - static_cast<int>(out.size());
+    const std::string request =
+        wait.count() > 0
+            ? fmt::format("{{\"batch\":{},\"expires\":{}}}", batch, server_expiry(wait))
+            : fmt::format("{{\"batch\":{},\"no_wait\":true}}", batch);
+    if (const natsStatus s = natsConnection_PublishRequestString(
+            pull_->core->nc, pull_->next_subject.c_str(), reply.c_str(), request.c_str());
+        s != NATS_OK)
+      return unavailable_now(s);
+    // JetStream ends an expiring request itself (408); the margin covers its way back.
+    const int64_t bound_ms = wait.count() > 0 ? wait.count() + kAnswerMarginMs : kNowBoundMs;
+    return take(out, max, id, bound_ms);
+  }
+
+  // Takes arrived messages into `out` until it holds `max`, the status of request `id` came
+  // (true), or `bound_ms` passed (0: only what is queued already).
+  Result<bool> take(std::vector<StreamMessage>& out, int max, uint64_t id, int64_t bound_ms) {
+    const int64_t deadline = nats_Now() + bound_ms;
+    while (static_cast<int>(out.size()) < max) {
+      const int64_t left = deadline - nats_Now();
+      natsMsg* m = nullptr;
+      const natsStatus s = natsSubscription_NextMsg(&m, pull_->sub, std::max<int64_t>(left, 0));
+      if (s == NATS_TIMEOUT)
+        return false;
+      if (s == NATS_NO_RESPONDERS)
+        return fail(
+            Errc::unavailable,
+            fmt::format("fetch from {}: JetStream did not answer (no responders)", pull_->name));
+      if (s != NATS_OK)
+        return unavailable_now(s);
+      std::unique_ptr<natsMsg, void (*)(natsMsg*)> msg(m, natsMsg_Destroy);
+      const std::string_view subject = natsMsg_GetSubject(m);
+      if (subject.starts_with(pull_->inbox)) {
+        // A status for one of our requests; only the current one's matters.
+        if (subject != fmt::format("{}.{}", pull_->inbox, id))
+          continue;
+        const char* status = nullptr;
+        const char* description = nullptr;
+        natsMsgHeader_Get(m, "Status", &status);
+        natsMsgHeader_Get(m, "Description", &description);
+        const std::string_view code = status != nullptr ? status : "";
+        if (code == "404" || code == "408" || (code == "409" && !out.empty()))
+          return true;
+        // Unanswered no-wait requests (above) wait at the server until a message comes; when
+        // 512 of them do, new ones are refused. Their messages come here all the same and are
+        // taken first by the next fetch.
+        if (code == "409" && description != nullptr &&
+            std::string_view(description).find("MaxWaiting") != std::string_view::npos)
+          return true;
+        if (code == "100")  // an idle heartbeat: not asked for, harmless
+          continue;
+        return fail(Errc::unavailable,
+                    fmt::format("fetch from {}: JetStream answered {} {}", pull_->name, code,
+                                description != nullptr ? description : ""));
+      }
+      out.push_back(delivery(m));
+    }
+    return true;
+  }
+
+  StreamMessage delivery(natsMsg* m) {
+    const char* reply = natsMsg_GetReply(m);
+    const std::string_view r = reply != nullptr ? reply : "";
+    StreamMessage sm(std::make_unique<NatsAcknowledger>(pull_->core, pull_->name, std::string(r)));
+    sm.subject = natsMsg_GetSubject(m);
+    sm.data.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+    sm.delivered = std::chrono::system_clock::now();
+    uint64_t n[5] = {};
+    if (r.starts_with(pull_->ack_prefix) && token_numbers(r.substr(pull_->ack_prefix.size()), n)) {
+      sm.token = std::string(r.substr(pull_->ack_prefix.size()));
+      sm.deliveries = n[0];
+      sm.sequence = n[1];
+      sm.published = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::nanoseconds(n[3])));
+    }
+    return sm;
+  }
+
+  // What came, or, when nothing came and JetStream never answered, why.
+  Result<std::vector<StreamMessage>> settled(std::vector<StreamMessage> out, bool ended) {
+    if (!out.empty() || ended ||
+        natsConnection_Status(pull_->core->nc) == NATS_CONN_STATUS_CONNECTED)
+      return out;
+    return unavailable_now(NATS_CONNECTION_DISCONNECTED);
+  }
+
+  Failure unavailable_now(natsStatus s) {
+    return fail(Errc::unavailable, fmt::format("fetch from {}: NATS is unreachable ({})",
+                                               pull_->name, natsStatus_GetText(s)));
+  }
+
   std::shared_ptr<Pull> pull_;
 };
 
@@ -531,17 +646,20 @@ class NatsStreams final : public Streams {
     pull->core = core_;
     pull->name = fmt::format("{}/{}", c.stream, c.durable);
     pull->ack_prefix = fmt::format("$JS.ACK.{}.{}.", c.stream, c.durable);
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = c.stream.c_str();
-    so.Consumer = c.durable.c_str();  // bind: the durable is ours, not cnats'
-    ec = static_cast<jsErrCode>(0);
-    s = js_PullSubscribe(&pull->sub, js,
-                         c.filter_subject.empty() ? nullptr : c.filter_subject.c_str(),
-                         c.durable.c_str(), &o, &so, &ec);
-    if (s != NATS_OK) {
+    pull->next_subject =
+        fmt::format("{}.CONSUMER.MSG.NEXT.{}.{}",
+                    c.domain.empty() ? std::string("$JS.API") : fmt::format("$JS.{}.API", c.domain),
+                    c.stream, c.durable);
+    char* inbox = nullptr;
+    if (s = natsInbox_Create(&inbox); s != NATS_OK)
+      return fail(Errc::internal, fmt::format("{}: no inbox: {}", what, natsStatus_GetText(s)));
+    pull->inbox = inbox;
+    natsInbox_Destroy(inbox);
+    const std::string replies = pull->inbox + ".*";
+    if (s = natsConnection_SubscribeSync(&pull->sub, core_->nc, replies.c_str()); s != NATS_OK) {
       pull->sub = nullptr;
-      return management_error(what, s, ec, false);
+      return fail(Errc::unavailable, fmt::format("{}: cannot subscribe to its deliveries ({})",
+                                                 what, natsStatus_GetText(s)));
     }
     return std::unique_ptr<Consumer>(std::make_unique<NatsConsumer>(std::move(pull)));
   }
