@@ -30,13 +30,22 @@ void on_sigint(int) {
     _exit(130);
 }
 
-const FlagSpec kFlags{
-    {"context", "space",       "config",  "output",  "selector",          "user",         "ca-file",
-     "ca-hash", "totp",        "name",    "file",    "permissions",       "ttl",          "uses",
-     "labels",  "description", "color",   "timeout", "to-version",        "state",        "limit",
-     "actor",   "action",      "outcome", "tail",    "expected-revision", "from-revision"},
-    {"help", "watch", "password-stdin", "one", "script", "no-wait", "follow", "create-only",
-     "json"}};
+const FlagSpec kFlags{{"context",       "space",
+                       "config",        "output",
+                       "selector",      "user",
+                       "ca-file",       "ca-hash",
+                       "totp",          "name",
+                       "file",          "permissions",
+                       "ttl",           "uses",
+                       "labels",        "description",
+                       "color",         "timeout",
+                       "to-version",    "state",
+                       "limit",         "actor",
+                       "action",        "outcome",
+                       "tail",          "expected-revision",
+                       "from-revision", "env"},
+                      {"help", "watch", "password-stdin", "one", "script", "no-wait", "follow",
+                       "create-only", "json"}};
 
 // A line from the terminal with echo off (passwords), or from stdin.
 std::string read_secret(const std::string& prompt, bool echo) {
@@ -344,6 +353,8 @@ int run(int argc, char** argv) {
     return cmd_kv(s);
   if (command == "pub")
     return cmd_pub(s);
+  if (command == "deploy")
+    return cmd_deploy(s);
   if (command == "sub")
     return cmd_sub(s);
   return cmd_completion(s);

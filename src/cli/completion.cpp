@@ -11,7 +11,7 @@ const char* kBash = R"SH(# bash completion for risctl: source <(risctl completio
 _risctl() {
   local cur prev words cword
   _init_completion 2>/dev/null || { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
-  local commands="login logout context get describe create delete edit exec logs scale rollout pause resume fires kv pub sub backup completion version help"
+  local commands="login logout context get describe create delete edit exec logs scale rollout pause resume fires kv pub sub deploy backup completion version help"
   local resources="@RESOURCES@"
   case "$prev" in
     -o|--output) if [[ ${words[1]} == backup ]]; then COMPREPLY=($(compgen -f -- "$cur")); else COMPREPLY=($(compgen -W "table json yaml name" -- "$cur")); fi; return ;;
@@ -36,6 +36,7 @@ _risctl() {
     pause|resume) if [[ $cword -eq 2 ]]; then COMPREPLY=($(compgen -W "schedule" -- "$cur"))
       elif [[ $cword -eq 3 ]]; then COMPREPLY=($(compgen -W "$(risctl get schedules -o name 2>/dev/null | sed 's|.*/||')" -- "$cur")); fi ;;
     kv) [[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "get put delete ls history touch watch" -- "$cur")) ;;
+    deploy) if [[ $cword -eq 2 ]]; then COMPREPLY=($(compgen -W "validate plan" -- "$cur")); else _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); fi ;;
     fires) [[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "$(risctl get schedules -o name 2>/dev/null | sed 's|.*/||')" -- "$cur")) ;;
     backup) [[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "create" -- "$cur")) ;;
     completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
@@ -49,7 +50,7 @@ const char* kZsh = R"SH(#compdef risctl
 # zsh completion for risctl: risctl completion zsh > "${fpath[1]}/_risctl"
 _risctl() {
   local -a commands resources
-  commands=(login logout context get describe create delete edit exec logs scale rollout pause resume fires kv pub sub backup completion version help)
+  commands=(login logout context get describe create delete edit exec logs scale rollout pause resume fires kv pub sub deploy backup completion version help)
   resources=(@RESOURCES@)
   if (( CURRENT == 2 )); then compadd -a commands; return; fi
   case $words[2] in
@@ -66,6 +67,7 @@ _risctl() {
     pause|resume) if (( CURRENT == 3 )); then compadd schedule
       elif (( CURRENT == 4 )); then compadd -- ${(f)"$(risctl get schedules -o name 2>/dev/null | sed 's|.*/||')"}; fi ;;
     kv) (( CURRENT == 3 )) && compadd get put delete ls history touch watch ;;
+    deploy) if (( CURRENT == 3 )); then compadd validate plan; else _files; fi ;;
     fires) (( CURRENT == 3 )) && compadd -- ${(f)"$(risctl get schedules -o name 2>/dev/null | sed 's|.*/||')"} ;;
     backup) (( CURRENT == 3 )) && compadd create ;;
     completion) compadd bash zsh ;;

@@ -34,6 +34,8 @@ Work:
   fires SCHEDULE       the history of a schedule's fires (started, failed, skipped, missed)
   kv COMMAND           the space's key-value store: get, put, delete, ls, history, touch, watch
   pub TOPIC MESSAGE    publish to a durable topic; sub TOPIC SUBSCRIPTION consumes (and acks)
+  deploy validate|plan FILE [--env E]
+                       check a deployment file (every problem at its line), show its waves
   rollout ACTION service NAME
                        status | restart | rollback [--to-version N] | stop | start
 
@@ -166,6 +168,20 @@ Examples:
   risctl kv put config/web/port 8080
   risctl kv put config/web/limits --json '{"rps": 100}' --expected-revision 7
   risctl kv watch config/ --from-revision 42
+)"},
+      {"deploy", R"(Usage: risctl deploy validate FILE [--env ENVIRONMENT]
+       risctl deploy plan FILE [--env ENVIRONMENT] [-o json]
+
+A deployment file (YAML, docs/deploy.md) names nodes (agents by id or labels, or SSH hosts)
+and the services that run on them (docker, shell or config), with depends_on, health checks,
+variables and per-environment overrides. validate reads it for the environment and prints every
+problem as FILE:LINE:COLUMN: MESSAGE (exit 1), cycles named; plan prints the services in waves
+(a wave runs after everything it depends on) with the plan's hash. FILE - reads standard input.
+Both run here, without a server.
+
+Examples:
+  risctl deploy validate deploy.yaml --env prod
+  risctl deploy plan deploy.yaml --env staging -o json
 )"},
       {"pub", R"(Usage: risctl pub TOPIC MESSAGE [--json]
        risctl pub TOPIC -f -             (the message from standard input)

@@ -594,7 +594,7 @@ Read read_deployment(std::string_view text, std::string_view environment) {
           if (Tree* mine = root.find(part))
             detail::overlay(*mine, *over);
           else {
-            root.map.emplace_back(std::string(part), *over);
+            root.map.push_back({std::string(part), *over});
             root.key_at.push_back(over->at);
           }
         }

@@ -61,7 +61,7 @@ struct Converter {
             error(key_at, fmt::format("duplicate key '{}'", key));
             continue;
           }
-          t.map.emplace_back(key, convert(kv.second, depth + 1));
+          t.map.push_back({key, convert(kv.second, depth + 1)});
           t.key_at.push_back(key_at);
         }
         break;
@@ -116,7 +116,7 @@ void overlay(Tree& base, const Tree& over) {
     if (Tree* mine = base.find(key)) {
       overlay(*mine, value);
     } else {
-      base.map.emplace_back(key, value);
+      base.map.push_back({key, value});
       base.key_at.push_back(over.key_at[i]);
     }
   }

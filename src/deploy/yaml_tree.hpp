@@ -11,19 +11,26 @@
 
 namespace ris::deploy::detail {
 
+struct TreeEntry;
+
 struct Tree {
   enum class Kind { null, scalar, map, seq };
   Kind kind = Kind::null;
   std::string scalar;
   bool quoted = false;  // a quoted scalar is always a string; a plain one may be a number or bool
-  std::vector<std::pair<std::string, Tree>> map;  // in file order
-  std::vector<Position> key_at;                   // where each map key is
+  std::vector<TreeEntry> map;    // in file order
+  std::vector<Position> key_at;  // where each map key is
   std::vector<Tree> seq;
   Position at;
 
   bool is_map() const { return kind == Kind::map; }
   const Tree* find(std::string_view key) const;
   Tree* find(std::string_view key);
+};
+
+struct TreeEntry {
+  std::string first;  // the key
+  Tree second;
 };
 
 struct Loaded {
