@@ -1,0 +1,69 @@
+// Deployments of a space over the API: validate a file, plan it against what is applied, apply
+// it (a revision whose steps the Deployer carries out through agents), and the revisions with
+// their steps. Reading needs VIEW_AGENTS; plan and apply need DEPLOY.
+//
+// What apply runs today: shell and config services on agent nodes (by id or label selector).
+// Docker services and SSH nodes are read, validated and planned, and apply refuses them with
+// that reason; failure stops the revision (no rollback yet).
+#pragma once
+#include <boost/json/object.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ris/core/result.hpp"
+#include "ris/deploy/plan.hpp"
+#include "ris/identity/access.hpp"
+#include "ris/store/store.hpp"
+
+namespace ris::deploy {
+
+struct StepRow {
+  std::string service, node, change, phase, state;
+  int64_t wave = 0, attempt = 0;
+  std::optional<std::string> task_id, next_at, detail, started_at, finished_at;
+};
+
+struct Revision {
+  std::string id, space_id, deployment, environment, state, plan_hash, created_by, created_at;
+  int64_t revision = 0;
+  std::optional<std::string> detail, finished_at;
+  boost::json::object specs;  // {service: spec}
+  std::string file;
+  std::vector<StepRow> steps;  // filled by revision()
+};
+
+// A file that did not read: its problems, for a 422 that lists them.
+struct Invalid {
+  std::vector<Diagnostic> diagnostics;
+};
+
+class Deployments {
+ public:
+  explicit Deployments(store::Store& store) : store_(store) {}
+
+  // Body: {"file": YAML text, "environment": "prod"}. The deployment read, or its problems.
+  Result<std::variant<Deployment, Invalid>> validate(const identity::SpaceAccess& access,
+                                                     const boost::json::object& body);
+  // The plan of `name` against its environment's last applied revision (0: none).
+  Result<std::variant<std::pair<Plan, int64_t>, Invalid>> plan(const identity::SpaceAccess& access,
+                                                               std::string_view name,
+                                                               const boost::json::object& body);
+  // Body as validate's, plus optional "plan_hash": refused (409) when the plan has changed
+  // since. A new revision, state applying; the Deployer carries it out.
+  Result<std::variant<Revision, Invalid>> apply(const identity::SpaceAccess& access,
+                                                std::string_view name,
+                                                const boost::json::object& body);
+  // Newest first; `environment` nullopt: all.
+  Result<std::vector<Revision>> revisions(const identity::SpaceAccess& access,
+                                          std::string_view name,
+                                          std::optional<std::string> environment);
+  Result<Revision> revision(const identity::SpaceAccess& access, std::string_view name,
+                            std::string_view environment, int64_t number);
+
+ private:
+  store::Store& store_;
+};
+
+}  // namespace ris::deploy
