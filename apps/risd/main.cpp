@@ -21,6 +21,7 @@
 #include "ris/core/config.hpp"
 #include "ris/core/log.hpp"
 #include "ris/core/worker_pool.hpp"
+#include "ris/deploy/deployer.hpp"
 #include "ris/fleet/presence.hpp"
 #include "ris/identity/accounts.hpp"
 #include "ris/identity/audit.hpp"
@@ -253,6 +254,14 @@ int main(int argc, char** argv) {
   }
   ris::queue::Queues queues(**store, streams.get(), bus->get());
   ctx.queues = &queues;
+  ris::deploy::Deployments deployments(**store);
+  ctx.deployments = &deployments;
+  ris::deploy::Deployer deployer(**store, tasks);
+  ris::cluster::DutyLoop deploying(
+      **store, "deployer", presence.server_id(), presence.lease(), std::chrono::milliseconds(500),
+      [&deployer](ris::SystemTime now, const ris::cluster::Fence& fence) {
+        return deployer.round(now, fence);
+      });
   // Small duties, four times a second on whichever server holds each.
   ris::cluster::DutyLoop kv_expiry(
       **store, "kv_expiry", presence.server_id(), presence.lease(), std::chrono::milliseconds(250),
@@ -302,6 +311,7 @@ int main(int argc, char** argv) {
   scheduler.start();
   kv_expiry.start();
   queue_trim.start();
+  deploying.start();
   ris::log::info("server_started", {{"url", url},
                                     {"threads", config.threads},
                                     {"data_dir", config.data_dir.string()},
@@ -348,6 +358,7 @@ int main(int argc, char** argv) {
   if (backups)
     backups->stop();
   scheduler.stop();
+  deploying.stop();
   kv_expiry.stop();
   queue_trim.stop();
   gateway.stop();

@@ -20,6 +20,7 @@ void register_cluster_routes(net::Router& router, ApiContext& ctx);
 void register_fleet_routes(net::Router& router, ApiContext& ctx);
 void register_schedule_routes(net::Router& router, ApiContext& ctx);
 void register_kv_routes(net::Router& router, ApiContext& ctx);
+void register_deploy_routes(net::Router& router, ApiContext& ctx);
 void register_queue_routes(net::Router& router, ApiContext& ctx);
 void register_service_routes(net::Router& router, ApiContext& ctx);
 void register_web_routes(net::Router& router);

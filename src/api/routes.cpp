@@ -25,6 +25,7 @@ void register_routes(net::Router& router, ApiContext& ctx) {
   register_service_routes(router, ctx);
   register_schedule_routes(router, ctx);
   register_kv_routes(router, ctx);
+  register_deploy_routes(router, ctx);
   register_queue_routes(router, ctx);
   register_web_routes(router);
   router.add_websocket("/events/v1", [&ctx](net::WsConnection& conn, const net::Request& upgrade) {

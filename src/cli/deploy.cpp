@@ -1,14 +1,20 @@
-// risctl deploy validate|plan FILE [--env E]: deployment files (docs/deploy.md), read here so
-// that a file can be checked (in an editor's save hook, in CI) without a server.
+// risctl deploy validate|plan|apply FILE, status|history NAME (docs/deploy.md). Files are read
+// here first, so validate needs no server and plan/apply show every problem with its line.
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "help.hpp"
 #include "output.hpp"
 #include "ris/deploy/plan.hpp"
+#include "ris/net/http.hpp"
 #include "session.hpp"
 
 namespace ris::cli {
@@ -28,26 +34,122 @@ Result<std::string> read_file(const std::string& path) {
   return in.str();
 }
 
-char mark(deploy::Change c) {
-  switch (c) {
-    case deploy::Change::create:
-      return '+';
-    case deploy::Change::update:
-      return '~';
-    case deploy::Change::remove:
-      return '-';
-    case deploy::Change::unchanged:
-      return '=';
+namespace json = boost::json;
+
+std::string str(const json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+// The deployment's name: --name, else the file's name without its extension.
+std::string deployment_name(const Session& s, const std::string& file) {
+  if (s.args.has("name"))
+    return s.args.get("name");
+  return std::filesystem::path(file).stem().string();
+}
+
+std::string env_query(const Session& s) {
+  return s.args.has("env") ? "?environment=" + net::percent_encode(s.args.get("env")) : "";
+}
+
+void print_steps(const json::object& revision) {
+  for (const auto& v : revision.at("steps").as_array()) {
+    const auto& st = v.as_object();
+    std::cout << fmt::format("  wave {}  {:<20} {:<12} {:<9} {:<10} {}\n", st.at("wave").as_int64(),
+                             str(st, "service"), str(st, "node"), str(st, "change"),
+                             str(st, "state"), str(st, "detail"));
   }
-  return '?';
+}
+
+// Follows a revision until it is applied or failed; each step's change printed once.
+int follow(Session& s, Api& api, const std::string& url) {
+  std::map<std::string, std::string> seen;
+  while (!interrupted()) {
+    auto r = api.call("GET", url);
+    if (!r)
+      return s.error(r.error().message);
+    const auto& rev = r->as_object();
+    for (const auto& v : rev.at("steps").as_array()) {
+      const auto& st = v.as_object();
+      const std::string key = str(st, "service") + "@" + str(st, "node");
+      const std::string now = str(st, "phase") + " " + str(st, "state");
+      if (seen[key] == now)
+        continue;
+      seen[key] = now;
+      std::cout << fmt::format("wave {}  {} on {}: {} {}{}\n", st.at("wave").as_int64(),
+                               str(st, "service"), str(st, "node"), str(st, "phase"),
+                               str(st, "state"),
+                               str(st, "detail").empty() ? "" : " (" + str(st, "detail") + ")")
+                << std::flush;
+    }
+    const std::string state = str(rev, "state");
+    if (state != "applying") {
+      std::cout << fmt::format("revision {}: {}{}\n", rev.at("revision").as_int64(), state,
+                               str(rev, "detail").empty() ? "" : ": " + str(rev, "detail"));
+      return state == "applied" ? 0 : 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return 130;
+}
+
+int server_side(Session& s, const std::string& verb) {
+  const auto& p = s.args.positional;
+  auto opened = s.space_api();
+  if (!opened)
+    return s.error(opened.error().message);
+  auto& [api, space] = *opened;
+  if (verb == "status" || verb == "history") {
+    const std::string name = p[2];
+    auto list = api.call(
+        "GET", space + "/deployments/" + net::percent_encode(name) + "/revisions" + env_query(s));
+    if (!list)
+      return s.error(list.error().message);
+    const auto& items = list->as_object().at("items").as_array();
+    if (items.empty())
+      return s.error(fmt::format("deployment {} has no revisions{}", name,
+                                 s.args.has("env") ? " in " + s.args.get("env") : ""));
+    if (verb == "history") {
+      if (s.args.get("output") == "json")
+        return std::cout << json::serialize(items) << "\n", 0;
+      for (const auto& v : items) {
+        const auto& r = v.as_object();
+        std::cout << fmt::format("{:>4}  {:<10} {:<9} {}  {}  {}\n", r.at("revision").as_int64(),
+                                 str(r, "environment").empty() ? "-" : str(r, "environment"),
+                                 str(r, "state"), str(r, "created_at"),
+                                 str(r, "plan_hash").substr(0, 19), str(r, "detail"));
+      }
+      return 0;
+    }
+    const auto& latest = items[0].as_object();
+    auto rev = api.call(
+        "GET", fmt::format("{}/deployments/{}/revisions/{}{}", space, net::percent_encode(name),
+                           latest.at("revision").as_int64(),
+                           "?environment=" + net::percent_encode(str(latest, "environment"))));
+    if (!rev)
+      return s.error(rev.error().message);
+    if (s.args.get("output") == "json")
+      return std::cout << json::serialize(*rev) << "\n", 0;
+    const auto& r = rev->as_object();
+    std::cout << fmt::format("{} revision {}{}: {}{}\n", name, r.at("revision").as_int64(),
+                             str(r, "environment").empty() ? "" : " in " + str(r, "environment"),
+                             str(r, "state"),
+                             str(r, "detail").empty() ? "" : " (" + str(r, "detail") + ")");
+    print_steps(r);
+    return 0;
+  }
+  return 2;
 }
 
 }  // namespace
 
 int cmd_deploy(Session& s) {
   const auto& p = s.args.positional;
-  if (p.size() < 3 || (p[1] != "validate" && p[1] != "plan"))
+  static const std::set<std::string> verbs{"validate", "plan", "apply", "status", "history"};
+  if (p.size() < 3 || !verbs.contains(p[1]))
     return std::cerr << *command_help("deploy"), 2;
+  if (p[1] == "status" || p[1] == "history")
+    return server_side(s, p[1]);
   const std::string& file = p[2];
   auto text = read_file(file);
   if (!text)
@@ -61,29 +163,63 @@ int cmd_deploy(Session& s) {
     return 1;
   }
   const auto& d = *read.deployment;
-  const auto plan = deploy::make_plan(d, {});
-  if (p[1] == "validate") {
-    std::cout << fmt::format("{}: valid{}: {} nodes, {} services in {} waves\n", file,
-                             env.empty() ? "" : " for " + env, d.nodes.size(), d.services.size(),
-                             plan.waves.size());
-    return 0;
-  }
-  if (s.args.get("output") == "json") {
-    std::cout << boost::json::serialize(deploy::to_json(plan)) << "\n";
-    return 0;
-  }
-  std::cout << fmt::format("plan {}{}\n", plan.hash, env.empty() ? "" : " for " + env);
-  std::cout << "compared with: nothing applied (risctl deploy apply is not built yet)\n";
-  for (size_t w = 0; w < plan.waves.size(); ++w) {
-    std::cout << fmt::format("wave {}:\n", w + 1);
-    for (const auto& st : plan.waves[w]) {
-      std::string fields;
-      for (const auto& f : st.fields)
-        fields += (fields.empty() ? ": " : ", ") + f;
-      std::cout << fmt::format("  {} {:<24} {}{}\n", mark(st.change), st.service,
-                               deploy::name_of(st.change), fields);
+  if (p[1] == "plan" || p[1] == "apply") {
+    // Checked here first (every problem with its line); then planned against what is applied.
+    auto opened = s.space_api();
+    if (!opened)
+      return s.error(opened.error().message);
+    auto& [api, space] = *opened;
+    const std::string name = deployment_name(s, file);
+    json::object body{{"file", *text}, {"environment", env}};
+    if (p[1] == "apply" && s.args.has("plan-hash"))
+      body["plan_hash"] = s.args.get("plan-hash");
+    auto r = api.call("POST",
+                      fmt::format("{}/deployments/{}/{}", space, net::percent_encode(name), p[1]),
+                      json::value(body));
+    if (!r)
+      return s.error(r.error().message);
+    const auto& o = r->as_object();
+    if (p[1] == "apply") {
+      const std::string url = fmt::format("{}/deployments/{}/revisions/{}?environment={}", space,
+                                          net::percent_encode(name), o.at("revision").as_int64(),
+                                          net::percent_encode(env));
+      std::cout << fmt::format("{} revision {}{}: applying ({})\n", name,
+                               o.at("revision").as_int64(), env.empty() ? "" : " in " + env,
+                               str(o, "plan_hash"));
+      if (s.args.has("no-wait"))
+        return 0;
+      return follow(s, api, url);
     }
+    if (s.args.get("output") == "json")
+      return std::cout << json::serialize(o) << "\n", 0;
+    const int64_t against = o.at("compared_with_revision").as_int64();
+    std::cout << fmt::format("plan {} of {}{}\n", str(o, "hash"), name,
+                             env.empty() ? "" : " for " + env);
+    std::cout << (against == 0 ? std::string("compared with: nothing applied yet\n")
+                               : fmt::format("compared with: revision {}\n", against));
+    const auto& waves = o.at("waves").as_array();
+    for (size_t w = 0; w < waves.size(); ++w) {
+      std::cout << fmt::format("wave {}:\n", w + 1);
+      for (const auto& v : waves[w].as_array()) {
+        const auto& st = v.as_object();
+        std::string fields;
+        if (const auto* f = st.if_contains("fields"))
+          for (const auto& x : f->as_array())
+            fields += (fields.empty() ? ": " : ", ") + std::string(x.as_string());
+        const std::string change = str(st, "change");
+        const char m = change == "create"   ? '+'
+                       : change == "update" ? '~'
+                       : change == "remove" ? '-'
+                                            : '=';
+        std::cout << fmt::format("  {} {:<24} {}{}\n", m, str(st, "service"), change, fields);
+      }
+    }
+    return 0;
   }
+  const auto plan = deploy::make_plan(d, {});
+  std::cout << fmt::format("{}: valid{}: {} nodes, {} services in {} waves\n", file,
+                           env.empty() ? "" : " for " + env, d.nodes.size(), d.services.size(),
+                           plan.waves.size());
   return 0;
 }
 

@@ -34,8 +34,8 @@ Work:
   fires SCHEDULE       the history of a schedule's fires (started, failed, skipped, missed)
   kv COMMAND           the space's key-value store: get, put, delete, ls, history, touch, watch
   pub TOPIC MESSAGE    publish to a durable topic; sub TOPIC SUBSCRIPTION consumes (and acks)
-  deploy validate|plan FILE [--env E]
-                       check a deployment file (every problem at its line), show its waves
+  deploy validate|plan|apply FILE, deploy status|history NAME
+                       deployment files: check, plan in waves, apply through agents
   rollout ACTION service NAME
                        status | restart | rollback [--to-version N] | stop | start
 
@@ -170,18 +170,26 @@ Examples:
   risctl kv watch config/ --from-revision 42
 )"},
       {"deploy", R"(Usage: risctl deploy validate FILE [--env ENVIRONMENT]
-       risctl deploy plan FILE [--env ENVIRONMENT] [-o json]
+       risctl deploy plan FILE [--env ENVIRONMENT] [--name NAME] [-o json]
+       risctl deploy apply FILE [--env ENVIRONMENT] [--name NAME] [--plan-hash HASH] [--no-wait]
+       risctl deploy status NAME [--env ENVIRONMENT] [-o json]
+       risctl deploy history NAME [--env ENVIRONMENT] [-o json]
 
 A deployment file (YAML, docs/deploy.md) names nodes (agents by id or labels, or SSH hosts)
 and the services that run on them (docker, shell or config), with depends_on, health checks,
-variables and per-environment overrides. validate reads it for the environment and prints every
-problem as FILE:LINE:COLUMN: MESSAGE (exit 1), cycles named; plan prints the services in waves
-(a wave runs after everything it depends on) with the plan's hash. FILE - reads standard input.
-Both run here, without a server.
+variables and per-environment overrides. validate reads it here, without a server, and prints
+every problem as FILE:LINE:COLUMN: MESSAGE (exit 1), cycles named. plan compares it with the
+environment's last applied revision: each service created, updated (the fields), removed or
+unchanged, in waves (a wave runs after everything it depends on), and the plan's hash. apply
+makes a new revision and follows it wave by wave until it is applied (exit 0) or failed (exit 1);
+--plan-hash refuses if the plan has changed since you read it. NAME defaults to the file's name
+without its extension. FILE - reads standard input.
 
 Examples:
   risctl deploy validate deploy.yaml --env prod
-  risctl deploy plan deploy.yaml --env staging -o json
+  risctl deploy plan deploy.yaml --env prod
+  risctl deploy apply deploy.yaml --env prod --plan-hash sha256:4f2a…
+  risctl deploy status deploy --env prod
 )"},
       {"pub", R"(Usage: risctl pub TOPIC MESSAGE [--json]
        risctl pub TOPIC -f -             (the message from standard input)

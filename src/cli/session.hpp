@@ -45,7 +45,7 @@ int cmd_fires(Session& s);                       // fires SCHEDULE
 int cmd_kv(Session& s);                          // kv get|put|delete|ls|history|touch|watch
 int cmd_pub(Session& s);                         // pub TOPIC MESSAGE
 int cmd_sub(Session& s);                         // sub TOPIC SUBSCRIPTION
-int cmd_deploy(Session& s);                      // deploy validate|plan FILE [--env E]
+int cmd_deploy(Session& s);  // deploy validate|plan|apply FILE, status|history NAME
 int cmd_completion(Session& s);
 
 // Ctrl-C: the first sets this (commands cancel and wind down), a second one exits at once.

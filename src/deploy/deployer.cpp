@@ -5,7 +5,6 @@
 #include <boost/json.hpp>
 
 #include "deploy_repository.hpp"
-#include "ris/cluster/duty.hpp"
 #include "ris/core/log.hpp"
 #include "step_scripts.hpp"
 
@@ -15,8 +14,6 @@ using std::chrono::system_clock;
 
 namespace {
 
-constexpr auto kTickEvery = std::chrono::milliseconds(500);
-constexpr std::string_view kDuty = "deployer";
 constexpr int64_t kActionTimeoutSeconds = 600;
 
 bool final_state(const std::string& s) {
@@ -49,12 +46,9 @@ int64_t field(const json::object& o, std::string_view k, int64_t fallback) {
 
 }  // namespace
 
-struct Deployer::Impl {
+struct Advance {
   store::Store& store;
-  fleet::Presence& presence;
   fleet::Tasks& tasks;
-  cluster::Duty duty;
-  bool hold_failing = false;
 
   json::object target(const Deployment& d, const std::string& node) const {
     for (const auto& n : d.nodes) {
@@ -222,59 +216,13 @@ struct Deployer::Impl {
   }
 };
 
-Deployer::Deployer(store::Store& store, fleet::Presence& presence, fleet::Tasks& tasks)
-    : p_(new Impl{
-          store, presence, tasks,
-          cluster::Duty(store, std::string(kDuty), presence.server_id(), presence.lease())}) {}
-
-Deployer::~Deployer() {
-  stop();
-}
-
-void Deployer::start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      cv_.wait_for(lock, kTickEvery);
-      if (stopping_)
-        break;
-      lock.unlock();
-      tick();
-      lock.lock();
-    }
-  });
-}
-
-void Deployer::stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ && !thread_.joinable())
-      return;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable())
-    thread_.join();
-  if (auto r = p_->duty.release(); !r)
-    log::warn("duty_release_failed", {{"duty", p_->duty.name()}, {"error", r.error().message}});
-}
-
-void Deployer::tick(SystemTime now) {
-  if (!p_->presence.alive())
-    return;
-  auto epoch = p_->duty.hold(now);
-  if (!epoch && !p_->hold_failing)
-    log::warn("duty_hold_failed", {{"duty", p_->duty.name()}, {"error", epoch.error().message}});
-  p_->hold_failing = !epoch;
-  if (!epoch || !*epoch)
-    return;
-  DeployRepository repo(p_->store);
-  const cluster::Fence fence = p_->duty.fence_for(**epoch, now);
-  auto applying = repo.applying();
-  if (!applying)
-    return;
-  for (const auto& r : *applying)
-    p_->run(repo, r, fence, now);
+Result<void> Deployer::round(SystemTime now, const cluster::Fence& fence) {
+  DeployRepository repo(store_);
+  RIS_TRY(auto applying, repo.applying());
+  Advance advance{store_, tasks_};
+  for (const auto& r : applying)
+    advance.run(repo, r, fence, now);
+  return {};
 }
 
 }  // namespace ris::deploy

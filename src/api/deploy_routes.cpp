@@ -1,0 +1,153 @@
+// Deployments over the API: validate a file, plan it, apply it, and its revisions with their
+// steps. Handlers parse and answer; src/deploy decides. A file with problems is a 422 whose
+// "errors" list each one with its line and column.
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "endpoint.hpp"
+#include "ris/deploy/deployments.hpp"
+
+namespace ris::api {
+namespace {
+namespace json = boost::json;
+
+net::Response invalid(const deploy::Invalid& bad) {
+  json::array errors;
+  for (const auto& d : bad.diagnostics)
+    errors.push_back(
+        json::object{{"line", d.at.line}, {"column", d.at.column}, {"message", d.message}});
+  auto r = net::problem(
+      422, "invalid-deployment", "The deployment file has problems",
+      fmt::format("{} problem{}; the first: line {}, column {}: {}", bad.diagnostics.size(),
+                  bad.diagnostics.size() == 1 ? "" : "s", bad.diagnostics[0].at.line,
+                  bad.diagnostics[0].at.column, bad.diagnostics[0].message));
+  json::object body = json::parse(r.body).as_object();
+  body["errors"] = std::move(errors);
+  r.body = json::serialize(body);
+  return r;
+}
+
+json::object step_json(const deploy::StepRow& s) {
+  json::object o{{"service", s.service}, {"node", s.node},   {"wave", s.wave},
+                 {"change", s.change},   {"phase", s.phase}, {"state", s.state},
+                 {"attempt", s.attempt}};
+  auto add = [&](const char* k, const std::optional<std::string>& v) {
+    if (v)
+      o[k] = *v;
+  };
+  add("task_id", s.task_id);
+  add("detail", s.detail);
+  add("started_at", s.started_at);
+  add("finished_at", s.finished_at);
+  return o;
+}
+
+json::object revision_json(const deploy::Revision& r, bool with_steps) {
+  json::object o{{"id", r.id},
+                 {"deployment", r.deployment},
+                 {"environment", r.environment},
+                 {"revision", r.revision},
+                 {"state", r.state},
+                 {"plan_hash", r.plan_hash},
+                 {"created_by", r.created_by},
+                 {"created_at", r.created_at}};
+  if (r.detail)
+    o["detail"] = *r.detail;
+  if (r.finished_at)
+    o["finished_at"] = *r.finished_at;
+  if (with_steps) {
+    json::array steps;
+    for (const auto& s : r.steps)
+      steps.push_back(step_json(s));
+    o["steps"] = std::move(steps);
+    o["file"] = r.file;
+  }
+  return o;
+}
+
+Result<net::Response> validate(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto body, json_body(c.req));
+  RIS_TRY(auto read, c.ctx.deployments->validate(access, body));
+  if (auto* bad = std::get_if<deploy::Invalid>(&read))
+    return invalid(*bad);
+  const auto& d = std::get<deploy::Deployment>(read);
+  const auto plan = deploy::make_plan(d, {});
+  return net::json_response(200, json::object{{"valid", true},
+                                              {"environment", d.environment},
+                                              {"nodes", d.nodes.size()},
+                                              {"services", d.services.size()},
+                                              {"waves", plan.waves.size()}});
+}
+
+Result<net::Response> plan(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto body, json_body(c.req));
+  c.target = std::string(c.req.params["deployment"]);
+  RIS_TRY(auto made, c.ctx.deployments->plan(access, c.target, body));
+  if (auto* bad = std::get_if<deploy::Invalid>(&made))
+    return invalid(*bad);
+  const auto& [p, against] = std::get<std::pair<deploy::Plan, int64_t>>(made);
+  c.audit_details = {{"environment", p.environment}, {"plan_hash", p.hash}};
+  json::object out = deploy::to_json(p);
+  out["compared_with_revision"] = against;
+  return net::json_response(200, out);
+}
+
+Result<net::Response> apply(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto body, json_body(c.req));
+  c.target = std::string(c.req.params["deployment"]);
+  RIS_TRY(auto made, c.ctx.deployments->apply(access, c.target, body));
+  if (auto* bad = std::get_if<deploy::Invalid>(&made))
+    return invalid(*bad);
+  auto& r = std::get<deploy::Revision>(made);
+  c.audit_details = {
+      {"environment", r.environment}, {"revision", r.revision}, {"plan_hash", r.plan_hash}};
+  auto res = net::json_response(202, revision_json(r, true));
+  res.headers.emplace_back("Location", fmt::format("/api/v1/spaces/{}/deployments/{}/revisions/{}",
+                                                   access.space_id, r.deployment, r.revision));
+  return res;
+}
+
+Result<net::Response> list_revisions(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  std::optional<std::string> env;
+  if (c.req.query.contains("environment"))
+    env = std::string(c.req.query_param("environment"));
+  RIS_TRY(auto list, c.ctx.deployments->revisions(access, c.req.params["deployment"], env));
+  json::array items;
+  for (const auto& r : list)
+    items.push_back(revision_json(r, false));
+  return net::json_response(200, json::object{{"items", std::move(items)}});
+}
+
+Result<net::Response> get_revision(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  int64_t n = 0;
+  const std::string& text = c.req.params["revision"];
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1)
+    return fail(Errc::invalid_argument, fmt::format("'{}' is not a revision number", text));
+  RIS_TRY(auto r, c.ctx.deployments->revision(access, c.req.params["deployment"],
+                                              c.req.query_param("environment"), n));
+  return net::json_response(200, revision_json(r, true));
+}
+
+}  // namespace
+
+void register_deploy_routes(net::Router& router, ApiContext& ctx) {
+  const std::string d = "/api/v1/spaces/{space}/deployments";
+  router.add("POST", d + "/validate",
+             endpoint(ctx, "deployment.validate", validate, Audit::refusals));
+  router.add("POST", d + "/{deployment}/plan", endpoint(ctx, "deployment.plan", plan));
+  router.add("POST", d + "/{deployment}/apply", endpoint(ctx, "deployment.apply", apply));
+  router.add("GET", d + "/{deployment}/revisions",
+             endpoint(ctx, "deployment.revisions", list_revisions));
+  router.add("GET", d + "/{deployment}/revisions/{revision}",
+             endpoint(ctx, "deployment.revision", get_revision));
+}
+
+}  // namespace ris::api

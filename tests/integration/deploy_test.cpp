@@ -1,0 +1,205 @@
+// Deployments against a real risd and a real agent (both engines): a three-tier file applied in
+// waves (each gated on the health of the one before), plans against what is applied, a stale
+// plan hash refused, a failing health check that stops the revision, bad files answered with
+// every problem's line, and risctl.
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "fleet_support.hpp"
+
+namespace ris::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Deploy : public FleetFixture {
+ protected:
+  std::string url(const std::string& rest) const {
+    return "/api/v1/spaces/" + space_ + "/deployments" + rest;
+  }
+  json::object revision(const std::string& name, int64_t n) {
+    auto r = call("GET", url(fmt::format("/{}/revisions/{}", name, n)), token_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? json::parse(r.body).as_object() : json::object{};
+  }
+  std::string settled(const std::string& name, int64_t n) {
+    std::string state;
+    eventually(
+        [&] {
+          return (state = std::string(revision(name, n).at("state").as_string())) != "applying";
+        },
+        60s);
+    return state;
+  }
+  static std::string slurp(const std::filesystem::path& p) {
+    std::ifstream f(p);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+  // Three tiers on one agent; the files they write land in `dir`.
+  static std::string three_tiers(const std::string& agent, const std::filesystem::path& dir,
+                                 const std::string& api_start) {
+    return fmt::format(R"(nodes:
+  box: {{agent: {agent}}}
+variables:
+  dir: {dir}
+services:
+  db:
+    kind: shell
+    on: box
+    shell: {{start: "date +%s%N > ${{dir}}/db.started"}}
+    health: {{command: "test -f ${{dir}}/db.started", interval_seconds: 1, timeout_seconds: 1}}
+  api:
+    kind: shell
+    on: box
+    depends_on: [{{service: db, condition: healthy}}]
+    shell:
+      start: "{api_start}"
+      files: [{{path: "${{dir}}/api.conf", content: "port=8080\n", mode: "0600"}}]
+    health: {{command: "test -f ${{dir}}/api.started", interval_seconds: 1, timeout_seconds: 1}}
+  web-conf:
+    kind: config
+    on: box
+    depends_on: [{{service: api, condition: healthy}}]
+    config: {{path: "${{dir}}/web.conf", content: "upstream api;\n", reload: "touch ${{dir}}/web.reloaded"}}
+)",
+                       fmt::arg("agent", agent), fmt::arg("dir", dir.string()),
+                       fmt::arg("api_start", api_start));
+  }
+};
+
+TEST_F(Deploy, a_three_tier_file_is_applied_wave_by_wave_and_planned_against_what_is_applied) {
+  auto& agent = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(agent.id()); }));
+  const auto dir = new_dir();
+  std::filesystem::create_directories(dir);
+  const std::string file = three_tiers(agent.id(), dir, "date +%s%N > ${dir}/api.started");
+
+  auto plan = call("POST", url("/shop/plan"), token_, {{"file", file}});
+  ASSERT_EQ(plan.status, 200) << plan.body;
+  const auto p = json::parse(plan.body).as_object();
+  EXPECT_EQ(p.at("compared_with_revision"), 0);
+  ASSERT_EQ(p.at("waves").as_array().size(), 3u);
+  EXPECT_EQ(p.at("waves").at(1).at(0).at("service"), "api");
+
+  auto applied =
+      call("POST", url("/shop/apply"), token_, {{"file", file}, {"plan_hash", p.at("hash")}});
+  ASSERT_EQ(applied.status, 202) << applied.body;
+  EXPECT_EQ(json::parse(applied.body).at("revision"), 1);
+  ASSERT_EQ(settled("shop", 1), "applied") << json::serialize(revision("shop", 1));
+
+  // What each tier did, in order: api started after db was healthy.
+  EXPECT_EQ(slurp(dir / "api.conf"), "port=8080\n");
+  EXPECT_EQ(slurp(dir / "web.conf"), "upstream api;\n");
+  EXPECT_TRUE(std::filesystem::exists(dir / "web.reloaded"));
+  EXPECT_LT(std::stoll(slurp(dir / "db.started")), std::stoll(slurp(dir / "api.started")));
+  const auto first = revision("shop", 1);
+  for (const auto& st : first.at("steps").as_array())
+    EXPECT_EQ(st.at("state"), "succeeded") << json::serialize(st);
+
+  // Planned again: nothing to do. Changed: one update, with the field that changed.
+  auto again = json::parse(call("POST", url("/shop/plan"), token_, {{"file", file}}).body);
+  EXPECT_EQ(again.at("compared_with_revision"), 1);
+  for (const auto& w : again.at("waves").as_array())
+    for (const auto& st : w.as_array())
+      EXPECT_EQ(st.at("change"), "unchanged") << json::serialize(again);
+  const std::string changed =
+      three_tiers(agent.id(), dir, "echo v2 > ${dir}/api.v2; date +%s%N > ${dir}/api.started");
+  auto next = json::parse(call("POST", url("/shop/plan"), token_, {{"file", changed}}).body);
+  EXPECT_EQ(next.at("waves").at(1).at(0).at("change"), "update");
+  EXPECT_EQ(next.at("waves").at(1).at(0).at("fields"), json::array{"/shell/start"});
+  // A plan read before the change is refused: the live state moved on since.
+  auto stale =
+      call("POST", url("/shop/apply"), token_, {{"file", changed}, {"plan_hash", p.at("hash")}});
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_NE(stale.body.find("plan again"), std::string::npos) << stale.body;
+  ASSERT_EQ(call("POST", url("/shop/apply"), token_, {{"file", changed}}).status, 202);
+  ASSERT_EQ(settled("shop", 2), "applied");
+  EXPECT_EQ(slurp(dir / "api.v2"), "v2\n");
+
+  auto audit = call("GET", "/api/v1/spaces/" + space_ + "/audit?action=deployment.", token_);
+  EXPECT_NE(audit.body.find("deployment.apply"), std::string::npos);
+  EXPECT_NE(audit.body.find(std::string(p.at("hash").as_string())), std::string::npos);
+}
+
+TEST_F(Deploy, a_failing_health_check_fails_the_revision_and_skips_the_later_waves) {
+  auto& agent = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(agent.id()); }));
+  const auto dir = new_dir();
+  std::filesystem::create_directories(dir);
+  const std::string file = fmt::format(R"(nodes: {{box: {{agent: {}}}}}
+services:
+  db:
+    kind: shell
+    on: box
+    shell: {{start: "true"}}
+    health: {{command: "echo not yet; exit 3", interval_seconds: 1, timeout_seconds: 1, retries: 1}}
+  api:
+    kind: shell
+    on: box
+    depends_on: [db]
+    shell: {{start: "touch {}/api.started"}}
+)",
+                                       agent.id(), dir.string());
+  ASSERT_EQ(call("POST", url("/broken/apply"), token_, {{"file", file}}).status, 202);
+  ASSERT_EQ(settled("broken", 1), "failed");
+  const auto r = revision("broken", 1);
+  EXPECT_NE(std::string(r.at("detail").as_string()).find("db on box: unhealthy after 2 checks"),
+            std::string::npos)
+      << json::serialize(r);
+  for (const auto& st : r.at("steps").as_array())
+    EXPECT_EQ(st.at("state"), st.at("service") == "db" ? "failed" : "skipped")
+        << json::serialize(st);
+  EXPECT_FALSE(std::filesystem::exists(dir / "api.started"));
+}
+
+TEST_F(Deploy, bad_files_get_every_problem_with_its_line_and_risctl_validates_plans_and_applies) {
+  auto bad = call("POST", url("/validate"), token_,
+                  {{"file",
+                    "nodes: {n: {agent: a}}\nservices:\n  a: {kind: shell, on: n, "
+                    "shell: {start: x}, depends_on: [a, ghost]}\n"}});
+  ASSERT_EQ(bad.status, 422) << bad.body;
+  const auto problem = json::parse(bad.body).as_object();
+  EXPECT_EQ(problem.at("type"), "https://ris.dev/problems/invalid-deployment");
+  ASSERT_EQ(problem.at("errors").as_array().size(), 2u) << bad.body;
+  EXPECT_EQ(problem.at("errors").at(1).at("line"), 3);
+  EXPECT_EQ(call("POST", url("/validate"), token_, {{"file", "x"}, {"public", true}}).status, 400);
+  EXPECT_EQ(call("POST", url("/Bad Name/plan"), token_, {{"file", "x"}}).status, 400);
+
+  auto& agent = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(agent.id()); }));
+  const auto dir = new_dir();
+  std::filesystem::create_directories(dir);
+  const auto yaml = dir / "site.yaml";
+  std::ofstream(yaml) << fmt::format(
+      "nodes: {{box: {{agent: {}}}}}\nservices:\n  hello: {{kind: shell, on: box, shell: "
+      "{{start: \"echo hi > {}/hello\"}}}}\n",
+      agent.id(), dir.string());
+  std::ofstream(dir / "bad.yaml") << "nodes: {}\nservices:\n  s: {kind: shel}\n";
+  const auto config = risctl_signed_in();
+  auto ctl = [&](const std::string& args) {
+    return run_command("RISCTL_CONFIG=" + config.string() + " " + RISCTL_BINARY + " " + args +
+                       " < /dev/null 2>&1");
+  };
+  auto [v, v_out] = ctl("deploy validate " + (dir / "bad.yaml").string());
+  EXPECT_EQ(v, 1) << v_out;
+  EXPECT_NE(v_out.find("bad.yaml:3:13: services.s.kind: 'shel'"), std::string::npos) << v_out;
+  auto [p, p_out] = ctl("deploy plan " + yaml.string());
+  EXPECT_EQ(p, 0) << p_out;
+  EXPECT_NE(p_out.find("+ hello"), std::string::npos) << p_out;
+  auto [a, a_out] = ctl("deploy apply " + yaml.string());
+  EXPECT_EQ(a, 0) << a_out;
+  EXPECT_NE(a_out.find("revision 1: applied"), std::string::npos) << a_out;
+  EXPECT_EQ(slurp(dir / "hello"), "hi\n");
+  auto [st, st_out] = ctl("deploy status site");
+  EXPECT_EQ(st, 0) << st_out;
+  EXPECT_NE(st_out.find("site revision 1: applied"), std::string::npos) << st_out;
+  auto [h, h_out] = ctl("deploy history site");
+  EXPECT_EQ(h, 0) << h_out;
+  EXPECT_NE(h_out.find("applied"), std::string::npos) << h_out;
+}
+
+}  // namespace
+}  // namespace ris::test
