@@ -35,6 +35,8 @@ Scenarios (each starts its own risd, runs --runs times, prints medians):
                (pull 100, ack the batch): msgs/s; then --rate msgs/s published while consumers
                pull: publish -> consumer holds it, p50/p99; with --servers, the same
                JetStream straight (raw msgs/s) and the ratios
+  deploy       a deployment file of 1,000 services on 100 nodes read, checked and planned
+               (no risd): p50/p99 ms of each
 
 Options:
   --agents N           simulated agents (capacity 1000, latency 100, fanout 1000, throughput 10)

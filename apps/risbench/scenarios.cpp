@@ -557,9 +557,11 @@ json::object run_once(const std::string& name, const BenchOptions& o) {
     return kv(o);
   if (name == "queues")
     return queues(o);
+  if (name == "deploy")
+    return deploy(o);
   throw std::runtime_error(
       "unknown scenario \"" + name +
-      "\" (capacity, latency, fanout, throughput, peer, rehome, schedules, kv, queues)");
+      "\" (capacity, latency, fanout, throughput, peer, rehome, schedules, kv, queues, deploy)");
 }
 
 std::string figure(const json::value& v) {

@@ -37,6 +37,9 @@ boost::json::object kv(const BenchOptions& o);
 // The queues scenario (queue_bench.cpp).
 boost::json::object queues(const BenchOptions& o);
 
+// The deploy scenario (deploy_bench.cpp): reading and planning a 1,000-service file.
+boost::json::object deploy(const BenchOptions& o);
+
 // Runs `name` opts.runs times; prints a summary, writes results; returns the summary JSON.
 boost::json::object run_scenario(const std::string& name, const BenchOptions& opts);
 
