@@ -182,23 +182,33 @@ struct Advance {
       return;
     }
     DeployRepository prior(store);
+    // A removal runs what was applied, on the nodes the applied file named.
     std::optional<Revision> applied;
+    std::optional<Deployment> applied_file;
     for (const auto& s : *steps) {
       if (s.wave != wave || s.state == "succeeded")
         continue;
-      const json::object* spec = nullptr;
+      const json::value* spec = nullptr;
+      const Deployment* nodes_from = &*read.deployment;
       if (s.change == "remove") {
         if (!applied) {
           auto a = prior.last_applied(r.space_id, r.deployment, r.environment);
-          if (!a || !*a)
+          if (!a)
+            return;  // the store is away: next tick
+          if (!*a)
             return failed(fmt::format("{}: the applied revision it removes is gone", s.service));
           applied = **a;
+          applied_file = read_deployment(applied->file, applied->environment).deployment;
         }
-        spec = &applied->specs.at(s.service).as_object();
+        spec = applied->specs.if_contains(s.service);
+        if (applied_file)
+          nodes_from = &*applied_file;
       } else {
-        spec = &r.specs.at(s.service).as_object();
+        spec = r.specs.if_contains(s.service);
       }
-      auto next = advance(*access, r, *read.deployment, *spec, s, now);
+      if (spec == nullptr || !spec->is_object())
+        return failed(fmt::format("{}: its spec is missing from the revision", s.service));
+      auto next = advance(*access, r, *nodes_from, spec->as_object(), s, now);
       if (!next) {
         if (next.error().code == Errc::unavailable || next.error().code == Errc::busy)
           continue;  // NATS or the store is away for a moment: the same step next tick

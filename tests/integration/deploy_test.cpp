@@ -119,6 +119,16 @@ TEST_F(Deploy, a_three_tier_file_is_applied_wave_by_wave_and_planned_against_wha
   ASSERT_EQ(settled("shop", 2), "applied");
   EXPECT_EQ(slurp(dir / "api.v2"), "v2\n");
 
+  // A service left out of the file is removed, last: its config file goes.
+  const std::string without_web = changed.substr(0, changed.find("  web-conf:"));
+  auto removal = json::parse(call("POST", url("/shop/plan"), token_, {{"file", without_web}}).body);
+  const auto& last_wave = removal.at("waves").as_array().back();
+  EXPECT_EQ(last_wave.at(0).at("service"), "web-conf") << json::serialize(removal);
+  EXPECT_EQ(last_wave.at(0).at("change"), "remove");
+  ASSERT_EQ(call("POST", url("/shop/apply"), token_, {{"file", without_web}}).status, 202);
+  ASSERT_EQ(settled("shop", 3), "applied") << json::serialize(revision("shop", 3));
+  EXPECT_FALSE(std::filesystem::exists(dir / "web.conf"));
+
   auto audit = call("GET", "/api/v1/spaces/" + space_ + "/audit?action=deployment.", token_);
   EXPECT_NE(audit.body.find("deployment.apply"), std::string::npos);
   EXPECT_NE(audit.body.find(std::string(p.at("hash").as_string())), std::string::npos);
