@@ -1,7 +1,7 @@
 // Deployments against a real risd and a real agent (both engines): a three-tier file applied in
 // waves (each gated on the health of the one before), plans against what is applied, a stale
-// plan hash refused, a failing health check that stops the revision, bad files answered with
-// every problem's line, and risctl.
+// plan hash refused, a failing health check that stops the revision, kill -9 mid-apply, bad
+// files answered with every problem's line, and risctl.
 #include <fmt/format.h>
 
 #include <fstream>
@@ -163,6 +163,38 @@ services:
     EXPECT_EQ(st.at("state"), st.at("service") == "db" ? "failed" : "skipped")
         << json::serialize(st);
   EXPECT_FALSE(std::filesystem::exists(dir / "api.started"));
+}
+
+// kill -9 of risd while a step's task runs: the restarted server goes on from the journal, and
+// each step's task ran once (its idempotency key finds the task made before the kill).
+TEST_F(Deploy, risd_killed_mid_apply_finishes_it_after_a_restart_with_each_step_run_once) {
+  auto& agent = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(agent.id()); }));
+  const auto dir = new_dir();
+  std::filesystem::create_directories(dir);
+  const std::string file = fmt::format(R"(nodes: {{box: {{agent: {0}}}}}
+services:
+  slow: {{kind: shell, on: box, shell: {{start: "sleep 3; echo run >> {1}/slow.log"}}}}
+  after: {{kind: shell, on: box, depends_on: [slow], shell: {{start: "echo run >> {1}/after.log"}}}}
+)",
+                                       agent.id(), dir.string());
+  ASSERT_EQ(call("POST", url("/resume/apply"), token_, {{"file", file}}).status, 202);
+  ASSERT_TRUE(eventually([&] {
+    const auto r = revision("resume", 1);  // kept: the loop reads into it
+    for (const auto& st : r.at("steps").as_array())
+      if (st.at("service") == "slow" && st.at("state") == "running")
+        return true;
+    return false;
+  }));
+  const auto data = risd_->data_dir();
+  ASSERT_EQ(risd_->stop(SIGKILL, 5s), 128 + SIGKILL);
+  RisdProcess again({"--listen", "127.0.0.1:" + std::to_string(port_), "--agent-lost-after", "30s"},
+                    data);
+  again.start();
+  EXPECT_EQ(settled("resume", 1), "applied") << json::serialize(revision("resume", 1));
+  EXPECT_EQ(slurp(dir / "slow.log"), "run\n");
+  EXPECT_EQ(slurp(dir / "after.log"), "run\n");
+  again.stop(SIGTERM, 10s);
 }
 
 TEST_F(Deploy, bad_files_get_every_problem_with_its_line_and_risctl_validates_plans_and_applies) {
