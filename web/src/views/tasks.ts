@@ -146,8 +146,14 @@ export async function taskView(el: HTMLElement, ctx: ViewContext): Promise<() =>
     }
     cancel.hidden = task.runs.every((r) => FINAL.has(r.state));
   };
+  // Loads can overlap (the first one, and one per run_state event): only the newest answer is
+  // shown, so an older "running" never paints over a newer "succeeded".
+  let loads = 0;
   const load = async () => {
-    task = await call<Task>("GET", `${base}/tasks/${id}`);
+    const mine = ++loads;
+    const got = await call<Task>("GET", `${base}/tasks/${id}`);
+    if (mine !== loads) return;
+    task = got;
     render();
   };
   const cancel = h(
@@ -173,11 +179,20 @@ export async function taskView(el: HTMLElement, ctx: ViewContext): Promise<() =>
       });
     }
   });
+  // A state change that happened before the subscription was up has no event: while a run is
+  // not final, look again every few seconds as well.
+  const poll = window.setInterval(() => {
+    if (task && !task.runs.every((r) => FINAL.has(r.state))) void load().catch(() => {});
+  }, 3000);
+  const stop = () => {
+    window.clearInterval(poll);
+    unsubscribe();
+  };
   try {
     await load();
   } catch (e) {
     replace(el, notice((e as Error).message));
-    return unsubscribe;
+    return stop;
   }
   replace(
     el,
@@ -186,5 +201,5 @@ export async function taskView(el: HTMLElement, ctx: ViewContext): Promise<() =>
     message,
     runsEl,
   );
-  return unsubscribe;
+  return stop;
 }
