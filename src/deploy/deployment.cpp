@@ -63,8 +63,8 @@ class Reader {
   }
 
   // Unknown keys are refused: a misspelt field must not be silently ignored.
-  void only(const Tree& map, std::initializer_list<std::string_view> allowed,
-            const std::string& path) {
+  void allow_only(const Tree& map, std::initializer_list<std::string_view> allowed,
+                  const std::string& path) {
     for (size_t i = 0; i < map.map.size(); ++i) {
       const std::string& k = map.map[i].first;
       if (std::find(allowed.begin(), allowed.end(), k) != allowed.end())
@@ -217,7 +217,7 @@ std::optional<NodeDef> read_node(const std::string& name, const Tree& t, Positio
     r.error(key_at, path, "a node name is 1 to 63 lower-case letters, digits, '-' or '_'");
   if (!r.want(t, Tree::Kind::map, path))
     return std::nullopt;
-  r.only(t, {"agent", "selector", "ssh"}, path);
+  r.allow_only(t, {"agent", "selector", "ssh"}, path);
   NodeDef n;
   n.name = name;
   n.at = key_at;
@@ -246,7 +246,7 @@ std::optional<NodeDef> read_node(const std::string& name, const Tree& t, Positio
     n.kind = NodeKind::ssh;
     if (!r.want(ssh, Tree::Kind::map, sp))
       return n;
-    r.only(ssh, {"address", "port", "user", "key", "host_key"}, sp);
+    r.allow_only(ssh, {"address", "port", "user", "key", "host_key"}, sp);
     n.ssh.address = r.text(ssh.find("address"), sp + ".address", true).value_or("");
     if (ssh.find("address") == nullptr)
       r.error(ssh.at, sp, "address is required");
@@ -288,7 +288,7 @@ std::optional<NodeDef> read_node(const std::string& name, const Tree& t, Positio
 void check_health(const Tree& h, const std::string& path, Reader& r) {
   if (!r.want(h, Tree::Kind::map, path))
     return;
-  r.only(h, {"command", "http", "interval_seconds", "timeout_seconds", "retries"}, path);
+  r.allow_only(h, {"command", "http", "interval_seconds", "timeout_seconds", "retries"}, path);
   const bool command = h.find("command") != nullptr;
   const bool http = h.find("http") != nullptr;
   if (command == http)
@@ -324,9 +324,9 @@ void check_file(const Tree& f, const std::string& path, Reader& r, bool reload) 
   if (!r.want(f, Tree::Kind::map, path))
     return;
   if (reload)
-    r.only(f, {"path", "content", "template", "mode", "owner", "reload"}, path);
+    r.allow_only(f, {"path", "content", "template", "mode", "owner", "reload"}, path);
   else
-    r.only(f, {"path", "content", "mode", "owner"}, path);
+    r.allow_only(f, {"path", "content", "mode", "owner"}, path);
   if (f.find("path") == nullptr)
     r.error(f.at, path, "path is required");
   else if (auto p = r.text(f.find("path"), path + ".path", true); p && !p->starts_with("/"))
@@ -350,7 +350,7 @@ std::optional<ServiceDef> read_service(const std::string& name, const Tree& t, P
     r.error(key_at, path, "a service name is 1 to 63 lower-case letters, digits, '-' or '_'");
   if (!r.want(t, Tree::Kind::map, path))
     return std::nullopt;
-  r.only(t, {"kind", "on", "depends_on", "health", "docker", "shell", "config"}, path);
+  r.allow_only(t, {"kind", "on", "depends_on", "health", "docker", "shell", "config"}, path);
   ServiceDef s;
   s.name = name;
   s.at = key_at;
@@ -400,7 +400,7 @@ std::optional<ServiceDef> read_service(const std::string& name, const Tree& t, P
         if (d.kind == Tree::Kind::scalar) {
           dep.service = d.scalar;
         } else if (r.want(d, Tree::Kind::map, dp)) {
-          r.only(d, {"service", "condition"}, dp);
+          r.allow_only(d, {"service", "condition"}, dp);
           dep.service = r.text(d.find("service"), dp + ".service", true).value_or("");
           if (d.find("service") == nullptr)
             r.error(d.at, dp, "service is required");
@@ -443,7 +443,7 @@ std::optional<ServiceDef> read_service(const std::string& name, const Tree& t, P
       if (auto parsed = services::parse_service_spec(spec); !parsed)
         r.error(section->at, sp, parsed.error().message);
     } else if (s.kind == ServiceKind::shell) {
-      r.only(*section, {"install", "start", "stop", "files"}, sp);
+      r.allow_only(*section, {"install", "start", "stop", "files"}, sp);
       if (section->find("start") == nullptr)
         r.error(section->at, sp, "start is required (the command that starts it)");
       for (std::string_view c : {"install", "start", "stop"})
@@ -568,7 +568,7 @@ Read read_deployment(std::string_view text, std::string_view environment) {
     out.diagnostics = std::move(r.diags);
     return out;
   }
-  r.only(root, {"version", "variables", "nodes", "services", "environments"}, "");
+  r.allow_only(root, {"version", "variables", "nodes", "services", "environments"}, "");
   if (const Tree* v = root.find("version"))
     r.integer(v, "version", 1, 1);
 
@@ -578,7 +578,7 @@ Read read_deployment(std::string_view text, std::string_view environment) {
       envs != nullptr && r.want(*envs, Tree::Kind::map, "environments")) {
     for (const auto& [name, e] : envs->map)
       if (r.want(e, Tree::Kind::map, "environments." + name))
-        r.only(e, {"variables", "nodes", "services"}, "environments." + name);
+        r.allow_only(e, {"variables", "nodes", "services"}, "environments." + name);
     if (!env.empty()) {
       if (const Tree* chosen = envs->find(env); chosen == nullptr) {
         std::string names;
