@@ -22,6 +22,7 @@
 #include "ris/core/log.hpp"
 #include "ris/core/worker_pool.hpp"
 #include "ris/deploy/deployer.hpp"
+#include "ris/deploy/secrets.hpp"
 #include "ris/fleet/presence.hpp"
 #include "ris/identity/accounts.hpp"
 #include "ris/identity/audit.hpp"
@@ -256,7 +257,9 @@ int main(int argc, char** argv) {
   ctx.queues = &queues;
   ris::deploy::Deployments deployments(**store);
   ctx.deployments = &deployments;
-  ris::deploy::Deployer deployer(**store, tasks);
+  ris::deploy::Secrets deploy_secrets(**store, secret_box);
+  ctx.deploy_secrets = &deploy_secrets;
+  ris::deploy::Deployer deployer(**store, tasks, deploy_secrets);
   ris::cluster::DutyLoop deploying(
       **store, "deployer", presence.server_id(), presence.lease(), std::chrono::milliseconds(500),
       [&deployer](ris::SystemTime now, const ris::cluster::Fence& fence) {

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include "ris/core/log.hpp"
+#include "ris/deploy/secrets.hpp"
 #include "ris/identity/sessions.hpp"
 #include "ris/identity/two_factor.hpp"
 #include "ris/security/secure_file.hpp"
@@ -132,6 +133,8 @@ security::Resealers resealers(const ris::ServerConfig& config) {
           &ris::identity::Sessions::reseal);
   all.add("services.secret_env (service secrets, in every version of each spec)",
           &ris::services::Services::reseal);
+  all.add(std::string(ris::deploy::kDeploySecretContext) + " (deployment secrets)",
+          &ris::deploy::Secrets::reseal);
   return all;
 }
 

@@ -8,6 +8,7 @@
 
 #include "endpoint.hpp"
 #include "ris/deploy/deployments.hpp"
+#include "ris/deploy/secrets.hpp"
 
 namespace ris::api {
 namespace {
@@ -37,7 +38,10 @@ json::object step_json(const deploy::StepRow& s) {
     if (v)
       o[k] = *v;
   };
-  add("task_id", s.task_id);
+  if (s.task_id && s.task_id->starts_with("ssh:"))
+    o["executor"] = "ssh";  // the host keeps its run's record (docs/deploy.md)
+  else
+    add("task_id", s.task_id);
   add("detail", s.detail);
   add("started_at", s.started_at);
   add("finished_at", s.finished_at);
@@ -49,6 +53,8 @@ json::object revision_json(const deploy::Revision& r, bool with_steps) {
                  {"deployment", r.deployment},
                  {"environment", r.environment},
                  {"revision", r.revision},
+                 {"kind", r.kind},
+                 {"on_failure", r.on_failure},
                  {"state", r.state},
                  {"plan_hash", r.plan_hash},
                  {"created_by", r.created_by},
@@ -112,6 +118,58 @@ Result<net::Response> apply(Call& c) {
   return res;
 }
 
+Result<net::Response> rollback(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto body, json_body(c.req));
+  c.target = std::string(c.req.params["deployment"]);
+  RIS_TRY(auto made, c.ctx.deployments->rollback(access, c.target, body));
+  if (auto* bad = std::get_if<deploy::Invalid>(&made))
+    return invalid(*bad);
+  auto& r = std::get<deploy::Revision>(made);
+  c.audit_details = {{"environment", r.environment},
+                     {"revision", r.revision},
+                     {"plan_hash", r.plan_hash},
+                     {"detail", r.detail.value_or("")}};
+  auto res = net::json_response(202, revision_json(r, true));
+  res.headers.emplace_back("Location", fmt::format("/api/v1/spaces/{}/deployments/{}/revisions/{}",
+                                                   access.space_id, r.deployment, r.revision));
+  return res;
+}
+
+json::object secret_json(const deploy::SecretInfo& s) {
+  return {{"name", s.name},
+          {"updated_by", s.updated_by},
+          {"created_at", s.created_at},
+          {"updated_at", s.updated_at}};
+}
+
+Result<net::Response> put_secret(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto body, json_body(c.req));
+  c.target = std::string(c.req.params["name"]);
+  const auto* v = body.if_contains("value");
+  if (v == nullptr || !v->is_string() || body.size() != 1)
+    return fail(Errc::invalid_argument, "give {\"value\": \"…\"} and nothing else");
+  RIS_TRY(auto s, c.ctx.deploy_secrets->put(access, c.target, v->as_string()));
+  return net::json_response(200, secret_json(s));
+}
+
+Result<net::Response> list_secrets(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto list, c.ctx.deploy_secrets->list(access));
+  json::array items;
+  for (const auto& s : list)
+    items.push_back(secret_json(s));
+  return net::json_response(200, json::object{{"items", std::move(items)}});
+}
+
+Result<net::Response> delete_secret(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  c.target = std::string(c.req.params["name"]);
+  RIS_TRY_VOID(c.ctx.deploy_secrets->remove(access, c.target));
+  return no_content();
+}
+
 Result<net::Response> list_revisions(Call& c) {
   RIS_TRY(auto access, space_access(c));
   std::optional<std::string> env;
@@ -144,6 +202,11 @@ void register_deploy_routes(net::Router& router, ApiContext& ctx) {
              endpoint(ctx, "deployment.validate", validate, Audit::refusals));
   router.add("POST", d + "/{deployment}/plan", endpoint(ctx, "deployment.plan", plan));
   router.add("POST", d + "/{deployment}/apply", endpoint(ctx, "deployment.apply", apply));
+  router.add("POST", d + "/{deployment}/rollback", endpoint(ctx, "deployment.rollback", rollback));
+  const std::string secrets = "/api/v1/spaces/{space}/deploy-secrets";
+  router.add("GET", secrets, endpoint(ctx, "deploy_secret.list", list_secrets));
+  router.add("PUT", secrets + "/{name}", endpoint(ctx, "deploy_secret.put", put_secret));
+  router.add("DELETE", secrets + "/{name}", endpoint(ctx, "deploy_secret.delete", delete_secret));
   router.add("GET", d + "/{deployment}/revisions",
              endpoint(ctx, "deployment.revisions", list_revisions));
   router.add("GET", d + "/{deployment}/revisions/{revision}",

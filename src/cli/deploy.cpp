@@ -93,12 +93,76 @@ int follow(Session& s, Api& api, const std::string& url) {
   return 130;
 }
 
+// deploy secret set|list|rm: values go up once and never come back.
+int secrets(Session& s, Api& api, const std::string& space) {
+  const auto& p = s.args.positional;
+  const std::string base = space + "/deploy-secrets";
+  if (p[2] == "list") {
+    auto r = api.call("GET", base);
+    if (!r)
+      return s.error(r.error().message);
+    if (s.args.get("output") == "json")
+      return std::cout << json::serialize(*r) << "\n", 0;
+    for (const auto& v : r->as_object().at("items").as_array())
+      std::cout << fmt::format("{:<32} updated {}\n", str(v.as_object(), "name"),
+                               str(v.as_object(), "updated_at"));
+    return 0;
+  }
+  if (p.size() < 4 || (p[2] != "set" && p[2] != "rm"))
+    return std::cerr << *command_help("deploy"), 2;
+  const std::string url = base + "/" + net::percent_encode(p[3]);
+  if (p[2] == "rm") {
+    auto r = api.call("DELETE", url);
+    if (!r)
+      return s.error(r.error().message);
+    std::cout << fmt::format("secret {} removed\n", p[3]);
+    return 0;
+  }
+  auto value = read_file(s.args.has("file") ? s.args.get("file") : "-");
+  if (!value)
+    return s.error(value.error().message);
+  if (!s.args.has("file"))  // a value typed or piped ends at its line's end
+    while (!value->empty() && (value->back() == '\n' || value->back() == '\r'))
+      value->pop_back();
+  auto r = api.call("PUT", url, json::value(json::object{{"value", *value}}));
+  if (!r)
+    return s.error(r.error().message);
+  std::cout << fmt::format("secret {} set ({} bytes)\n", p[3], value->size());
+  return 0;
+}
+
 int server_side(Session& s, const std::string& verb) {
   const auto& p = s.args.positional;
   auto opened = s.space_api();
   if (!opened)
     return s.error(opened.error().message);
   auto& [api, space] = *opened;
+  if (verb == "secret")
+    return secrets(s, api, space);
+  if (verb == "rollback") {
+    const std::string name = p[2];
+    int64_t to = 0;
+    try {
+      to = std::stoll(s.args.get("to"));
+    } catch (const std::exception&) {
+      return s.error("give the revision to return to: --to N (risctl deploy history " + name + ")");
+    }
+    const std::string env = s.args.get("env");
+    auto r = api.call("POST",
+                      fmt::format("{}/deployments/{}/rollback", space, net::percent_encode(name)),
+                      json::value(json::object{{"to", to}, {"environment", env}}));
+    if (!r)
+      return s.error(r.error().message);
+    const auto& o = r->as_object();
+    std::cout << fmt::format("{} revision {}{}: applying (returns to revision {})\n", name,
+                             o.at("revision").as_int64(), env.empty() ? "" : " in " + env, to);
+    if (s.args.has("no-wait"))
+      return 0;
+    return follow(s, api,
+                  fmt::format("{}/deployments/{}/revisions/{}?environment={}", space,
+                              net::percent_encode(name), o.at("revision").as_int64(),
+                              net::percent_encode(env)));
+  }
   if (verb == "status" || verb == "history") {
     const std::string name = p[2];
     auto list = api.call(
@@ -141,15 +205,61 @@ int server_side(Session& s, const std::string& verb) {
   return 2;
 }
 
+// deploy diff FILE A B: what going from environment A to B changes, service by service.
+int diff(Session& s) {
+  const auto& p = s.args.positional;
+  if (p.size() < 5)
+    return std::cerr << *command_help("deploy"), 2;
+  auto text = read_file(p[2]);
+  if (!text)
+    return s.error(text.error().message);
+  std::optional<deploy::Deployment> sides[2];
+  for (int i = 0; i < 2; ++i) {
+    auto read = deploy::read_deployment(*text, p[3 + i]);
+    if (!read.deployment) {
+      std::cerr << deploy::format_diagnostics(p[2], read.diagnostics);
+      return 1;
+    }
+    sides[i] = std::move(read.deployment);
+  }
+  deploy::Live from;
+  for (const auto& svc : sides[0]->services)
+    from[svc.name] = svc.spec;
+  const auto plan = deploy::make_plan(*sides[1], from);
+  if (s.args.get("output") == "json")
+    return std::cout << json::serialize(deploy::to_json(plan)) << "\n", 0;
+  std::cout << fmt::format("{} → {}\n", p[3], p[4]);
+  size_t differ = 0;
+  for (const auto& wave : plan.waves)
+    for (const auto& st : wave) {
+      if (st.change == deploy::Change::unchanged)
+        continue;
+      ++differ;
+      std::string fields;
+      for (const auto& f : st.fields)
+        fields += (fields.empty() ? ": " : ", ") + f;
+      const std::string what = st.change == deploy::Change::create   ? "only in " + p[4]
+                               : st.change == deploy::Change::remove ? "only in " + p[3]
+                                                                     : "differs";
+      std::cout << fmt::format("  {:<24} {}{}\n", st.service, what, fields);
+    }
+  if (differ == 0)
+    std::cout << "  the same services with the same values\n";
+  return 0;
+}
+
 }  // namespace
 
 int cmd_deploy(Session& s) {
   const auto& p = s.args.positional;
-  static const std::set<std::string> verbs{"validate", "plan", "apply", "status", "history"};
+  static const std::set<std::string> verbs{"validate", "plan",   "apply",   "diff",
+                                           "rollback", "status", "history", "secret"};
   if (p.size() < 3 || !verbs.contains(p[1]))
     return std::cerr << *command_help("deploy"), 2;
-  if (p[1] == "status" || p[1] == "history")
+  if (p[1] == "status" || p[1] == "history" || p[1] == "rollback" || p[1] == "secret")
     return server_side(s, p[1]);
+  if (p[1] == "diff")
+    return diff(s);
   const std::string& file = p[2];
   auto text = read_file(file);
   if (!text)
@@ -173,6 +283,8 @@ int cmd_deploy(Session& s) {
     json::object body{{"file", *text}, {"environment", env}};
     if (p[1] == "apply" && s.args.has("plan-hash"))
       body["plan_hash"] = s.args.get("plan-hash");
+    if (p[1] == "apply" && s.args.has("on-failure"))
+      body["on_failure"] = s.args.get("on-failure");
     auto r = api.call("POST",
                       fmt::format("{}/deployments/{}/{}", space, net::percent_encode(name), p[1]),
                       json::value(body));

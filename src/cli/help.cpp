@@ -171,9 +171,15 @@ Examples:
 )"},
       {"deploy", R"(Usage: risctl deploy validate FILE [--env ENVIRONMENT]
        risctl deploy plan FILE [--env ENVIRONMENT] [--name NAME] [-o json]
-       risctl deploy apply FILE [--env ENVIRONMENT] [--name NAME] [--plan-hash HASH] [--no-wait]
+       risctl deploy apply FILE [--env ENVIRONMENT] [--name NAME] [--plan-hash HASH]
+                            [--on-failure stop|rollback] [--no-wait]
+       risctl deploy diff FILE ENVIRONMENT OTHER-ENVIRONMENT
+       risctl deploy rollback NAME --to REVISION [--env ENVIRONMENT] [--no-wait]
        risctl deploy status NAME [--env ENVIRONMENT] [-o json]
        risctl deploy history NAME [--env ENVIRONMENT] [-o json]
+       risctl deploy secret set NAME [--file PATH]   (else the value from standard input)
+       risctl deploy secret list
+       risctl deploy secret rm NAME
 
 A deployment file (YAML, docs/deploy.md) names nodes (agents by id or labels, or SSH hosts)
 and the services that run on them (docker, shell or config), with depends_on, health checks,
@@ -182,14 +188,22 @@ every problem as FILE:LINE:COLUMN: MESSAGE (exit 1), cycles named. plan compares
 environment's last applied revision: each service created, updated (the fields), removed or
 unchanged, in waves (a wave runs after everything it depends on), and the plan's hash. apply
 makes a new revision and follows it wave by wave until it is applied (exit 0) or failed (exit 1);
---plan-hash refuses if the plan has changed since you read it. NAME defaults to the file's name
-without its extension. FILE - reads standard input.
+--plan-hash refuses if the plan has changed since you read it. A step that fails stops the
+revision, or with --on-failure rollback (or on_failure: rollback in the file) starts a revision
+that returns what it touched to the last applied revision. rollback --to N returns the
+environment to revision N (one that was applied). diff compares two environments of a file,
+service by service, without a server. NAME defaults to the file's name without its extension.
+FILE - reads standard input. Secrets (an SSH node's key, ${secret:NAME} in values) are set with
+deploy secret set; their values are never shown again.
 
 Examples:
   risctl deploy validate deploy.yaml --env prod
   risctl deploy plan deploy.yaml --env prod
   risctl deploy apply deploy.yaml --env prod --plan-hash sha256:4f2a…
   risctl deploy status deploy --env prod
+  risctl deploy diff deploy.yaml staging prod
+  risctl deploy rollback deploy --env prod --to 12
+  risctl deploy secret set deploy-key --file ~/.ssh/id_ed25519
 )"},
       {"pub", R"(Usage: risctl pub TOPIC MESSAGE [--json]
        risctl pub TOPIC -f -             (the message from standard input)

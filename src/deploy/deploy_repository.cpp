@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::string_view kColumns =
     "id, space_id, deployment, environment, revision, state, plan_hash, file, specs, detail, "
-    "created_by, created_at, finished_at";
+    "created_by, created_at, finished_at, kind, on_failure, removes_from";
 constexpr std::string_view kStepColumns =
     "service, node, wave, change, phase, state, attempt, task_id, next_at, detail, started_at, "
     "finished_at";
@@ -33,6 +33,9 @@ Revision from_row(const store::Row& r) {
   v.created_by = r.get<std::string>("created_by");
   v.created_at = r.get<std::string>("created_at");
   v.finished_at = r.get_optional<std::string>("finished_at");
+  v.kind = r.get<std::string>("kind");
+  v.on_failure = r.get<std::string>("on_failure");
+  v.removes_from = r.get_optional<std::string>("removes_from");
   return v;
 }
 
@@ -59,35 +62,58 @@ std::string select_revisions() {
 
 }  // namespace
 
-Result<Revision> DeployRepository::insert(Revision r, const std::vector<StepRow>& steps) {
-  RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
-    RIS_TRY(auto busy, tx.query("SELECT revision FROM deploy_revisions WHERE space_id = ? AND "
-                                "deployment = ? AND environment = ? AND state = 'applying'",
-                                {r.space_id, r.deployment, r.environment}));
-    if (!busy.rows.empty())
-      return fail(Errc::conflict,
-                  fmt::format("revision {} of {} is still applying: wait for it to end",
-                              busy.rows[0].get<int64_t>("revision"), r.deployment));
-    RIS_TRY(auto last, tx.query("SELECT MAX(revision) AS n FROM deploy_revisions WHERE space_id "
-                                "= ? AND deployment = ? AND environment = ?",
-                                {r.space_id, r.deployment, r.environment}));
-    r.revision = last.rows.empty() ? 1 : last.rows[0].get_optional<int64_t>("n").value_or(0) + 1;
+Result<void> DeployRepository::insert_in(store::Store& tx, Revision& r,
+                                         const std::vector<StepRow>& steps) {
+  RIS_TRY(auto busy, tx.query("SELECT revision FROM deploy_revisions WHERE space_id = ? AND "
+                              "deployment = ? AND environment = ? AND state = 'applying'",
+                              {r.space_id, r.deployment, r.environment}));
+  if (!busy.rows.empty())
+    return fail(Errc::conflict,
+                fmt::format("revision {} of {} is still applying: wait for it to end",
+                            busy.rows[0].get<int64_t>("revision"), r.deployment));
+  RIS_TRY(auto last, tx.query("SELECT MAX(revision) AS n FROM deploy_revisions WHERE space_id "
+                              "= ? AND deployment = ? AND environment = ?",
+                              {r.space_id, r.deployment, r.environment}));
+  r.revision = last.rows.empty() ? 1 : last.rows[0].get_optional<int64_t>("n").value_or(0) + 1;
+  RIS_TRY_VOID(tx.query(
+      std::string("INSERT INTO deploy_revisions (") + std::string(kColumns) +
+          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {r.id, r.space_id, r.deployment, r.environment, r.revision, r.state, r.plan_hash, r.file,
+       boost::json::serialize(r.specs), store::nullable(r.detail), r.created_by, r.created_at,
+       store::nullable(r.finished_at), r.kind, r.on_failure, store::nullable(r.removes_from)}));
+  for (const auto& s : steps)
     RIS_TRY_VOID(
-        tx.query(std::string("INSERT INTO deploy_revisions (") + std::string(kColumns) +
-                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 {r.id, r.space_id, r.deployment, r.environment, r.revision, r.state, r.plan_hash,
-                  r.file, boost::json::serialize(r.specs), store::nullable(r.detail), r.created_by,
-                  r.created_at, store::nullable(r.finished_at)}));
-    for (const auto& s : steps)
-      RIS_TRY_VOID(tx.query(
-          std::string("INSERT INTO deploy_steps (revision_id, ") + std::string(kStepColumns) +
-              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {r.id, s.service, s.node, s.wave, s.change, s.phase, s.state, s.attempt,
-           store::nullable(s.task_id), store::nullable(s.next_at), store::nullable(s.detail),
-           store::nullable(s.started_at), store::nullable(s.finished_at)}));
-    return {};
+        tx.query(std::string("INSERT INTO deploy_steps (revision_id, ") +
+                     std::string(kStepColumns) + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 {r.id, s.service, s.node, s.wave, s.change, s.phase, s.state, s.attempt,
+                  store::nullable(s.task_id), store::nullable(s.next_at), store::nullable(s.detail),
+                  store::nullable(s.started_at), store::nullable(s.finished_at)}));
+  return {};
+}
+
+Result<Revision> DeployRepository::insert(Revision r, const std::vector<StepRow>& steps) {
+  RIS_TRY_VOID(store_.transaction(
+      [&](store::Store& tx) -> Result<void> { return insert_in(tx, r, steps); }));
+  return r;
+}
+
+Result<Revision> DeployRepository::roll_back(std::string_view failed_id, const std::string& why,
+                                             const std::string& at, Revision r,
+                                             const std::vector<StepRow>& steps,
+                                             const cluster::Fence& fence) {
+  RIS_TRY_VOID(store_.transaction([&](store::Store& tx) -> Result<void> {
+    RIS_TRY_VOID(fence(tx));
+    RIS_TRY_VOID(finish_in(tx, failed_id, "failed", why, at));
+    return insert_in(tx, r, steps);
   }));
   return r;
+}
+
+Result<std::optional<Revision>> DeployRepository::by_id(std::string_view id) {
+  RIS_TRY(auto q, store_.query(select_revisions() + "WHERE id = ?", {std::string(id)}));
+  if (q.rows.empty())
+    return std::optional<Revision>();
+  return std::optional<Revision>(from_row(q.rows[0]));
 }
 
 Result<std::optional<Revision>> DeployRepository::last_applied(std::string_view space_id,
@@ -169,20 +195,27 @@ Result<void> DeployRepository::save_step(std::string_view revision_id, const Ste
   });
 }
 
+Result<void> DeployRepository::finish_in(store::Store& tx, std::string_view revision_id,
+                                         std::string_view state,
+                                         const std::optional<std::string>& detail,
+                                         const std::string& at) {
+  RIS_TRY_VOID(
+      tx.query("UPDATE deploy_revisions SET state = ?, detail = ?, finished_at = ? WHERE id = ?",
+               {std::string(state), store::nullable(detail), at, std::string(revision_id)}));
+  if (state == "failed")
+    RIS_TRY_VOID(
+        tx.query("UPDATE deploy_steps SET state = 'skipped' WHERE revision_id = ? AND "
+                 "state IN ('pending', 'running')",
+                 {std::string(revision_id)}));
+  return {};
+}
+
 Result<void> DeployRepository::finish(std::string_view revision_id, std::string_view state,
                                       const std::optional<std::string>& detail,
                                       const std::string& at, const cluster::Fence& fence) {
   return store_.transaction([&](store::Store& tx) -> Result<void> {
     RIS_TRY_VOID(fence(tx));
-    RIS_TRY_VOID(
-        tx.query("UPDATE deploy_revisions SET state = ?, detail = ?, finished_at = ? WHERE id = ?",
-                 {std::string(state), store::nullable(detail), at, std::string(revision_id)}));
-    if (state == "failed")
-      RIS_TRY_VOID(
-          tx.query("UPDATE deploy_steps SET state = 'skipped' WHERE revision_id = ? AND "
-                   "state IN ('pending', 'running')",
-                   {std::string(revision_id)}));
-    return {};
+    return finish_in(tx, revision_id, state, detail, at);
   });
 }
 

@@ -17,6 +17,12 @@ class DeployRepository {
   // The revision with the next number of its deployment and environment, and its steps, in one
   // transaction; Errc::conflict when one of them is still applying.
   Result<Revision> insert(Revision r, const std::vector<StepRow>& steps);
+  // Fails `failed_id` with `why` and inserts its rollback revision `r`, in one fenced
+  // transaction (a crash leaves either both or neither).
+  Result<Revision> roll_back(std::string_view failed_id, const std::string& why,
+                             const std::string& at, Revision r, const std::vector<StepRow>& steps,
+                             const cluster::Fence& fence);
+  Result<std::optional<Revision>> by_id(std::string_view id);
   Result<std::optional<Revision>> last_applied(std::string_view space_id,
                                                std::string_view deployment,
                                                std::string_view environment);
@@ -34,6 +40,10 @@ class DeployRepository {
                       const cluster::Fence& fence);
 
  private:
+  static Result<void> insert_in(store::Store& tx, Revision& r, const std::vector<StepRow>& steps);
+  static Result<void> finish_in(store::Store& tx, std::string_view revision_id,
+                                std::string_view state, const std::optional<std::string>& detail,
+                                const std::string& at);
   store::Store& store_;
 };
 

@@ -5,12 +5,14 @@
 #include <boost/json.hpp>
 
 #include "deploy_repository.hpp"
+#include "revision_steps.hpp"
 #include "ris/core/log.hpp"
+#include "ris/deploy/secrets.hpp"
+#include "ssh_runner.hpp"
 #include "step_scripts.hpp"
 
 namespace ris::deploy {
 namespace json = boost::json;
-using std::chrono::system_clock;
 
 namespace {
 
@@ -20,28 +22,49 @@ bool final_state(const std::string& s) {
   return s == "succeeded" || s == "failed" || s == "timed_out" || s == "cancelled" || s == "lost";
 }
 
-// Settled: every run ended. Outcome: nullopt while running, "" when all succeeded, else why not.
-std::optional<std::string> outcome(const fleet::Task& t) {
+int64_t field(const json::object* o, std::string_view k, int64_t fallback) {
+  const auto* v = o ? o->if_contains(k) : nullptr;
+  return v && v->is_int64() ? v->as_int64() : fallback;
+}
+
+const json::object* section(const json::object& spec, std::string_view k) {
+  const auto* v = spec.if_contains(k);
+  return v && v->is_object() ? &v->as_object() : nullptr;
+}
+
+// Settled: every run ended. Outcome: nullopt while running, "" when it passes, else why not. A
+// step over many agents (a selector) passes while at most `max_failure_percent` of its runs
+// failed.
+std::optional<std::string> outcome(const fleet::Task& t, int64_t max_failure_percent) {
   for (const auto& r : t.runs)
     if (!final_state(r.state))
       return std::nullopt;
   if (t.runs.empty())
     return std::string("no agent took it");
-  for (const auto& r : t.runs)
-    if (r.state != "succeeded") {
-      std::string why = fmt::format("agent {}: {}", r.agent_id, r.state);
-      if (r.exit_code)
-        why += fmt::format(" (exit code {})", *r.exit_code);
-      if (r.error)
-        why += ": " + *r.error;
-      return why;
-    }
-  return std::string();
+  std::string first_why;
+  size_t failed = 0;
+  for (const auto& r : t.runs) {
+    if (r.state == "succeeded")
+      continue;
+    ++failed;
+    if (!first_why.empty())
+      continue;
+    first_why = fmt::format("agent {}: {}", r.agent_id, r.state);
+    if (r.exit_code)
+      first_why += fmt::format(" (exit code {})", *r.exit_code);
+    if (r.error)
+      first_why += ": " + *r.error;
+  }
+  if (failed == 0 || static_cast<int64_t>(failed) * 100 <=
+                         max_failure_percent * static_cast<int64_t>(t.runs.size()))
+    return std::string();
+  if (t.runs.size() > 1)
+    first_why = fmt::format("{} of {} agents failed; {}", failed, t.runs.size(), first_why);
+  return first_why;
 }
 
-int64_t field(const json::object& o, std::string_view k, int64_t fallback) {
-  const auto* v = o.if_contains(k);
-  return v && v->is_int64() ? v->as_int64() : fallback;
+std::string tail(const std::string& s, size_t n) {
+  return s.size() <= n ? s : "…" + s.substr(s.size() - n);
 }
 
 }  // namespace
@@ -49,73 +72,130 @@ int64_t field(const json::object& o, std::string_view k, int64_t fallback) {
 struct Advance {
   store::Store& store;
   fleet::Tasks& tasks;
+  const Secrets& secrets;
+  SshRunner& ssh;
 
-  json::object target(const Deployment& d, const std::string& node) const {
-    for (const auto& n : d.nodes) {
-      if (n.name != node)
-        continue;
-      if (n.kind == NodeKind::agent)
-        return {{"agents", json::array{json::string(n.agent)}}};
-      std::string selector;
-      for (const auto& [k, v] : n.selector)
-        selector += (selector.empty() ? "" : ",") + k + "=" + v;
-      return {{"selector", selector}};
-    }
-    return {};
+  const NodeDef* node_of(const Deployment& d, const std::string& name) const {
+    for (const auto& n : d.nodes)
+      if (n.name == name)
+        return &n;
+    return nullptr;
   }
 
-  // Submits (or finds again, by its key) the task of a step's phase.
-  Result<std::string> submit(const identity::SpaceAccess& access, const Revision& r,
-                             const StepRow& s, const json::object& target,
-                             const std::string& script, int64_t timeout) {
+  json::object target(const NodeDef& n) const {
+    if (n.kind == NodeKind::agent)
+      return {{"agents", json::array{json::string(n.agent)}}};
+    std::string selector;
+    for (const auto& [k, v] : n.selector)
+      selector += (selector.empty() ? "" : ",") + k + "=" + v;
+    return {{"selector", selector}};
+  }
+
+  static std::string key_of(const Revision& r, const StepRow& s) {
+    return fmt::format("deploy:{}:{}:{}:{}:{}", r.id, s.service, s.node, s.phase, s.attempt);
+  }
+
+  // Begins (or, by its key, finds again) the run of a step's phase; its handle for settled().
+  Result<std::string> begin(const identity::SpaceAccess& access, const Revision& r,
+                            const StepRow& s, const NodeDef& node, const std::string& script,
+                            const json::object& spec, int64_t timeout) {
+    RIS_TRY(auto values, secrets.open(r.space_id, secrets_used(spec)));
+    if (node.kind == NodeKind::ssh) {
+      RIS_TRY_VOID(start_ssh(r, s, node, script, values, timeout));
+      return "ssh:" + key_of(r, s);
+    }
+    json::object env;
+    for (const auto& [name, value] : values)
+      env[secret_variable(name)] = value;
+    json::object parameters{{"script", script}};
+    if (!env.empty())
+      parameters["env"] = std::move(env);
     json::object body{{"type", "shell"},
-                      {"parameters", json::object{{"script", script}}},
-                      {"target", target},
+                      {"parameters", std::move(parameters)},
+                      {"target", target(node)},
                       {"mode", "all"},
                       {"timeout_seconds", timeout}};
     fleet::Submission how;
     how.needed = identity::kDeploy | identity::kViewAgents;
-    how.idempotency_key =
-        fmt::format("deploy:{}:{}:{}:{}:{}", r.id, s.service, s.node, s.phase, s.attempt);
+    how.idempotency_key = key_of(r, s);
     RIS_TRY(auto submitted, tasks.submit(access, body, how));
     return submitted.task.id;
   }
 
-  // One step moved on as far as it can now; its new row, or why the revision fails.
+  Result<void> start_ssh(const Revision& r, const StepRow& s, const NodeDef& node,
+                         const std::string& script,
+                         const std::map<std::string, std::string>& values, int64_t timeout) {
+    RIS_TRY(auto key, secrets.open(r.space_id, {node.ssh.key_secret}));
+    SshHost host{node.ssh.address, node.ssh.port, node.ssh.user, key.at(node.ssh.key_secret),
+                 node.ssh.host_key};
+    std::string with_env;
+    for (const auto& [name, value] : values)
+      with_env += fmt::format("{}={}\nexport {}\n", secret_variable(name), sh_quote(value),
+                              secret_variable(name));
+    ssh.start(key_of(r, s), host, with_env + script, std::chrono::seconds(timeout));
+    return {};
+  }
+
+  // nullopt while the run goes on; "" when it passed; else why it did not.
+  Result<std::optional<std::string>> settled(const identity::SpaceAccess& access, const Revision& r,
+                                             const StepRow& s, const NodeDef& node,
+                                             const std::string& script, const json::object& spec,
+                                             int64_t timeout, int64_t max_failure_percent) {
+    using Out = std::optional<std::string>;
+    if (!s.task_id->starts_with("ssh:")) {
+      RIS_TRY(auto task, tasks.get(access, *s.task_id));
+      return outcome(task, max_failure_percent);
+    }
+    const std::string key = key_of(r, s);
+    auto polled = ssh.poll(key);
+    if (polled && !*polled && polled->error().code == Errc::not_found) {
+      // Not known to this server (it took the duty over): start it again; the host replays it.
+      RIS_TRY(auto values, secrets.open(r.space_id, secrets_used(spec)));
+      RIS_TRY_VOID(start_ssh(r, s, node, script, values, timeout));
+      return Out();
+    }
+    if (!polled)
+      return Out();
+    ssh.forget(key);
+    if (!*polled)
+      return Out(fmt::format("{}@{}:{}: {}", node.ssh.user, node.ssh.address, node.ssh.port,
+                             polled->error().message));
+    if ((*polled)->exit_code == 0)
+      return Out(std::string());
+    return Out(fmt::format("{}: exit code {}: {}", node.name, (*polled)->exit_code,
+                           tail((*polled)->output, 400)));
+  }
+
+  // One step moved on as far as it can now; its new row, or why it failed.
   Result<StepRow> advance(const identity::SpaceAccess& access, const Revision& r,
                           const Deployment& d, const json::object& spec, StepRow s,
                           SystemTime now) {
     const std::string at = to_rfc3339(now);
-    const json::object* health =
-        spec.if_contains("health") ? &spec.at("health").as_object() : nullptr;
-    if (s.state == "pending" && s.phase == "action") {
-      auto id = submit(access, r, s, target(d, s.node), action_script(s.change, spec),
-                       kActionTimeoutSeconds);
-      if (!id)
-        return fail(id.error());
-      s.state = "running";
-      s.task_id = *id;
-      s.started_at = at;
-      return s;
-    }
-    if (s.state == "pending" && s.phase == "health") {
-      if (s.next_at && *s.next_at > at)
+    const NodeDef* node = node_of(d, s.node);
+    if (node == nullptr)
+      return fail(Errc::internal,
+                  fmt::format("{}: node '{}' is not in the file", s.service, s.node));
+    const json::object* health = section(spec, "health");
+    const int64_t max_failure_percent = field(section(spec, "rollout"), "max_failure_percent", 0);
+    const bool checking = s.phase == "health";
+    const std::string script = checking ? health_script(spec) : action_script(s.change, spec);
+    const int64_t timeout = checking ? field(health, "timeout_seconds", 10) : kActionTimeoutSeconds;
+    if (s.state == "pending") {
+      if (checking && s.next_at && *s.next_at > at)
         return s;
-      auto id = submit(access, r, s, target(d, s.node), health_script(spec),
-                       health ? field(*health, "timeout_seconds", 10) : 10);
-      if (!id)
-        return fail(id.error());
+      RIS_TRY(auto handle, begin(access, r, s, *node, script, spec, timeout));
       s.state = "running";
-      s.task_id = *id;
+      s.task_id = handle;
+      if (!checking)
+        s.started_at = at;
       return s;
     }
     if (s.state != "running" || !s.task_id)
       return s;
-    RIS_TRY(auto task, tasks.get(access, *s.task_id));
-    auto done = outcome(task);
+    RIS_TRY(auto done, settled(access, r, s, *node, script, spec, timeout, max_failure_percent));
     if (!done)
       return s;
-    if (s.phase == "action") {
+    if (!checking) {
       if (!done->empty())
         return fail(Errc::internal, fmt::format("{} on {}: {}", s.service, s.node, *done));
       if (health != nullptr && s.change != "remove") {
@@ -136,7 +216,7 @@ struct Advance {
       s.finished_at = at;
       return s;
     }
-    const int64_t retries = field(*health, "retries", 3);
+    const int64_t retries = field(health, "retries", 3);
     if (s.attempt > retries)
       return fail(Errc::internal, fmt::format("{} on {}: unhealthy after {} checks: {}", s.service,
                                               s.node, s.attempt, *done));
@@ -144,70 +224,143 @@ struct Advance {
     s.state = "pending";
     s.task_id.reset();
     s.detail = *done;
-    s.next_at = to_rfc3339(now + std::chrono::seconds(field(*health, "interval_seconds", 10)));
+    s.next_at = to_rfc3339(now + std::chrono::seconds(field(health, "interval_seconds", 10)));
     return s;
+  }
+
+  // The revision fails with `why`; with on_failure rollback, its rollback starts at once.
+  void fail_revision(DeployRepository& repo, const Revision& r, const std::vector<StepRow>& steps,
+                     const std::string& failing_service, const std::string& why,
+                     const cluster::Fence& fence, const std::string& at) {
+    if (r.on_failure == "rollback" && r.kind == "apply") {
+      std::set<std::string> touched{failing_service};
+      for (const auto& s : steps)
+        if (s.change != "unchanged" && !(s.phase == "action" && s.state == "pending"))
+          touched.insert(s.service);
+      auto applied = repo.last_applied(r.space_id, r.deployment, r.environment);
+      if (!applied)
+        return;  // the store is away: the step fails again next tick
+      auto rollback = rollback_of(r, *applied, touched, at);
+      if (rollback) {
+        auto made = repo.roll_back(r.id, why + "; rolling back", at, std::move(rollback->revision),
+                                   rollback->steps, fence);
+        if (made) {
+          log::warn("deploy_rolling_back", {{"revision", r.id},
+                                            {"deployment", r.deployment},
+                                            {"environment", r.environment},
+                                            {"rollback_revision", made->revision},
+                                            {"why", why}});
+          return;
+        }
+        log::warn("deploy_rollback_failed", {{"revision", r.id}, {"error", made.error().message}});
+        return;
+      }
+      log::warn("deploy_rollback_failed",
+                {{"revision", r.id}, {"error", rollback.error().message}});
+    }
+    if (auto f = repo.finish(r.id, "failed", why, at, fence); !f)
+      log::warn("deploy_finish_failed", {{"revision", r.id}, {"error", f.error().message}});
+    else
+      log::warn("deploy_failed", {{"revision", r.id},
+                                  {"deployment", r.deployment},
+                                  {"environment", r.environment},
+                                  {"why", why}});
   }
 
   void run(DeployRepository& repo, const Revision& r, const cluster::Fence& fence, SystemTime now) {
     const std::string at = to_rfc3339(now);
-    auto failed = [&](const std::string& why) {
-      if (auto f = repo.finish(r.id, "failed", why, at, fence); !f)
-        log::warn("deploy_finish_failed", {{"revision", r.id}, {"error", f.error().message}});
-      else
-        log::warn("deploy_failed", {{"revision", r.id},
-                                    {"deployment", r.deployment},
-                                    {"environment", r.environment},
-                                    {"why", why}});
+    auto steps = repo.steps(r.id);
+    if (!steps)
+      return;  // the store is unreachable: try again next tick
+    auto failed = [&](const std::string& service, const std::string& why) {
+      fail_revision(repo, r, *steps, service, why, fence, at);
     };
     auto read = read_deployment(r.file, r.environment);
     if (!read.deployment)
-      return failed("the file no longer reads: " + format_diagnostics("file", read.diagnostics));
+      return failed("",
+                    "the file no longer reads: " + format_diagnostics("file", read.diagnostics));
     identity::Principal author;
     author.account_id = r.created_by;
     auto access = identity::load_access(store, r.space_id, author);
     if (!access)
-      return failed("its author can no longer deploy here: " + access.error().message);
-    auto steps = repo.steps(r.id);
-    if (!steps)
-      return;  // the store is unreachable: try again next tick
+      return failed("", "its author can no longer deploy here: " + access.error().message);
+
+    // The first wave with a step still going; steps that failed within their service's
+    // max_failure_percent have ended too.
     int64_t wave = 0;
-    for (const auto& s : *steps)
-      if (s.state != "succeeded" && (wave == 0 || s.wave < wave))
+    size_t tolerated = 0;
+    for (const auto& s : *steps) {
+      tolerated += s.state == "failed" ? 1 : 0;
+      if (s.state != "succeeded" && s.state != "failed" && (wave == 0 || s.wave < wave))
         wave = s.wave;
+    }
     if (wave == 0) {
-      if (auto f = repo.finish(r.id, "applied", std::nullopt, at, fence); f)
-        log::info(
-            "deploy_applied",
-            {{"revision", r.id}, {"deployment", r.deployment}, {"environment", r.environment}});
+      std::optional<std::string> detail = r.detail;
+      if (tolerated > 0)
+        detail = fmt::format("{}{} step{} failed within max_failure_percent",
+                             detail ? *detail + "; " : "", tolerated, tolerated == 1 ? "" : "s");
+      if (auto f = repo.finish(r.id, "applied", detail, at, fence); f)
+        log::info("deploy_applied", {{"revision", r.id},
+                                     {"deployment", r.deployment},
+                                     {"environment", r.environment},
+                                     {"kind", r.kind}});
       return;
     }
-    DeployRepository prior(store);
-    // A removal runs what was applied, on the nodes the applied file named.
-    std::optional<Revision> applied;
-    std::optional<Deployment> applied_file;
+
+    // A removal runs what was applied, on the nodes the file it came from named.
+    std::optional<Revision> removed;
+    std::optional<Deployment> removed_file;
+    struct Count {
+      int64_t total = 0, going = 0, failed = 0;
+    };
+    std::map<std::string, Count> counts;
+    int64_t going = 0;
     for (const auto& s : *steps) {
-      if (s.wave != wave || s.state == "succeeded")
+      if (s.wave != wave)
+        continue;
+      auto& c = counts[s.service];
+      ++c.total;
+      const bool begun = !(s.phase == "action" && s.state == "pending");
+      const bool ended = s.state == "succeeded" || s.state == "failed";
+      c.failed += s.state == "failed" ? 1 : 0;
+      if (begun && !ended) {
+        ++c.going;
+        ++going;
+      }
+    }
+    for (const auto& s : *steps) {
+      if (s.wave != wave || s.state == "succeeded" || s.state == "failed")
         continue;
       const json::value* spec = nullptr;
       const Deployment* nodes_from = &*read.deployment;
       if (s.change == "remove") {
-        if (!applied) {
-          auto a = prior.last_applied(r.space_id, r.deployment, r.environment);
+        if (!removed) {
+          auto a = r.removes_from ? repo.by_id(*r.removes_from)
+                                  : repo.last_applied(r.space_id, r.deployment, r.environment);
           if (!a)
             return;  // the store is away: next tick
           if (!*a)
-            return failed(fmt::format("{}: the applied revision it removes is gone", s.service));
-          applied = **a;
-          applied_file = read_deployment(applied->file, applied->environment).deployment;
+            return failed(s.service, fmt::format("{}: the revision it removes is gone", s.service));
+          removed = **a;
+          removed_file = read_deployment(removed->file, removed->environment).deployment;
         }
-        spec = applied->specs.if_contains(s.service);
-        if (applied_file)
-          nodes_from = &*applied_file;
+        spec = removed->specs.if_contains(s.service);
+        if (removed_file)
+          nodes_from = &*removed_file;
       } else {
         spec = r.specs.if_contains(s.service);
       }
       if (spec == nullptr || !spec->is_object())
-        return failed(fmt::format("{}: its spec is missing from the revision", s.service));
+        return failed(s.service,
+                      fmt::format("{}: its spec is missing from the revision", s.service));
+      auto& c = counts[s.service];
+      if (s.phase == "action" && s.state == "pending") {
+        const int64_t batch = field(section(spec->as_object(), "rollout"), "batch_size", 0);
+        if ((batch > 0 && c.going >= batch) || going >= kMaxParallelSteps)
+          continue;  // the next batch waits for this one
+        ++c.going;
+        ++going;
+      }
       auto next = advance(*access, r, *nodes_from, spec->as_object(), s, now);
       if (!next) {
         if (next.error().code == Errc::unavailable || next.error().code == Errc::busy)
@@ -216,20 +369,40 @@ struct Advance {
         failed_step.state = "failed";
         failed_step.detail = next.error().message;
         failed_step.finished_at = at;
+        const int64_t allowed =
+            field(section(spec->as_object(), "rollout"), "max_failure_percent", 0);
+        if ((c.failed + 1) * 100 <= allowed * c.total) {
+          // Within the service's max_failure_percent: this step ends failed, the rest go on.
+          if (repo.save_step(r.id, failed_step, fence)) {
+            ++c.failed;
+            --c.going;
+            --going;
+          }
+          continue;
+        }
         (void)repo.save_step(r.id, failed_step, fence);
-        return failed(next.error().message);
+        return failed(s.service, next.error().message);
       }
       if (next->state != s.state || next->phase != s.phase || next->attempt != s.attempt)
         if (auto w = repo.save_step(r.id, *next, fence); !w)
           return;  // the duty was lost, or the store is away: the next holder goes on
+      if (next->state == "succeeded") {
+        --c.going;
+        --going;
+      }
     }
   }
 };
 
+Deployer::Deployer(store::Store& store, fleet::Tasks& tasks, const Secrets& secrets)
+    : store_(store), tasks_(tasks), secrets_(secrets), ssh_(std::make_unique<SshRunner>()) {}
+
+Deployer::~Deployer() = default;
+
 Result<void> Deployer::round(SystemTime now, const cluster::Fence& fence) {
   DeployRepository repo(store_);
   RIS_TRY(auto applying, repo.applying());
-  Advance advance{store_, tasks_};
+  Advance advance{store_, tasks_, secrets_, *ssh_};
   for (const auto& r : applying)
     advance.run(repo, r, fence, now);
   return {};

@@ -350,7 +350,8 @@ std::optional<ServiceDef> read_service(const std::string& name, const Tree& t, P
     r.error(key_at, path, "a service name is 1 to 63 lower-case letters, digits, '-' or '_'");
   if (!r.want(t, Tree::Kind::map, path))
     return std::nullopt;
-  r.allow_only(t, {"kind", "on", "depends_on", "health", "docker", "shell", "config"}, path);
+  r.allow_only(t, {"kind", "on", "depends_on", "health", "rollout", "docker", "shell", "config"},
+               path);
   ServiceDef s;
   s.name = name;
   s.at = key_at;
@@ -428,6 +429,13 @@ std::optional<ServiceDef> read_service(const std::string& name, const Tree& t, P
   if (health != nullptr)
     check_health(*health, path + ".health", r);
 
+  const Tree* rollout = t.find("rollout");
+  if (rollout != nullptr && r.want(*rollout, Tree::Kind::map, path + ".rollout")) {
+    r.allow_only(*rollout, {"batch_size", "max_failure_percent"}, path + ".rollout");
+    r.integer(rollout->find("batch_size"), path + ".rollout.batch_size", 1, 10000);
+    r.integer(rollout->find("max_failure_percent"), path + ".rollout.max_failure_percent", 0, 100);
+  }
+
   const Tree* section = t.find(*k);
   const std::string sp = path + "." + *k;
   if (section == nullptr) {
@@ -469,6 +477,8 @@ std::optional<ServiceDef> read_service(const std::string& name, const Tree& t, P
   spec["depends_on"] = std::move(deps);
   if (health != nullptr)
     spec["health"] = to_json_value(*health);
+  if (rollout != nullptr)
+    spec["rollout"] = to_json_value(*rollout);
   if (section != nullptr)
     spec[*k] = to_json_value(*section);
   s.spec = std::move(spec);
@@ -568,7 +578,8 @@ Read read_deployment(std::string_view text, std::string_view environment) {
     out.diagnostics = std::move(r.diags);
     return out;
   }
-  r.allow_only(root, {"version", "variables", "nodes", "services", "environments"}, "");
+  r.allow_only(root, {"version", "on_failure", "variables", "nodes", "services", "environments"},
+               "");
   if (const Tree* v = root.find("version"))
     r.integer(v, "version", 1, 1);
 
@@ -578,7 +589,7 @@ Read read_deployment(std::string_view text, std::string_view environment) {
       envs != nullptr && r.want(*envs, Tree::Kind::map, "environments")) {
     for (const auto& [name, e] : envs->map)
       if (r.want(e, Tree::Kind::map, "environments." + name))
-        r.allow_only(e, {"variables", "nodes", "services"}, "environments." + name);
+        r.allow_only(e, {"on_failure", "variables", "nodes", "services"}, "environments." + name);
     if (!env.empty()) {
       if (const Tree* chosen = envs->find(env); chosen == nullptr) {
         std::string names;
@@ -587,6 +598,14 @@ Read read_deployment(std::string_view text, std::string_view environment) {
         r.error(envs->at, "environments",
                 fmt::format("no environment '{}' (the file has: {})", env, names));
       } else if (chosen->is_map()) {
+        if (const Tree* f = chosen->find("on_failure")) {
+          if (Tree* mine = root.find("on_failure"))
+            *mine = *f;
+          else {
+            root.map.push_back({"on_failure", *f});
+            root.key_at.push_back(f->at);
+          }
+        }
         for (std::string_view part : {"variables", "nodes", "services"}) {
           const Tree* over = chosen->find(part);
           if (over == nullptr)
@@ -613,6 +632,14 @@ Read read_deployment(std::string_view text, std::string_view environment) {
 
   Deployment d;
   d.environment = env;
+  if (const Tree* f = root.find("on_failure")) {
+    if (auto v = r.text(f, "on_failure", true)) {
+      if (*v == "rollback")
+        d.on_failure = OnFailure::rollback;
+      else if (*v != "stop")
+        r.error(f->at, "on_failure", fmt::format("'{}': use stop (the default) or rollback", *v));
+    }
+  }
   std::set<std::string> node_names;
   std::set<std::string> service_names;
   if (Tree* nodes = root.find("nodes"); nodes == nullptr) {

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "deploy_repository.hpp"
+#include "revision_steps.hpp"
 #include "ris/core/ids.hpp"
 #include "ris/core/time.hpp"
 
@@ -16,17 +17,17 @@ namespace {
 
 struct Input {
   std::string file, environment;
-  std::optional<std::string> plan_hash;
+  std::optional<std::string> plan_hash, on_failure;
 };
 
 Result<Input> input(const json::object& body, bool apply) {
   Input in;
   for (const auto& kv : body) {
     const std::string_view k = kv.key();
-    if (k != "file" && k != "environment" && !(apply && k == "plan_hash"))
+    if (k != "file" && k != "environment" && !(apply && (k == "plan_hash" || k == "on_failure")))
       return fail(Errc::invalid_argument,
                   fmt::format("unknown field \"{}\" (expected file, environment{})", k,
-                              apply ? ", plan_hash" : ""));
+                              apply ? ", plan_hash, on_failure" : ""));
     if (!kv.value().is_string())
       return fail(Errc::invalid_argument, fmt::format("\"{}\" must be a string", k));
   }
@@ -38,6 +39,13 @@ Result<Input> input(const json::object& body, bool apply) {
     in.environment = std::string(e->as_string());
   if (const auto* h = body.if_contains("plan_hash"))
     in.plan_hash = std::string(h->as_string());
+  if (const auto* f = body.if_contains("on_failure")) {
+    const std::string_view policy = f->as_string();
+    if (policy != "stop" && policy != "rollback")
+      return fail(Errc::invalid_argument,
+                  fmt::format("on_failure '{}': use stop or rollback", policy));
+    in.on_failure = std::string(policy);
+  }
   return in;
 }
 
@@ -68,9 +76,6 @@ Result<void> check_runnable(const Deployment& d, const Plan& p) {
   std::map<std::string, const ServiceDef*> services;
   for (const auto& s : d.services)
     services[s.name] = &s;
-  std::map<std::string, const NodeDef*> nodes;
-  for (const auto& n : d.nodes)
-    nodes[n.name] = &n;
   for (const auto& wave : p.waves)
     for (const auto& st : wave) {
       if (st.change == Change::unchanged || st.change == Change::remove)
@@ -81,12 +86,6 @@ Result<void> check_runnable(const Deployment& d, const Plan& p) {
                     fmt::format("service '{}': apply runs shell and config services so far; "
                                 "docker services are validated and planned, not applied yet",
                                 s.name));
-      for (const auto& n : s.on)
-        if (nodes.at(n)->kind == NodeKind::ssh)
-          return fail(Errc::invalid_argument,
-                      fmt::format("service '{}': node '{}' is an SSH host; apply runs on agents "
-                                  "so far",
-                                  s.name, n));
     }
   return {};
 }
@@ -120,62 +119,95 @@ Result<std::variant<std::pair<Plan, int64_t>, Invalid>> Deployments::plan(
 Result<std::variant<Revision, Invalid>> Deployments::apply(const identity::SpaceAccess& access,
                                                            std::string_view name,
                                                            const json::object& body) {
-  using Out = std::variant<Revision, Invalid>;
   RIS_TRY_VOID(identity::require(access, identity::kDeploy | identity::kViewAgents));
   RIS_TRY_VOID(check_name(name));
   RIS_TRY(auto in, input(body, true));
-  auto read = read_deployment(in.file, in.environment);
+  return start(access, name, in.file, in.environment, in.plan_hash, "apply", in.on_failure);
+}
+
+Result<std::variant<Revision, Invalid>> Deployments::rollback(const identity::SpaceAccess& access,
+                                                              std::string_view name,
+                                                              const json::object& body) {
+  RIS_TRY_VOID(identity::require(access, identity::kDeploy | identity::kViewAgents));
+  RIS_TRY_VOID(check_name(name));
+  std::string environment;
+  std::optional<std::string> plan_hash;
+  std::optional<int64_t> to;
+  for (const auto& kv : body) {
+    const std::string_view k = kv.key();
+    if (k == "to" && kv.value().is_int64() && kv.value().as_int64() >= 1)
+      to = kv.value().as_int64();
+    else if (k == "environment" && kv.value().is_string())
+      environment = kv.value().as_string();
+    else if (k == "plan_hash" && kv.value().is_string())
+      plan_hash = std::string(kv.value().as_string());
+    else if (k == "to" || k == "environment" || k == "plan_hash")
+      return fail(Errc::invalid_argument,
+                  fmt::format("\"{}\" must be {}", k,
+                              k == "to" ? "a revision number (1 or more)" : "a string"));
+    else
+      return fail(Errc::invalid_argument,
+                  fmt::format("unknown field \"{}\" (expected to, environment, plan_hash)", k));
+  }
+  if (!to)
+    return fail(Errc::invalid_argument, "\"to\" is required: the revision to return to");
+  DeployRepository repo(store_);
+  RIS_TRY(auto target, repo.get(access.space_id, name, environment, *to));
+  if (!target)
+    return fail(Errc::not_found,
+                fmt::format("deployment {} has no revision {}{}", name, *to,
+                            environment.empty() ? "" : fmt::format(" in {}", environment)));
+  if (target->state != "applied")
+    return fail(Errc::conflict,
+                fmt::format("revision {} of {} is {}, not applied: only a revision that was "
+                            "applied can be returned to",
+                            *to, name, target->state));
+  return start(access, name, target->file, environment, plan_hash, "rollback", std::nullopt,
+               fmt::format("returns to revision {}", *to));
+}
+
+Result<std::variant<Revision, Invalid>> Deployments::start(
+    const identity::SpaceAccess& access, std::string_view name, const std::string& file,
+    const std::string& environment, const std::optional<std::string>& plan_hash,
+    std::string_view kind, const std::optional<std::string>& on_failure,
+    std::optional<std::string> detail) {
+  using Out = std::variant<Revision, Invalid>;
+  auto read = read_deployment(file, environment);
   if (!read.deployment)
     return Out(Invalid{std::move(read.diagnostics)});
   const Deployment& d = *read.deployment;
   DeployRepository repo(store_);
-  RIS_TRY(auto last, repo.last_applied(access.space_id, name, in.environment));
+  RIS_TRY(auto last, repo.last_applied(access.space_id, name, environment));
   const Live live = live_of(last);
   const Plan p = make_plan(d, live);
-  if (in.plan_hash && *in.plan_hash != p.hash)
+  if (plan_hash && *plan_hash != p.hash)
     return fail(Errc::conflict,
                 fmt::format("the plan is now {}, not {}: the file or what is applied changed "
                             "since; plan again",
-                            p.hash, *in.plan_hash));
+                            p.hash, *plan_hash));
   RIS_TRY_VOID(check_runnable(d, p));
 
   Revision r;
   r.id = new_id();
   r.space_id = access.space_id;
   r.deployment = std::string(name);
-  r.environment = in.environment;
+  r.environment = environment;
   r.state = "applying";
+  r.kind = std::string(kind);
+  r.on_failure =
+      on_failure.value_or(d.on_failure == OnFailure::rollback ? "rollback" : std::string("stop"));
+  if (kind == "rollback")
+    r.on_failure = "stop";
   r.plan_hash = p.hash;
-  r.file = in.file;
+  r.file = file;
   for (const auto& s : d.services)
     r.specs[s.name] = s.spec;
+  if (last)
+    r.removes_from = last->id;
+  r.detail = std::move(detail);
   r.created_by = access.member.account_id;
   r.created_at = now_rfc3339();
-  std::vector<StepRow> steps;
-  for (size_t w = 0; w < p.waves.size(); ++w)
-    for (const auto& st : p.waves[w]) {
-      std::vector<std::string> on;
-      const json::object* spec = nullptr;
-      if (st.change == Change::remove) {
-        spec = &live.at(st.service);
-      } else {
-        for (const auto& s : d.services)
-          if (s.name == st.service)
-            spec = &s.spec;
-      }
-      for (const auto& n : spec->at("on").as_array())
-        on.emplace_back(n.as_string());
-      for (const auto& node : on) {
-        StepRow row;
-        row.service = st.service;
-        row.node = node;
-        row.wave = static_cast<int64_t>(w) + 1;
-        row.change = std::string(name_of(st.change));
-        row.phase = "action";
-        row.state = st.change == Change::unchanged ? "succeeded" : "pending";
-        steps.push_back(std::move(row));
-      }
-    }
+  auto steps = steps_for(p, d, live);
   RIS_TRY(auto made, repo.insert(std::move(r), steps));
   made.steps = std::move(steps);
   return Out(std::move(made));

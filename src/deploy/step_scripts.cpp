@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <cctype>
 
 namespace ris::deploy {
 namespace json = boost::json;
@@ -35,17 +36,78 @@ std::string place_file(const json::object& f) {
   return out;
 }
 
+constexpr std::string_view kRefOpen = "${secret:";
+
+// Calls `text_part` for the text between secret references and `ref` for each reference's name.
+template <typename Text, typename Ref>
+void split_refs(std::string_view text, Text text_part, Ref ref) {
+  for (;;) {
+    const auto at = text.find(kRefOpen);
+    const auto end = at == std::string_view::npos ? at : text.find('}', at);
+    if (end == std::string_view::npos) {
+      text_part(text);
+      return;
+    }
+    text_part(text.substr(0, at));
+    ref(text.substr(at + kRefOpen.size(), end - at - kRefOpen.size()));
+    text = text.substr(end + 1);
+  }
+}
+
+// A command as written, each secret reference turned into its variable.
+std::string command(std::string_view raw) {
+  std::string out;
+  split_refs(
+      raw, [&](std::string_view t) { out += t; },
+      [&](std::string_view name) { out += "${" + secret_variable(name) + "}"; });
+  return out;
+}
+
+void collect(const json::value& v, std::set<std::string>& out) {
+  if (v.is_string()) {
+    split_refs(
+        v.as_string(), [](std::string_view) {},
+        [&](std::string_view name) { out.insert(std::string(name)); });
+  } else if (v.is_object()) {
+    for (const auto& kv : v.as_object())
+      collect(kv.value(), out);
+  } else if (v.is_array()) {
+    for (const auto& item : v.as_array())
+      collect(item, out);
+  }
+}
+
 }  // namespace
 
 std::string sh_quote(std::string_view text) {
   std::string out = "'";
-  for (char c : text) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
+  split_refs(
+      text,
+      [&](std::string_view t) {
+        for (char c : t) {
+          if (c == '\'')
+            out += "'\\''";
+          else
+            out += c;
+        }
+      },
+      [&](std::string_view name) { out += "'\"${" + secret_variable(name) + "}\"'"; });
   return out + "'";
+}
+
+std::string secret_variable(std::string_view name) {
+  std::string out = "RIS_SECRET_";
+  for (char c : name)
+    out += std::isalnum(static_cast<unsigned char>(c))
+               ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+               : '_';
+  return out;
+}
+
+std::set<std::string> secrets_used(const json::object& spec) {
+  std::set<std::string> out;
+  collect(spec, out);
+  return out;
 }
 
 std::string action_script(std::string_view change, const json::object& spec) {
@@ -57,21 +119,21 @@ std::string action_script(std::string_view change, const json::object& spec) {
       return out + fmt::format("rm -f {}\n", sh_quote(str(c, "path")));
     out += place_file(c);
     if (const std::string reload = str(c, "reload"); !reload.empty())
-      out += reload + "\n";
+      out += command(reload) + "\n";
     return out;
   }
   const auto& s = spec.at("shell").as_object();
-  const std::string stop = str(s, "stop");
+  const std::string stop = command(str(s, "stop"));
   if (change == "remove")
     return stop.empty() ? out : out + stop + "\n";
   if (const auto* files = s.if_contains("files"); files && files->is_array())
     for (const auto& f : files->as_array())
       out += place_file(f.as_object());
   if (const std::string install = str(s, "install"); !install.empty())
-    out += install + "\n";
+    out += command(install) + "\n";
   if (change == "update" && !stop.empty())
     out += stop + "\n";
-  return out + str(s, "start") + "\n";
+  return out + command(str(s, "start")) + "\n";
 }
 
 std::string health_script(const json::object& spec) {
@@ -79,8 +141,8 @@ std::string health_script(const json::object& spec) {
   if (h == nullptr || !h->is_object())
     return {};
   const auto& o = h->as_object();
-  if (const std::string command = str(o, "command"); !command.empty())
-    return command;
+  if (const std::string check = str(o, "command"); !check.empty())
+    return command(check);
   const std::string timeout = str(o, "timeout_seconds").empty() ? "10" : str(o, "timeout_seconds");
   return fmt::format("curl -fsS -m {} -o /dev/null {}", timeout, sh_quote(str(o, "http")));
 }

@@ -1,7 +1,9 @@
 // Deployments against a real risd and a real agent (both engines): a three-tier file applied in
 // waves (each gated on the health of the one before), plans against what is applied, a stale
 // plan hash refused, a failing health check that stops the revision, kill -9 mid-apply, bad
-// files answered with every problem's line, and risctl.
+// files answered with every problem's line, and risctl. Then three tiers over two agents and an
+// agentless host (a real sshd on loopback, scripts/ssh-test-server): secrets, a failure in the
+// second wave rolled back, and rollback --to an earlier revision.
 #include <fmt/format.h>
 
 #include <fstream>
@@ -241,6 +243,158 @@ TEST_F(Deploy, bad_files_get_every_problem_with_its_line_and_risctl_validates_pl
   auto [h, h_out] = ctl("deploy history site");
   EXPECT_EQ(h, 0) << h_out;
   EXPECT_NE(h_out.find("applied"), std::string::npos) << h_out;
+}
+
+// A real sshd on loopback for one test, letting this user in with a key made for it.
+class SshHostFixture {
+ public:
+  explicit SshHostFixture(std::filesystem::path dir) : dir_(std::move(dir)) {
+    auto [rc, out] = run_command(std::string(RIS_SOURCE_DIR) + "/scripts/ssh-test-server start " +
+                                 dir_.string() + " 2>&1");
+    EXPECT_EQ(rc, 0) << out;
+  }
+  ~SshHostFixture() {
+    run_command(std::string(RIS_SOURCE_DIR) + "/scripts/ssh-test-server stop " + dir_.string());
+  }
+  std::string read(const char* name) const {
+    std::ifstream f(dir_ / name);
+    std::stringstream s;
+    s << f.rdbuf();
+    std::string v = s.str();
+    while (!v.empty() && v.back() == '\n')
+      v.pop_back();
+    return v;
+  }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+TEST_F(
+    Deploy,
+    three_tiers_over_two_agents_and_an_ssh_host_roll_back_a_failed_wave_and_return_to_any_revision) {
+  auto& first = start_agent(join_token());
+  auto& second = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(first.id()) && online(second.id()); }));
+  const auto dir = new_dir();
+  std::filesystem::create_directories(dir);
+  SshHostFixture ssh(new_dir());
+  const std::string secrets = "/api/v1/spaces/" + space_ + "/deploy-secrets/";
+  ASSERT_EQ(
+      call("PUT", secrets + "web-key", token_, {{"value", ssh.read("user_key") + "\n"}}).status,
+      200);
+  const std::string password = "s3cr3t 'quoted' $HOME";
+  auto put = call("PUT", secrets + "db-password", token_, {{"value", password}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.body.find("s3cr3t"), std::string::npos) << put.body;
+
+  // db (wave 1, first agent) → api (wave 2, second agent) → web (wave 3, the SSH host).
+  auto file = [&](const std::string& version, const std::string& api_health) {
+    return fmt::format(R"(on_failure: rollback
+nodes:
+  one: {{agent: {one}}}
+  two: {{agent: {two}}}
+  edge:
+    ssh: {{address: 127.0.0.1, port: {port}, user: {user}, key: "secret:web-key", host_key: "{host_key}"}}
+services:
+  db:
+    kind: config
+    on: one
+    config: {{path: "{dir}/db.conf", content: "password=${{secret:db-password}}\nversion={v}\n", mode: "0600"}}
+  api:
+    kind: shell
+    on: two
+    depends_on: [db]
+    shell: {{start: "echo {v} > {dir}/api.version"}}
+    health: {{command: "{api_health}", interval_seconds: 1, timeout_seconds: 1, retries: 1}}
+  web:
+    kind: shell
+    on: edge
+    depends_on: [{{service: api, condition: healthy}}]
+    shell: {{start: "echo {v} > {dir}/web.version; echo run >> {dir}/web.runs"}}
+)",
+                       fmt::arg("one", first.id()), fmt::arg("two", second.id()),
+                       fmt::arg("port", ssh.read("port")), fmt::arg("user", ssh.read("user")),
+                       fmt::arg("host_key", ssh.read("host_key_sha256")),
+                       fmt::arg("dir", dir.string()), fmt::arg("v", version),
+                       fmt::arg("api_health", api_health));
+  };
+  const std::string healthy = "test -f " + (dir / "api.version").string();
+  ASSERT_EQ(call("POST", url("/site/apply"), token_, {{"file", file("v1", healthy)}}).status, 202);
+  ASSERT_EQ(settled("site", 1), "applied") << json::serialize(revision("site", 1));
+  EXPECT_EQ(slurp(dir / "db.conf"), "password=" + password + "\nversion=v1\n");
+  EXPECT_EQ(slurp(dir / "api.version"), "v1\n");
+  EXPECT_EQ(slurp(dir / "web.version"), "v1\n");  // over SSH
+  const auto applied = revision("site", 1);  // kept: the loop reads into it
+  for (const auto& st : applied.at("steps").as_array()) {
+    if (st.at("service") == "web") {
+      EXPECT_EQ(st.at("executor"), "ssh") << json::serialize(st);
+    }
+  }
+  // The secret is in no answer: not the revision's, not its tasks'.
+  auto tasks = call("GET", "/api/v1/spaces/" + space_ + "/tasks?limit=100", token_);
+  EXPECT_EQ(tasks.body.find("s3cr3t"), std::string::npos);
+  EXPECT_EQ(json::serialize(revision("site", 1)).find("s3cr3t"), std::string::npos);
+
+  // v2: db changes (wave 1), api's health never passes (wave 2): both go back to v1; web (wave
+  // 3) never starts.
+  ASSERT_EQ(call("POST", url("/site/apply"), token_, {{"file", file("v2", "exit 1")}}).status, 202);
+  ASSERT_EQ(settled("site", 2), "failed");
+  const auto failed = revision("site", 2);
+  EXPECT_NE(std::string(failed.at("detail").as_string()).find("rolling back"), std::string::npos)
+      << json::serialize(failed);
+  ASSERT_EQ(settled("site", 3), "applied") << json::serialize(revision("site", 3));
+  const auto back = revision("site", 3);
+  EXPECT_EQ(back.at("kind"), "rollback");
+  EXPECT_EQ(slurp(dir / "db.conf"), "password=" + password + "\nversion=v1\n");
+  EXPECT_EQ(slurp(dir / "api.version"), "v1\n");
+  EXPECT_EQ(slurp(dir / "web.runs"), "run\n");
+  for (const auto& st : back.at("steps").as_array())
+    EXPECT_EQ(st.at("change"), st.at("service") == "web" ? "unchanged" : "update")
+        << json::serialize(st);
+
+  // v3 applied everywhere (web updated over SSH), then risctl returns to revision 1.
+  ASSERT_EQ(call("POST", url("/site/apply"), token_, {{"file", file("v3", healthy)}}).status, 202);
+  ASSERT_EQ(settled("site", 4), "applied") << json::serialize(revision("site", 4));
+  EXPECT_EQ(slurp(dir / "web.version"), "v3\n");
+  const auto config = risctl_signed_in();
+  auto [rc, out] = run_command("RISCTL_CONFIG=" + config.string() + " " + RISCTL_BINARY +
+                               " deploy rollback site --to 1 < /dev/null 2>&1");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("revision 5: applied"), std::string::npos) << out;
+  EXPECT_EQ(slurp(dir / "web.version"), "v1\n");
+  EXPECT_EQ(slurp(dir / "db.conf"), "password=" + password + "\nversion=v1\n");
+  EXPECT_EQ(slurp(dir / "web.runs"), "run\nrun\nrun\n");  // v1, v3, back to v1: once each
+  auto [lrc, listed] = run_command("RISCTL_CONFIG=" + config.string() + " " + RISCTL_BINARY +
+                                   " deploy secret list < /dev/null 2>&1");
+  EXPECT_EQ(lrc, 0) << listed;
+  EXPECT_NE(listed.find("db-password"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("s3cr3t"), std::string::npos) << listed;
+  // Returning to a revision that was never applied is refused.
+  EXPECT_EQ(call("POST", url("/site/rollback"), token_, {{"to", 2}}).status, 409);
+}
+
+// A wrong pinned host key fails the step before any credential is offered, and says both keys.
+TEST_F(Deploy, an_ssh_host_whose_key_is_not_the_pinned_one_fails_the_step_and_names_both_keys) {
+  const auto dir = new_dir();
+  SshHostFixture ssh(new_dir());
+  ASSERT_EQ(call("PUT", "/api/v1/spaces/" + space_ + "/deploy-secrets/k", token_,
+                 {{"value", ssh.read("user_key") + "\n"}})
+                .status,
+            200);
+  const std::string wrong = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  const std::string file = fmt::format(R"(nodes:
+  edge: {{ssh: {{address: 127.0.0.1, port: {}, user: {}, key: "secret:k", host_key: "{}"}}}}
+services:
+  web: {{kind: shell, on: edge, shell: {{start: "touch {}/ran"}}}}
+)",
+                                       ssh.read("port"), ssh.read("user"), wrong, dir.string());
+  ASSERT_EQ(call("POST", url("/pinned/apply"), token_, {{"file", file}}).status, 202);
+  ASSERT_EQ(settled("pinned", 1), "failed");
+  const std::string why(revision("pinned", 1).at("detail").as_string());
+  EXPECT_NE(why.find(wrong), std::string::npos) << why;
+  EXPECT_NE(why.find(ssh.read("host_key_sha256")), std::string::npos) << why;
+  EXPECT_FALSE(std::filesystem::exists(dir / "ran"));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "ris/core/config.hpp"
 #include "ris/core/worker_pool.hpp"
 #include "ris/deploy/deployments.hpp"
+#include "ris/deploy/secrets.hpp"
 #include "ris/fleet/agents.hpp"
 #include "ris/fleet/gateway.hpp"
 #include "ris/fleet/presence.hpp"
@@ -63,6 +64,7 @@ struct ApiContext {
   kv::Kv* kv = nullptr;
   queue::Queues* queues = nullptr;
   deploy::Deployments* deployments = nullptr;
+  deploy::Secrets* deploy_secrets = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Connected agents, and enrolled ones not revoked (set by risd from the fleet module).
   std::function<int64_t()> agents_connected = [] { return int64_t{0}; };

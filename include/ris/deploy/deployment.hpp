@@ -63,8 +63,13 @@ struct ServiceDef {
   Position at;
 };
 
+// What a revision does when a step fails: stop where it is, or roll back to the last applied
+// revision (the services it touched return to what was applied; the ones it created go).
+enum class OnFailure { stop, rollback };
+
 struct Deployment {
   std::string environment;  // "" : the file's base values
+  OnFailure on_failure = OnFailure::stop;
   std::vector<NodeDef> nodes;
   std::vector<ServiceDef> services;  // in file order
 };

@@ -4,7 +4,8 @@
 //
 // What apply runs today: shell and config services on agent nodes (by id or label selector).
 // Docker services and SSH nodes are read, validated and planned, and apply refuses them with
-// that reason; failure stops the revision (no rollback yet).
+// that reason. A failed step stops the revision or, with on_failure rollback, starts the
+// revision that returns to the last applied one.
 #pragma once
 #include <boost/json/object.hpp>
 #include <optional>
@@ -28,8 +29,11 @@ struct StepRow {
 struct Revision {
   std::string id, space_id, deployment, environment, state, plan_hash, created_by, created_at;
   int64_t revision = 0;
+  std::string kind = "apply";       // apply | rollback
+  std::string on_failure = "stop";  // stop | rollback
   std::optional<std::string> detail, finished_at;
-  boost::json::object specs;  // {service: spec}
+  std::optional<std::string> removes_from;  // the revision whose services the removals undo
+  boost::json::object specs;                // {service: spec}
   std::string file;
   std::vector<StepRow> steps;  // filled by revision()
 };
@@ -55,6 +59,11 @@ class Deployments {
   Result<std::variant<Revision, Invalid>> apply(const identity::SpaceAccess& access,
                                                 std::string_view name,
                                                 const boost::json::object& body);
+  // Body: {"to": N, "environment": "prod", "plan_hash"?}: a revision (kind rollback) that
+  // returns the environment to revision N, which must have been applied. Needs DEPLOY.
+  Result<std::variant<Revision, Invalid>> rollback(const identity::SpaceAccess& access,
+                                                   std::string_view name,
+                                                   const boost::json::object& body);
   // Newest first; `environment` nullopt: all.
   Result<std::vector<Revision>> revisions(const identity::SpaceAccess& access,
                                           std::string_view name,
@@ -63,6 +72,13 @@ class Deployments {
                             std::string_view environment, int64_t number);
 
  private:
+  Result<std::variant<Revision, Invalid>> start(const identity::SpaceAccess& access,
+                                                std::string_view name, const std::string& file,
+                                                const std::string& environment,
+                                                const std::optional<std::string>& plan_hash,
+                                                std::string_view kind,
+                                                const std::optional<std::string>& on_failure,
+                                                std::optional<std::string> detail = {});
   store::Store& store_;
 };
 
