@@ -8,6 +8,8 @@ export class ApiError extends Error {
     public title: string,
     public detail: string,
     public type: string,
+    // The whole problem document: its extension members (a 422's "errors") are here.
+    public body: Record<string, unknown> = {},
   ) {
     super(detail ? `${title}: ${detail}` : title);
   }
@@ -37,15 +39,17 @@ async function problem(res: Response): Promise<ApiError> {
   let title = `HTTP ${res.status}`;
   let detail = "";
   let type = "";
+  let body: Record<string, unknown> = {};
   try {
     const p = await res.json();
     title = p.title ?? title;
     detail = p.detail ?? "";
     type = String(p.type ?? "").split("/").pop() ?? "";
+    if (p && typeof p === "object") body = p;
   } catch {
     /* not a problem document */
   }
-  return new ApiError(res.status, title, detail, type);
+  return new ApiError(res.status, title, detail, type, body);
 }
 
 export async function login(login: string, password: string, totp?: string): Promise<void> {

@@ -10,6 +10,7 @@ import { runView } from "./views/run";
 import { tasksView, taskView } from "./views/tasks";
 import { servicesView, serviceView } from "./views/services";
 import { schedulesView, scheduleView } from "./views/schedules";
+import { deploymentsView, deploymentView, revisionView } from "./views/deployments";
 import { kvView } from "./views/kv";
 import { queuesView } from "./views/queues";
 import { accessView } from "./views/access";
@@ -41,6 +42,9 @@ const routes: [RegExp, View, string][] = [
   [/^services\/([^/]+)$/, serviceView, "services"],
   [/^schedules$/, schedulesView, "schedules"],
   [/^schedules\/([^/]+)$/, scheduleView, "schedules"],
+  [/^deployments$/, deploymentsView, "deployments"],
+  [/^deployments\/([^/]+)$/, deploymentView, "deployments"],
+  [/^deployments\/([^/]+)\/(\d+)$/, revisionView, "deployments"],
   [/^kv$/, kvView, "kv"],
   [/^queues$/, queuesView, "queues"],
   [/^access$/, accessView, "access"],
@@ -55,6 +59,7 @@ const nav: [string, string][] = [
   ["tasks", "Tasks"],
   ["services", "Services"],
   ["schedules", "Schedules"],
+  ["deployments", "Deployments"],
   ["kv", "Key-value"],
   ["queues", "Queues"],
   ["access", "Members & roles"],
