@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace ris::deploy {
@@ -78,6 +79,29 @@ TEST_F(StepScripts, a_failing_command_stops_the_step) {
   std::filesystem::create_directories(dir_);
   EXPECT_NE(run_sh(action_script("create", spec)), 0);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "started"));
+}
+
+// A secret reaches the script as a variable: the script's text never holds its value, and a
+// value full of quotes and dollars lands in the file unchanged.
+TEST_F(StepScripts, secret_references_become_variables_in_files_and_commands) {
+  const auto path = dir_ / "db.conf";
+  json::object spec{
+      {"kind", "shell"},
+      {"shell",
+       json::object{{"start", "echo \"${secret:db-pass}\" > " + (dir_ / "started").string()},
+                    {"files", json::array{json::object{
+                                  {"path", path.string()},
+                                  {"content", "user=app\npass=${secret:db-pass}\n"}}}}}}};
+  EXPECT_EQ(secrets_used(spec), std::set<std::string>{"db-pass"});
+  EXPECT_EQ(secret_variable("db-pass"), "RIS_SECRET_DB_PASS");
+  const std::string script = action_script("create", spec);
+  EXPECT_EQ(script.find("${secret:"), std::string::npos) << script;
+  const std::string value = "it's $HOME \"and\" `x`";
+  ASSERT_EQ(
+      run_sh("RIS_SECRET_DB_PASS=" + sh_quote(value) + "; export RIS_SECRET_DB_PASS\n" + script),
+      0);
+  EXPECT_EQ(slurp(path), "user=app\npass=" + value + "\n");
+  EXPECT_EQ(slurp(dir_ / "started"), value + "\n");
 }
 
 TEST(StepScriptsHealth, a_command_or_an_http_check) {

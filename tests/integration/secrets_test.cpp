@@ -128,6 +128,7 @@ class Secrets : public FleetFixture {
     ASSERT_TRUE(contains(dump, security::kSealedPrefix));
     EXPECT_FALSE(contains(dump, totp_secret_)) << "the TOTP secret is in clear";
     EXPECT_FALSE(contains(dump, service_secret_)) << "the service secret is in clear";
+    EXPECT_FALSE(contains(dump, deploy_secret_)) << "the deployment secret is in clear";
     EXPECT_FALSE(contains(dump, kPemMarker)) << "a JWT private key is in clear";
   }
 
@@ -162,6 +163,7 @@ class Secrets : public FleetFixture {
 
   std::string totp_secret_;
   const std::string service_secret_ = "svc-" + security::random_token(12);
+  const std::string deploy_secret_ = "dep-" + security::random_token(12);
 };
 
 TEST_F(Secrets, none_is_stored_in_clear_and_a_master_key_rotation_keeps_them_working) {
@@ -198,6 +200,15 @@ TEST_F(Secrets, none_is_stored_in_clear_and_a_master_key_rotation_keeps_them_wor
            agent_copy(agent) == service_secret_;
   })) << "the agent gets the secret in clear";
 
+  // A deployment secret: its value is in no answer either.
+  auto put = call("PUT", "/api/v1/spaces/" + space_ + "/deploy-secrets/db-password", token_,
+                  {{"value", deploy_secret_}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_FALSE(contains(put.body, deploy_secret_));
+  auto listed = call("GET", "/api/v1/spaces/" + space_ + "/deploy-secrets", token_);
+  EXPECT_TRUE(contains(listed.body, "db-password")) << listed.body;
+  EXPECT_FALSE(contains(listed.body, deploy_secret_));
+
   const auto dir = risd_->data_dir();
   ASSERT_EQ(risd_->stop(SIGTERM, 15s), 0) << risd_->log();
   expect_nothing_in_clear(database_dump());
@@ -217,6 +228,7 @@ TEST_F(Secrets, none_is_stored_in_clear_and_a_master_key_rotation_keeps_them_wor
                        "services.secret_env (service secrets, in every version of each "
                        "spec): 2 values re-sealed"))
       << out;
+  EXPECT_TRUE(contains(out, "deploy_secrets.value (deployment secrets): 1 value re-sealed")) << out;
   const auto after = key_ids(dir / "master.key");
   ASSERT_EQ(after.size(), 1u) << AgentProcess::read_file(dir / "master.key");
   EXPECT_NE(after[0], before[0]);
