@@ -170,6 +170,19 @@ Result<net::Response> delete_secret(Call& c) {
   return no_content();
 }
 
+Result<net::Response> list_deployments(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto list, c.ctx.deployments->list(access));
+  json::array items;
+  for (const auto& r : list) {
+    auto o = revision_json(r, false);
+    o.erase("id");
+    items.push_back(json::object{
+        {"name", r.deployment}, {"environment", r.environment}, {"latest", std::move(o)}});
+  }
+  return net::json_response(200, json::object{{"items", std::move(items)}});
+}
+
 Result<net::Response> list_revisions(Call& c) {
   RIS_TRY(auto access, space_access(c));
   std::optional<std::string> env;
@@ -198,6 +211,7 @@ Result<net::Response> get_revision(Call& c) {
 
 void register_deploy_routes(net::Router& router, ApiContext& ctx) {
   const std::string d = "/api/v1/spaces/{space}/deployments";
+  router.add("GET", d, endpoint(ctx, "deployment.list", list_deployments));
   router.add("POST", d + "/validate",
              endpoint(ctx, "deployment.validate", validate, Audit::refusals));
   router.add("POST", d + "/{deployment}/plan", endpoint(ctx, "deployment.plan", plan));

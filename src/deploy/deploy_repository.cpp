@@ -109,6 +109,27 @@ Result<Revision> DeployRepository::roll_back(std::string_view failed_id, const s
   return r;
 }
 
+Result<std::vector<Revision>> DeployRepository::latest(std::string_view space_id) {
+  std::string columns;
+  for (std::string_view rest = kColumns; !rest.empty();) {
+    const auto comma = rest.find(", ");
+    columns += (columns.empty() ? "r." : ", r.") + std::string(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+  }
+  RIS_TRY(auto q,
+          store_.query("SELECT " + columns +
+                           " FROM deploy_revisions r JOIN (SELECT deployment, environment, "
+                           "MAX(revision) AS n FROM deploy_revisions WHERE space_id = ? GROUP BY "
+                           "deployment, environment) m ON r.deployment = m.deployment AND "
+                           "r.environment = m.environment AND r.revision = m.n WHERE r.space_id = "
+                           "? ORDER BY r.deployment, r.environment LIMIT 1000",
+                       {std::string(space_id), std::string(space_id)}));
+  std::vector<Revision> out;
+  for (const auto& row : q.rows)
+    out.push_back(from_row(row));
+  return out;
+}
+
 Result<std::optional<Revision>> DeployRepository::by_id(std::string_view id) {
   RIS_TRY(auto q, store_.query(select_revisions() + "WHERE id = ?", {std::string(id)}));
   if (q.rows.empty())

@@ -23,6 +23,8 @@ class DeployRepository {
                              const std::string& at, Revision r, const std::vector<StepRow>& steps,
                              const cluster::Fence& fence);
   Result<std::optional<Revision>> by_id(std::string_view id);
+  // The newest revision of each deployment and environment of a space, by name.
+  Result<std::vector<Revision>> latest(std::string_view space_id);
   Result<std::optional<Revision>> last_applied(std::string_view space_id,
                                                std::string_view deployment,
                                                std::string_view environment);

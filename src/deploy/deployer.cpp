@@ -52,7 +52,7 @@ std::optional<std::string> outcome(const fleet::Task& t, int64_t max_failure_per
     first_why = fmt::format("agent {}: {}", r.agent_id, r.state);
     if (r.exit_code)
       first_why += fmt::format(" (exit code {})", *r.exit_code);
-    if (r.error)
+    if (r.error && !r.error->empty())
       first_why += ": " + *r.error;
   }
   if (failed == 0 || static_cast<int64_t>(failed) * 100 <=
@@ -136,6 +136,24 @@ struct Advance {
     return {};
   }
 
+  // ": <the end of its output>" of the first run of `t` that did not succeed ("" if none).
+  std::string last_output(const identity::SpaceAccess& access, const fleet::Task& t) {
+    for (const auto& r : t.runs) {
+      if (r.state == "succeeded")
+        continue;
+      auto chunks = tasks.output(access, r.id, 0);
+      if (!chunks)
+        return {};
+      std::string text;
+      for (const auto& c : *chunks)
+        text += c.data;
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.pop_back();
+      return text.empty() ? std::string() : ": " + tail(text, 400);
+    }
+    return {};
+  }
+
   // nullopt while the run goes on; "" when it passed; else why it did not.
   Result<std::optional<std::string>> settled(const identity::SpaceAccess& access, const Revision& r,
                                              const StepRow& s, const NodeDef& node,
@@ -144,7 +162,10 @@ struct Advance {
     using Out = std::optional<std::string>;
     if (!s.task_id->starts_with("ssh:")) {
       RIS_TRY(auto task, tasks.get(access, *s.task_id));
-      return outcome(task, max_failure_percent);
+      auto done = outcome(task, max_failure_percent);
+      if (done && !done->empty())
+        *done += last_output(access, task);
+      return done;
     }
     const std::string key = key_of(r, s);
     auto polled = ssh.poll(key);

@@ -213,6 +213,11 @@ Result<std::variant<Revision, Invalid>> Deployments::start(
   return Out(std::move(made));
 }
 
+Result<std::vector<Revision>> Deployments::list(const identity::SpaceAccess& access) {
+  RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
+  return DeployRepository(store_).latest(access.space_id);
+}
+
 Result<std::vector<Revision>> Deployments::revisions(const identity::SpaceAccess& access,
                                                      std::string_view name,
                                                      std::optional<std::string> environment) {

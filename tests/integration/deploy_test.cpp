@@ -161,6 +161,9 @@ services:
   EXPECT_NE(std::string(r.at("detail").as_string()).find("db on box: unhealthy after 2 checks"),
             std::string::npos)
       << json::serialize(r);
+  EXPECT_NE(std::string(r.at("detail").as_string()).find("(exit code 3): not yet"),
+            std::string::npos)
+      << "the check's own output says why: " << json::serialize(r);
   for (const auto& st : r.at("steps").as_array())
     EXPECT_EQ(st.at("state"), st.at("service") == "db" ? "failed" : "skipped")
         << json::serialize(st);
@@ -370,6 +373,13 @@ services:
   EXPECT_EQ(lrc, 0) << listed;
   EXPECT_NE(listed.find("db-password"), std::string::npos) << listed;
   EXPECT_EQ(listed.find("s3cr3t"), std::string::npos) << listed;
+  auto listed_all = call("GET", url(""), token_);
+  ASSERT_EQ(listed_all.status, 200) << listed_all.body;
+  const auto items = json::parse(listed_all.body).at("items").as_array();
+  ASSERT_EQ(items.size(), 1u) << listed_all.body;
+  EXPECT_EQ(items[0].at("name"), "site");
+  EXPECT_EQ(items[0].at("latest").at("revision"), 5);
+  EXPECT_EQ(items[0].at("latest").at("kind"), "rollback");
   // Returning to a revision that was never applied is refused.
   EXPECT_EQ(call("POST", url("/site/rollback"), token_, {{"to", 2}}).status, 409);
 }

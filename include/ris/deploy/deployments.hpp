@@ -64,6 +64,8 @@ class Deployments {
   Result<std::variant<Revision, Invalid>> rollback(const identity::SpaceAccess& access,
                                                    std::string_view name,
                                                    const boost::json::object& body);
+  // Each deployment and environment of the space with its newest revision (no steps), by name.
+  Result<std::vector<Revision>> list(const identity::SpaceAccess& access);
   // Newest first; `environment` nullopt: all.
   Result<std::vector<Revision>> revisions(const identity::SpaceAccess& access,
                                           std::string_view name,
