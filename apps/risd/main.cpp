@@ -255,11 +255,11 @@ int main(int argc, char** argv) {
   }
   ris::queue::Queues queues(**store, streams.get(), bus->get());
   ctx.queues = &queues;
-  ris::deploy::Deployments deployments(**store);
-  ctx.deployments = &deployments;
   ris::deploy::Secrets deploy_secrets(**store, secret_box);
   ctx.deploy_secrets = &deploy_secrets;
-  ris::deploy::Deployer deployer(**store, tasks, deploy_secrets);
+  ris::deploy::Deployments deployments(**store, &deploy_secrets);
+  ctx.deployments = &deployments;
+  ris::deploy::Deployer deployer(**store, tasks, services, deploy_secrets);
   ris::cluster::DutyLoop deploying(
       **store, "deployer", presence.server_id(), presence.lease(), std::chrono::milliseconds(500),
       [&deployer](ris::SystemTime now, const ris::cluster::Fence& fence) {

@@ -328,6 +328,18 @@ int cmd_deploy(Session& s) {
     }
     return 0;
   }
+  if (s.args.has("check-hosts")) {
+    // The server reaches each SSH node with its key secret and pinned host key.
+    auto opened = s.space_api();
+    if (!opened)
+      return s.error(opened.error().message);
+    auto& [api, space] = *opened;
+    auto r = api.call(
+        "POST", space + "/deployments/validate",
+        json::value(json::object{{"file", *text}, {"environment", env}, {"check_hosts", true}}));
+    if (!r)
+      return s.error(fmt::format("{}: {}", file, r.error().message));
+  }
   const auto plan = deploy::make_plan(d, {});
   std::cout << fmt::format("{}: valid{}: {} nodes, {} services in {} waves\n", file,
                            env.empty() ? "" : " for " + env, d.nodes.size(), d.services.size(),

@@ -169,7 +169,7 @@ Examples:
   risctl kv put config/web/limits --json '{"rps": 100}' --expected-revision 7
   risctl kv watch config/ --from-revision 42
 )"},
-      {"deploy", R"(Usage: risctl deploy validate FILE [--env ENVIRONMENT]
+      {"deploy", R"(Usage: risctl deploy validate FILE [--env ENVIRONMENT] [--check-hosts]
        risctl deploy plan FILE [--env ENVIRONMENT] [--name NAME] [-o json]
        risctl deploy apply FILE [--env ENVIRONMENT] [--name NAME] [--plan-hash HASH]
                             [--on-failure stop|rollback] [--no-wait]
@@ -184,7 +184,8 @@ Examples:
 A deployment file (YAML, docs/deploy.md) names nodes (agents by id or labels, or SSH hosts)
 and the services that run on them (docker, shell or config), with depends_on, health checks,
 variables and per-environment overrides. validate reads it here, without a server, and prints
-every problem as FILE:LINE:COLUMN: MESSAGE (exit 1), cycles named. plan compares it with the
+every problem as FILE:LINE:COLUMN: MESSAGE (exit 1), cycles named; --check-hosts also has the
+server reach each SSH node (its key secret, its pinned host key). plan compares it with the
 environment's last applied revision: each service created, updated (the fields), removed or
 unchanged, in waves (a wave runs after everything it depends on), and the plan's hash. apply
 makes a new revision and follows it wave by wave until it is applied (exit 0) or failed (exit 1);

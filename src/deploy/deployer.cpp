@@ -8,6 +8,7 @@
 #include "revision_steps.hpp"
 #include "ris/core/log.hpp"
 #include "ris/deploy/secrets.hpp"
+#include "ris/services/services.hpp"
 #include "ssh_runner.hpp"
 #include "step_scripts.hpp"
 
@@ -72,6 +73,7 @@ std::string tail(const std::string& s, size_t n) {
 struct Advance {
   store::Store& store;
   fleet::Tasks& tasks;
+  services::Services& services;
   const Secrets& secrets;
   SshRunner& ssh;
 
@@ -187,6 +189,70 @@ struct Advance {
                            tail((*polled)->output, 400)));
   }
 
+  // The body of the space's service a docker service is: its docker section, named
+  // <deployment>.<service>, targeting every agent its nodes name (or its one selector).
+  Result<json::object> service_body(const Revision& r, const Deployment& d,
+                                    const std::string& service, const json::object& spec) {
+    json::object body = spec.at("docker").as_object();
+    body["name"] = r.deployment + "." + service;
+    json::array agents;
+    std::string selector;
+    for (const auto& n : spec.at("on").as_array()) {
+      const NodeDef* node = node_of(d, std::string(n.as_string()));
+      if (node == nullptr || node->kind == NodeKind::ssh)
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: a docker service runs on agent nodes", service));
+      const auto t = target(*node);
+      if (const auto* a = t.if_contains("agents"))
+        agents.push_back(a->as_array().at(0));
+      else
+        selector = std::string(t.at("selector").as_string());
+    }
+    if (!selector.empty() && (!agents.empty() || spec.at("on").as_array().size() > 1))
+      return fail(Errc::invalid_argument,
+                  fmt::format("{}: a docker service runs on agents by id or on one selector node",
+                              service));
+    body["target"] =
+        selector.empty() ? json::object{{"agents", agents}} : json::object{{"selector", selector}};
+    return body;
+  }
+
+  // A docker service's action: nullopt while its rollout goes on, "" once complete, else why not.
+  Result<std::optional<std::string>> docker_action(const identity::SpaceAccess& access,
+                                                   const Revision& r, const Deployment& d,
+                                                   const StepRow& s, const json::object& spec,
+                                                   bool begin) {
+    using Out = std::optional<std::string>;
+    const std::string name = r.deployment + "." + s.service;
+    if (s.change == "remove") {
+      auto removed = services.remove(access, name);
+      if (!removed && removed.error().code != Errc::not_found)
+        return fail(removed.error());
+      return Out(std::string());
+    }
+    if (begin) {
+      RIS_TRY(auto body, service_body(r, d, s.service, spec));
+      RIS_TRY(auto wanted, services::parse_service_spec(body));
+      auto existing = services.get(access, name);
+      if (!existing && existing.error().code == Errc::not_found) {
+        RIS_TRY_VOID(services.create(access, body));
+      } else if (!existing) {
+        return fail(existing.error());
+      } else if (services::to_json(existing->spec, true) != services::to_json(wanted, true)) {
+        RIS_TRY_VOID(services.update(access, name, body));
+      }
+      return Out();
+    }
+    RIS_TRY(auto now, services.get(access, name));
+    if (now.rollout_state == "complete")
+      return Out(std::string());
+    if (now.rollout_state == "failed" || now.rollout_state == "rolled_back" ||
+        now.rollout_state == "paused")
+      return Out(fmt::format("service {} {}{}", name, now.rollout_state,
+                             now.rollout_error ? ": " + *now.rollout_error : ""));
+    return Out();
+  }
+
   // One step moved on as far as it can now; its new row, or why it failed.
   Result<StepRow> advance(const identity::SpaceAccess& access, const Revision& r,
                           const Deployment& d, const json::object& spec, StepRow s,
@@ -199,8 +265,19 @@ struct Advance {
     const json::object* health = section(spec, "health");
     const int64_t max_failure_percent = field(section(spec, "rollout"), "max_failure_percent", 0);
     const bool checking = s.phase == "health";
-    const std::string script = checking ? health_script(spec) : action_script(s.change, spec);
+    const bool docker = !checking && spec.contains("docker");
+    const std::string script = checking ? health_script(spec)
+                               : docker ? std::string()
+                                        : action_script(s.change, spec);
     const int64_t timeout = checking ? field(health, "timeout_seconds", 10) : kActionTimeoutSeconds;
+    if (s.state == "pending" && docker) {
+      if (auto begun = docker_action(access, r, d, s, spec, true); !begun)
+        return fail(begun.error());
+      s.state = "running";
+      s.task_id = "service:" + r.deployment + "." + s.service;
+      s.started_at = at;
+      return s;
+    }
     if (s.state == "pending") {
       if (checking && s.next_at && *s.next_at > at)
         return s;
@@ -213,7 +290,12 @@ struct Advance {
     }
     if (s.state != "running" || !s.task_id)
       return s;
-    RIS_TRY(auto done, settled(access, r, s, *node, script, spec, timeout, max_failure_percent));
+    std::optional<std::string> done;
+    if (docker) {
+      RIS_TRY(done, docker_action(access, r, d, s, spec, false));
+    } else {
+      RIS_TRY(done, settled(access, r, s, *node, script, spec, timeout, max_failure_percent));
+    }
     if (!done)
       return s;
     if (!checking) {
@@ -415,15 +497,20 @@ struct Advance {
   }
 };
 
-Deployer::Deployer(store::Store& store, fleet::Tasks& tasks, const Secrets& secrets)
-    : store_(store), tasks_(tasks), secrets_(secrets), ssh_(std::make_unique<SshRunner>()) {}
+Deployer::Deployer(store::Store& store, fleet::Tasks& tasks, services::Services& services,
+                   const Secrets& secrets)
+    : store_(store),
+      tasks_(tasks),
+      services_(services),
+      secrets_(secrets),
+      ssh_(std::make_unique<SshRunner>()) {}
 
 Deployer::~Deployer() = default;
 
 Result<void> Deployer::round(SystemTime now, const cluster::Fence& fence) {
   DeployRepository repo(store_);
   RIS_TRY(auto applying, repo.applying());
-  Advance advance{store_, tasks_, secrets_, *ssh_};
+  Advance advance{store_, tasks_, services_, secrets_, *ssh_};
   for (const auto& r : applying)
     advance.run(repo, r, fence, now);
   return {};

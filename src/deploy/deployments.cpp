@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <future>
 
 #include "deploy_repository.hpp"
 #include "revision_steps.hpp"
 #include "ris/core/ids.hpp"
 #include "ris/core/time.hpp"
+#include "ris/deploy/secrets.hpp"
+#include "ssh_runner.hpp"
 
 namespace ris::deploy {
 namespace json = boost::json;
@@ -18,12 +21,19 @@ namespace {
 struct Input {
   std::string file, environment;
   std::optional<std::string> plan_hash, on_failure;
+  bool check_hosts = false;
 };
 
 Result<Input> input(const json::object& body, bool apply) {
   Input in;
   for (const auto& kv : body) {
     const std::string_view k = kv.key();
+    if (!apply && k == "check_hosts") {
+      if (!kv.value().is_bool())
+        return fail(Errc::invalid_argument, "\"check_hosts\" must be true or false");
+      in.check_hosts = kv.value().as_bool();
+      continue;
+    }
     if (k != "file" && k != "environment" && !(apply && (k == "plan_hash" || k == "on_failure")))
       return fail(Errc::invalid_argument,
                   fmt::format("unknown field \"{}\" (expected file, environment{})", k,
@@ -71,26 +81,80 @@ Live live_of(const std::optional<Revision>& r) {
   return live;
 }
 
-// What apply cannot run yet, said before anything starts.
-Result<void> check_runnable(const Deployment& d, const Plan& p) {
+// What apply cannot run, said before anything starts: a docker service is the space's service
+// <deployment>.<service> (a name of at most 63 characters), on agents by id or one selector node.
+Result<void> check_runnable(std::string_view name, const Deployment& d, const Plan& p) {
   std::map<std::string, const ServiceDef*> services;
   for (const auto& s : d.services)
     services[s.name] = &s;
+  std::map<std::string, const NodeDef*> nodes;
+  for (const auto& n : d.nodes)
+    nodes[n.name] = &n;
   for (const auto& wave : p.waves)
     for (const auto& st : wave) {
       if (st.change == Change::unchanged || st.change == Change::remove)
         continue;
       const ServiceDef& s = *services.at(st.service);
-      if (s.kind == ServiceKind::docker)
+      if (s.kind != ServiceKind::docker)
+        continue;
+      if (name.size() + 1 + s.name.size() > 63)
         return fail(Errc::invalid_argument,
-                    fmt::format("service '{}': apply runs shell and config services so far; "
-                                "docker services are validated and planned, not applied yet",
+                    fmt::format("service '{}': a docker service becomes the service '{}.{}', "
+                                "longer than 63 characters; use shorter names",
+                                s.name, name, s.name));
+      size_t selectors = 0;
+      for (const auto& n : s.on) {
+        if (nodes.at(n)->kind == NodeKind::ssh)
+          return fail(Errc::invalid_argument,
+                      fmt::format("service '{}': node '{}' is an SSH host; a docker service runs "
+                                  "on agents",
+                                  s.name, n));
+        selectors += nodes.at(n)->kind == NodeKind::selector ? 1 : 0;
+      }
+      if (selectors > 0 && s.on.size() > 1)
+        return fail(Errc::invalid_argument,
+                    fmt::format("service '{}': a docker service runs on agents by id or on one "
+                                "selector node, not both",
                                 s.name));
     }
   return {};
 }
 
 }  // namespace
+
+std::vector<Diagnostic> Deployments::check_hosts(std::string_view space_id,
+                                                 const Deployment& d) const {
+  std::vector<std::future<std::optional<Diagnostic>>> checks;
+  for (const auto& n : d.nodes) {
+    if (n.kind != NodeKind::ssh)
+      continue;
+    const std::string path = "nodes." + n.name + ".ssh";
+    auto key = secrets_ ? secrets_->open(space_id, {n.ssh.key_secret})
+                        : Result<std::map<std::string, std::string>>(
+                              fail(Errc::unavailable, "secrets are not open here"));
+    if (!key) {
+      std::promise<std::optional<Diagnostic>> p;
+      p.set_value(Diagnostic{n.at, fmt::format("{}: {}", path, key.error().message)});
+      checks.push_back(p.get_future());
+      continue;
+    }
+    SshHost host{n.ssh.address, n.ssh.port, n.ssh.user, key->at(n.ssh.key_secret), n.ssh.host_key};
+    // In parallel: each check is bounded by its own timeout.
+    checks.push_back(
+        std::async(std::launch::async,
+                   [host = std::move(host), at = n.at, path]() -> std::optional<Diagnostic> {
+                     auto ok = SshRunner::check(host, std::chrono::seconds(10));
+                     if (ok)
+                       return std::nullopt;
+                     return Diagnostic{at, path + ": " + ok.error().message};
+                   }));
+  }
+  std::vector<Diagnostic> out;
+  for (auto& c : checks)
+    if (auto bad = c.get())
+      out.push_back(std::move(*bad));
+  return out;
+}
 
 Result<std::variant<Deployment, Invalid>> Deployments::validate(const identity::SpaceAccess& access,
                                                                 const json::object& body) {
@@ -99,6 +163,11 @@ Result<std::variant<Deployment, Invalid>> Deployments::validate(const identity::
   auto read = read_deployment(in.file, in.environment);
   if (!read.deployment)
     return std::variant<Deployment, Invalid>(Invalid{std::move(read.diagnostics)});
+  if (in.check_hosts) {
+    auto unreachable = check_hosts(access.space_id, *read.deployment);
+    if (!unreachable.empty())
+      return std::variant<Deployment, Invalid>(Invalid{std::move(unreachable)});
+  }
   return std::variant<Deployment, Invalid>(std::move(*read.deployment));
 }
 
@@ -185,7 +254,7 @@ Result<std::variant<Revision, Invalid>> Deployments::start(
                 fmt::format("the plan is now {}, not {}: the file or what is applied changed "
                             "since; plan again",
                             p.hash, *plan_hash));
-  RIS_TRY_VOID(check_runnable(d, p));
+  RIS_TRY_VOID(check_runnable(name, d, p));
 
   Revision r;
   r.id = new_id();

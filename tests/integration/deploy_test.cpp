@@ -323,12 +323,15 @@ services:
                        fmt::arg("api_health", api_health));
   };
   const std::string healthy = "test -f " + (dir / "api.version").string();
+  auto reachable = call("POST", url("/validate"), token_,
+                        {{"file", file("v1", healthy)}, {"check_hosts", true}});
+  EXPECT_EQ(reachable.status, 200) << reachable.body;
   ASSERT_EQ(call("POST", url("/site/apply"), token_, {{"file", file("v1", healthy)}}).status, 202);
   ASSERT_EQ(settled("site", 1), "applied") << json::serialize(revision("site", 1));
   EXPECT_EQ(slurp(dir / "db.conf"), "password=" + password + "\nversion=v1\n");
   EXPECT_EQ(slurp(dir / "api.version"), "v1\n");
   EXPECT_EQ(slurp(dir / "web.version"), "v1\n");  // over SSH
-  const auto applied = revision("site", 1);  // kept: the loop reads into it
+  const auto applied = revision("site", 1);       // kept: the loop reads into it
   for (const auto& st : applied.at("steps").as_array()) {
     if (st.at("service") == "web") {
       EXPECT_EQ(st.at("executor"), "ssh") << json::serialize(st);
@@ -399,6 +402,11 @@ services:
   web: {{kind: shell, on: edge, shell: {{start: "touch {}/ran"}}}}
 )",
                                        ssh.read("port"), ssh.read("user"), wrong, dir.string());
+  // validate with check_hosts reaches the host and says so before anything is applied.
+  auto checked = call("POST", url("/validate"), token_, {{"file", file}, {"check_hosts", true}});
+  EXPECT_EQ(checked.status, 422) << checked.body;
+  EXPECT_NE(checked.body.find(wrong), std::string::npos) << checked.body;
+  EXPECT_NE(checked.body.find("nodes.edge.ssh"), std::string::npos) << checked.body;
   ASSERT_EQ(call("POST", url("/pinned/apply"), token_, {{"file", file}}).status, 202);
   ASSERT_EQ(settled("pinned", 1), "failed");
   const std::string why(revision("pinned", 1).at("detail").as_string());

@@ -3,6 +3,7 @@
 // from Debian's busybox-static uploaded as an archive, services with replicas serving HTTP on
 // loopback, a failing health check rolled back, repairs of containers killed or removed by
 // hand, removal leaving nothing behind, and the clear error when Docker is absent.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "fleet_support.hpp"
@@ -421,6 +422,60 @@ TEST_F(Services, risctl_scales_and_restarts_following_each_rollout) {
   auto [missing, missing_out] = run_command(ctl + " scale service nosuch 1");
   EXPECT_EQ(missing, 1);
   EXPECT_NE(missing_out.find("no service \"nosuch\""), std::string::npos) << missing_out;
+}
+
+// A deployment's docker service (docs/deploy.md) is the space's service <deployment>.<service>:
+// applied, it serves; its rollout gates the next wave (a shell service that reads the page); an
+// update replaces it; removing it from the file removes the service and its containers.
+TEST_F(Services, a_deployment_runs_a_docker_service_and_the_next_wave_waits_for_its_rollout) {
+  auto& agent = docker_agent();
+  const auto dir = new_dir();
+  std::filesystem::create_directories(dir);
+  auto docker = web_spec("ignored", 1);
+  docker.erase("name");
+  auto file = [&](const std::string& greeting, bool with_web) {
+    auto section = docker;
+    section["env"].as_object()["GREETING"] = greeting;
+    std::string f = fmt::format("nodes: {{box: {{agent: {}}}}}\nservices:\n", agent.id());
+    if (with_web)
+      f += fmt::format(
+          "  web:\n    kind: docker\n    on: box\n    docker: {}\n"
+          "    health: {{http: \"http://127.0.0.1:{}/\", interval_seconds: 1, timeout_seconds: 1, "
+          "retries: 20}}\n",
+          json::serialize(section), base_port_);
+    f += fmt::format(
+        "  reader:\n    kind: shell\n    on: box\n{}    shell: {{start: \"curl -s "
+        "http://127.0.0.1:{}/ > {}/page; echo {} >> {}/runs\"}}\n",
+        with_web ? "    depends_on: [{service: web, condition: healthy}]\n" : "", base_port_,
+        dir.string(), greeting, dir.string());
+    return f;
+  };
+  const std::string d = "/api/v1/spaces/" + space_ + "/deployments/site";
+  auto revision_state = [&](int n) {
+    auto r = call("GET", d + "/revisions/" + std::to_string(n), token_);
+    return r.status == 200 ? std::string(json::parse(r.body).at("state").as_string()) : "";
+  };
+  auto r1 = call("POST", d + "/apply", token_, {{"file", file("one", true)}});
+  ASSERT_EQ(r1.status, 202) << r1.body;
+  ASSERT_TRUE(eventually([&] { return revision_state(1) != "applying"; }, 120s));
+  ASSERT_EQ(revision_state(1), "applied") << call("GET", d + "/revisions/1", token_).body;
+  EXPECT_EQ(AgentProcess::read_file(dir / "page"), "hello from ris\n")
+      << "the reader ran after the service served";
+  EXPECT_EQ(service("site.web").at("rollout").at("state"), "complete");
+  EXPECT_EQ(service("site.web").at("version"), 1);
+
+  // An update of the docker section is a new version of the service.
+  ASSERT_EQ(call("POST", d + "/apply", token_, {{"file", file("two", true)}}).status, 202);
+  ASSERT_TRUE(eventually([&] { return revision_state(2) != "applying"; }, 120s));
+  ASSERT_EQ(revision_state(2), "applied") << call("GET", d + "/revisions/2", token_).body;
+  EXPECT_EQ(service("site.web").at("version"), 2);
+
+  // Removed from the file: the service and its containers go.
+  ASSERT_EQ(call("POST", d + "/apply", token_, {{"file", file("three", false)}}).status, 202);
+  ASSERT_TRUE(eventually([&] { return revision_state(3) != "applying"; }, 120s));
+  ASSERT_EQ(revision_state(3), "applied") << call("GET", d + "/revisions/3", token_).body;
+  EXPECT_EQ(call("GET", "/api/v1/spaces/" + space_ + "/services/site.web", token_).status, 404);
+  EXPECT_TRUE(eventually([&] { return http_get(base_port_).empty(); }, 30s));
 }
 
 }  // namespace

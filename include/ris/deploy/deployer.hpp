@@ -9,6 +9,10 @@
 // failed steps; a failed revision whose on_failure is rollback is followed, in the same
 // transaction, by the revision that returns to the last applied one (revision_steps.hpp).
 //
+// A docker service is the space's service named <deployment>.<service> (src/services), created or
+// updated to the file's spec with the union of its nodes as its target; its steps pass when the
+// service's rollout is complete and fail when the rollout fails (or is rolled back or paused).
+//
 // Executors: on agent nodes a step is a shell task, submitted with the idempotency key
 // deploy:<revision>:<service>:<node>:<phase>:<attempt>; on SSH nodes it is an SshRunner run with
 // the same key, which the host itself remembers. Either way a revision whose server died
@@ -23,6 +27,10 @@
 #include "ris/fleet/tasks.hpp"
 #include "ris/store/store.hpp"
 
+namespace ris::services {
+class Services;
+}
+
 namespace ris::deploy {
 
 class Secrets;
@@ -32,7 +40,8 @@ inline constexpr int kMaxParallelSteps = 64;
 
 class Deployer {
  public:
-  Deployer(store::Store& store, fleet::Tasks& tasks, const Secrets& secrets);
+  Deployer(store::Store& store, fleet::Tasks& tasks, services::Services& services,
+           const Secrets& secrets);
   ~Deployer();
   // Every revision that is applying, moved on as far as it can go now; writes fenced.
   Result<void> round(SystemTime now, const cluster::Fence& fence);
@@ -40,6 +49,7 @@ class Deployer {
  private:
   store::Store& store_;
   fleet::Tasks& tasks_;
+  services::Services& services_;
   const Secrets& secrets_;
   std::unique_ptr<SshRunner> ssh_;  // its worker threads connect and wait, never round()
 };

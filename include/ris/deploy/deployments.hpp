@@ -43,11 +43,17 @@ struct Invalid {
   std::vector<Diagnostic> diagnostics;
 };
 
+class Secrets;
+
 class Deployments {
  public:
-  explicit Deployments(store::Store& store) : store_(store) {}
+  // `secrets` opens SSH nodes' keys for validate's check_hosts (nullptr: it reports them all).
+  explicit Deployments(store::Store& store, const Secrets* secrets = nullptr)
+      : store_(store), secrets_(secrets) {}
 
-  // Body: {"file": YAML text, "environment": "prod"}. The deployment read, or its problems.
+  // Body: {"file": YAML text, "environment": "prod", "check_hosts": false}. The deployment
+  // read, or its problems; with check_hosts, each SSH node is also reached (its pinned host key
+  // and its key secret checked), and one that is not is a problem at its node.
   Result<std::variant<Deployment, Invalid>> validate(const identity::SpaceAccess& access,
                                                      const boost::json::object& body);
   // The plan of `name` against its environment's last applied revision (0: none).
@@ -81,7 +87,9 @@ class Deployments {
                                                 std::string_view kind,
                                                 const std::optional<std::string>& on_failure,
                                                 std::optional<std::string> detail = {});
+  std::vector<Diagnostic> check_hosts(std::string_view space_id, const Deployment& d) const;
   store::Store& store_;
+  const Secrets* secrets_;
 };
 
 }  // namespace ris::deploy
