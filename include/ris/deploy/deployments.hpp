@@ -2,10 +2,10 @@
 // it (a revision whose steps the Deployer carries out through agents), and the revisions with
 // their steps. Reading needs VIEW_AGENTS; plan and apply need DEPLOY.
 //
-// What apply runs today: shell and config services on agent nodes (by id or label selector).
-// Docker services and SSH nodes are read, validated and planned, and apply refuses them with
-// that reason. A failed step stops the revision or, with on_failure rollback, starts the
-// revision that returns to the last applied one.
+// Apply runs shell and config services on agent nodes (by id or label selector) and SSH nodes,
+// and docker services as the space's services (agent nodes only). A failed step stops the
+// revision or, with on_failure rollback, starts the revision that returns to the last applied
+// one.
 #pragma once
 #include <boost/json/object.hpp>
 #include <optional>
