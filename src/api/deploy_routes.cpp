@@ -136,6 +136,18 @@ Result<net::Response> rollback(Call& c) {
   return res;
 }
 
+Result<net::Response> drift(Call& c) {
+  RIS_TRY(auto access, space_access(c));
+  RIS_TRY(auto body, json_body(c.req));
+  c.target = std::string(c.req.params["deployment"]);
+  RIS_TRY(auto r, c.ctx.deployments->check_drift(access, c.target, body));
+  c.audit_details = {{"environment", r.environment}, {"revision", r.revision}, {"kind", r.kind}};
+  auto res = net::json_response(202, revision_json(r, true));
+  res.headers.emplace_back("Location", fmt::format("/api/v1/spaces/{}/deployments/{}/revisions/{}",
+                                                   access.space_id, r.deployment, r.revision));
+  return res;
+}
+
 json::object secret_json(const deploy::SecretInfo& s) {
   return {{"name", s.name},
           {"updated_by", s.updated_by},
@@ -217,6 +229,7 @@ void register_deploy_routes(net::Router& router, ApiContext& ctx) {
   router.add("POST", d + "/{deployment}/plan", endpoint(ctx, "deployment.plan", plan));
   router.add("POST", d + "/{deployment}/apply", endpoint(ctx, "deployment.apply", apply));
   router.add("POST", d + "/{deployment}/rollback", endpoint(ctx, "deployment.rollback", rollback));
+  router.add("POST", d + "/{deployment}/drift", endpoint(ctx, "deployment.drift", drift));
   const std::string secrets = "/api/v1/spaces/{space}/deploy-secrets";
   router.add("GET", secrets, endpoint(ctx, "deploy_secret.list", list_secrets));
   router.add("PUT", secrets + "/{name}", endpoint(ctx, "deploy_secret.put", put_secret));

@@ -61,7 +61,7 @@ const FlagSpec kFlags{{"context",
                        "to",
                        "on-failure"},
                       {"help", "watch", "password-stdin", "one", "script", "no-wait", "follow",
-                       "create-only", "json", "check-hosts"}};
+                       "create-only", "json", "check-hosts", "repair"}};
 
 // A line from the terminal with echo off (passwords), or from stdin.
 std::string read_secret(const std::string& prompt, bool echo) {

@@ -86,7 +86,9 @@ int follow(Session& s, Api& api, const std::string& url) {
     if (state != "applying") {
       std::cout << fmt::format("revision {}: {}{}\n", rev.at("revision").as_int64(), state,
                                str(rev, "detail").empty() ? "" : ": " + str(rev, "detail"));
-      return state == "applied" ? 0 : 1;
+      if (state == "drifted")
+        return 3;  // a drift check that found a file changed behind RIS's back
+      return state == "applied" || state == "in_sync" ? 0 : 1;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
@@ -139,6 +141,22 @@ int server_side(Session& s, const std::string& verb) {
   auto& [api, space] = *opened;
   if (verb == "secret")
     return secrets(s, api, space);
+  if (verb == "drift") {
+    const std::string name = p[2];
+    const std::string env = s.args.get("env");
+    auto r =
+        api.call("POST", fmt::format("{}/deployments/{}/drift", space, net::percent_encode(name)),
+                 json::value(json::object{{"environment", env}, {"repair", s.args.has("repair")}}));
+    if (!r)
+      return s.error(r.error().message);
+    const auto& o = r->as_object();
+    std::cout << fmt::format("{} revision {}{}: checking {}\n", name, o.at("revision").as_int64(),
+                             env.empty() ? "" : " in " + env, str(o, "detail"));
+    return follow(s, api,
+                  fmt::format("{}/deployments/{}/revisions/{}?environment={}", space,
+                              net::percent_encode(name), o.at("revision").as_int64(),
+                              net::percent_encode(env)));
+  }
   if (verb == "rollback") {
     const std::string name = p[2];
     int64_t to = 0;
@@ -252,11 +270,12 @@ int diff(Session& s) {
 
 int cmd_deploy(Session& s) {
   const auto& p = s.args.positional;
-  static const std::set<std::string> verbs{"validate", "plan",   "apply",   "diff",
-                                           "rollback", "status", "history", "secret"};
+  static const std::set<std::string> verbs{"validate", "plan",   "apply",   "diff",  "rollback",
+                                           "drift",    "status", "history", "secret"};
   if (p.size() < 3 || !verbs.contains(p[1]))
     return std::cerr << *command_help("deploy"), 2;
-  if (p[1] == "status" || p[1] == "history" || p[1] == "rollback" || p[1] == "secret")
+  if (p[1] == "status" || p[1] == "history" || p[1] == "rollback" || p[1] == "secret" ||
+      p[1] == "drift")
     return server_side(s, p[1]);
   if (p[1] == "diff")
     return diff(s);

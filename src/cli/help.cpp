@@ -175,6 +175,7 @@ Examples:
                             [--on-failure stop|rollback] [--no-wait]
        risctl deploy diff FILE ENVIRONMENT OTHER-ENVIRONMENT
        risctl deploy rollback NAME --to REVISION [--env ENVIRONMENT] [--no-wait]
+       risctl deploy drift NAME [--env ENVIRONMENT] [--repair]
        risctl deploy status NAME [--env ENVIRONMENT] [-o json]
        risctl deploy history NAME [--env ENVIRONMENT] [-o json]
        risctl deploy secret set NAME [--file PATH]   (else the value from standard input)
@@ -192,7 +193,9 @@ makes a new revision and follows it wave by wave until it is applied (exit 0) or
 --plan-hash refuses if the plan has changed since you read it. A step that fails stops the
 revision, or with --on-failure rollback (or on_failure: rollback in the file) starts a revision
 that returns what it touched to the last applied revision. rollback --to N returns the
-environment to revision N (one that was applied). diff compares two environments of a file,
+environment to revision N (one that was applied). drift checks each config file of the last
+applied revision on its nodes (content, mode, owner): exit 0 when all are in sync, 3 when one
+drifted; --repair places drifted files again and reloads. diff compares two environments of a file,
 service by service, without a server. NAME defaults to the file's name without its extension.
 FILE - reads standard input. Secrets (an SSH node's key, ${secret:NAME} in values) are set with
 deploy secret set; their values are never shown again.

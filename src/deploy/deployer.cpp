@@ -138,19 +138,25 @@ struct Advance {
     return {};
   }
 
+  // A run's output, trailing blanks trimmed ("" when it cannot be read).
+  std::string run_output(const identity::SpaceAccess& access, const std::string& run_id) {
+    auto chunks = tasks.output(access, run_id, 0);
+    if (!chunks)
+      return {};
+    std::string text;
+    for (const auto& c : *chunks)
+      text += c.data;
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+      text.pop_back();
+    return text;
+  }
+
   // ": <the end of its output>" of the first run of `t` that did not succeed ("" if none).
   std::string last_output(const identity::SpaceAccess& access, const fleet::Task& t) {
     for (const auto& r : t.runs) {
       if (r.state == "succeeded")
         continue;
-      auto chunks = tasks.output(access, r.id, 0);
-      if (!chunks)
-        return {};
-      std::string text;
-      for (const auto& c : *chunks)
-        text += c.data;
-      while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.pop_back();
+      const std::string text = run_output(access, r.id);
       return text.empty() ? std::string() : ": " + tail(text, 400);
     }
     return {};
@@ -160,13 +166,16 @@ struct Advance {
   Result<std::optional<std::string>> settled(const identity::SpaceAccess& access, const Revision& r,
                                              const StepRow& s, const NodeDef& node,
                                              const std::string& script, const json::object& spec,
-                                             int64_t timeout, int64_t max_failure_percent) {
+                                             int64_t timeout, int64_t max_failure_percent,
+                                             std::string* output) {
     using Out = std::optional<std::string>;
     if (!s.task_id->starts_with("ssh:")) {
       RIS_TRY(auto task, tasks.get(access, *s.task_id));
       auto done = outcome(task, max_failure_percent);
       if (done && !done->empty())
         *done += last_output(access, task);
+      if (done && done->empty() && output != nullptr && !task.runs.empty())
+        *output = run_output(access, task.runs[0].id);
       return done;
     }
     const std::string key = key_of(r, s);
@@ -183,8 +192,11 @@ struct Advance {
     if (!*polled)
       return Out(fmt::format("{}@{}:{}: {}", node.ssh.user, node.ssh.address, node.ssh.port,
                              polled->error().message));
-    if ((*polled)->exit_code == 0)
+    if ((*polled)->exit_code == 0) {
+      if (output != nullptr)
+        *output = (*polled)->output;
       return Out(std::string());
+    }
     return Out(fmt::format("{}: exit code {}: {}", node.name, (*polled)->exit_code,
                            tail((*polled)->output, 400)));
   }
@@ -265,8 +277,10 @@ struct Advance {
     const json::object* health = section(spec, "health");
     const int64_t max_failure_percent = field(section(spec, "rollout"), "max_failure_percent", 0);
     const bool checking = s.phase == "health";
-    const bool docker = !checking && spec.contains("docker");
+    const bool drift = s.phase == "check";  // a drift check (kind drift or repair)
+    const bool docker = !checking && !drift && spec.contains("docker");
     const std::string script = checking ? health_script(spec)
+                               : drift  ? drift_script(spec, r.kind == "repair")
                                : docker ? std::string()
                                         : action_script(s.change, spec);
     const int64_t timeout = checking ? field(health, "timeout_seconds", 10) : kActionTimeoutSeconds;
@@ -291,13 +305,22 @@ struct Advance {
     if (s.state != "running" || !s.task_id)
       return s;
     std::optional<std::string> done;
+    std::string output;
     if (docker) {
       RIS_TRY(done, docker_action(access, r, d, s, spec, false));
     } else {
-      RIS_TRY(done, settled(access, r, s, *node, script, spec, timeout, max_failure_percent));
+      RIS_TRY(done, settled(access, r, s, *node, script, spec, timeout, max_failure_percent,
+                            drift ? &output : nullptr));
     }
     if (!done)
       return s;
+    if (drift && done->empty()) {
+      const auto last_line = output.rfind('\n');
+      s.detail = last_line == std::string::npos ? output : output.substr(last_line + 1);
+      s.state = "succeeded";
+      s.finished_at = at;
+      return s;
+    }
     if (!checking) {
       if (!done->empty())
         return fail(Errc::internal, fmt::format("{} on {}: {}", s.service, s.node, *done));
@@ -396,6 +419,21 @@ struct Advance {
       tolerated += s.state == "failed" ? 1 : 0;
       if (s.state != "succeeded" && s.state != "failed" && (wave == 0 || s.wave < wave))
         wave = s.wave;
+    }
+    if (wave == 0 && (r.kind == "drift" || r.kind == "repair")) {
+      size_t drifted = 0;
+      for (const auto& s : *steps)
+        drifted += s.detail && !s.detail->starts_with("in sync") ? 1 : 0;
+      const std::string detail =
+          drifted == 0
+              ? fmt::format("{} file{} in sync", steps->size(), steps->size() == 1 ? "" : "s")
+              : fmt::format("{} of {} file{} {}", drifted, steps->size(),
+                            steps->size() == 1 ? "" : "s",
+                            r.kind == "repair" ? "drifted and repaired" : "drifted");
+      if (auto f = repo.finish(r.id, drifted == 0 ? "in_sync" : "drifted", detail, at, fence); f)
+        log::info("deploy_drift_checked",
+                  {{"revision", r.id}, {"deployment", r.deployment}, {"detail", detail}});
+      return;
     }
     if (wave == 0) {
       std::optional<std::string> detail = r.detail;

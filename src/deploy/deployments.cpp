@@ -282,6 +282,64 @@ Result<std::variant<Revision, Invalid>> Deployments::start(
   return Out(std::move(made));
 }
 
+Result<Revision> Deployments::check_drift(const identity::SpaceAccess& access,
+                                          std::string_view name, const json::object& body) {
+  RIS_TRY_VOID(identity::require(access, identity::kDeploy | identity::kViewAgents));
+  RIS_TRY_VOID(check_name(name));
+  std::string environment;
+  bool repair = false;
+  for (const auto& kv : body) {
+    if (kv.key() == "environment" && kv.value().is_string())
+      environment = kv.value().as_string();
+    else if (kv.key() == "repair" && kv.value().is_bool())
+      repair = kv.value().as_bool();
+    else
+      return fail(Errc::invalid_argument,
+                  fmt::format("\"{}\": expected environment (a string) and repair (true or "
+                              "false)",
+                              std::string_view(kv.key())));
+  }
+  DeployRepository repo(store_);
+  RIS_TRY(auto applied, repo.last_applied(access.space_id, name, environment));
+  if (!applied)
+    return fail(Errc::not_found, fmt::format("deployment {} has nothing applied{}", name,
+                                             environment.empty() ? "" : " in " + environment));
+  Revision r;
+  r.id = new_id();
+  r.space_id = access.space_id;
+  r.deployment = std::string(name);
+  r.environment = environment;
+  r.state = "applying";
+  r.kind = repair ? "repair" : "drift";
+  r.plan_hash = applied->plan_hash;
+  r.file = applied->file;
+  r.specs = applied->specs;
+  r.detail = fmt::format("checks revision {}", applied->revision);
+  r.created_by = access.member.account_id;
+  r.created_at = now_rfc3339();
+  std::vector<StepRow> steps;
+  for (const auto& kv : applied->specs) {
+    if (!kv.value().is_object() || kv.value().as_object().at("kind") != "config")
+      continue;
+    for (const auto& node : kv.value().as_object().at("on").as_array()) {
+      StepRow row;
+      row.service = std::string(kv.key());
+      row.node = std::string(node.as_string());
+      row.wave = 1;
+      row.change = "check";
+      row.phase = "check";
+      row.state = "pending";
+      steps.push_back(std::move(row));
+    }
+  }
+  if (steps.empty())
+    return fail(Errc::invalid_argument,
+                fmt::format("deployment {} has no config services to check", name));
+  RIS_TRY(auto made, repo.insert(std::move(r), steps));
+  made.steps = std::move(steps);
+  return made;
+}
+
 Result<std::vector<Revision>> Deployments::list(const identity::SpaceAccess& access) {
   RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
   return DeployRepository(store_).latest(access.space_id);

@@ -136,6 +136,35 @@ std::string action_script(std::string_view change, const json::object& spec) {
   return out + command(str(s, "start")) + "\n";
 }
 
+std::string drift_script(const json::object& spec, bool repair) {
+  const auto& c = spec.at("config").as_object();
+  const std::string path = sh_quote(str(c, "path"));
+  std::string content = str(c, "content");
+  if (content.empty())
+    content = str(c, "template");
+  std::string mode = str(c, "mode").empty() ? "0644" : str(c, "mode");
+  while (mode.size() > 1 && mode.front() == '0')
+    mode.erase(mode.begin());
+  std::string out = "set -e\nd=''\n";
+  out += fmt::format("if [ ! -f {0} ]; then d=missing; else\n", path);
+  out += "  tmp=$(mktemp)\n";
+  out += fmt::format("  printf '%s' {} > \"$tmp\"\n", sh_quote(content));
+  out += fmt::format("  cmp -s \"$tmp\" {} || d=content\n", path);
+  out += "  rm -f \"$tmp\"\n";
+  out += fmt::format("  [ \"$(stat -c %a {})\" = {} ] || d=\"${{d:+$d, }}mode\"\n", path,
+                     sh_quote(mode));
+  if (const std::string owner = str(c, "owner"); !owner.empty()) {
+    const char* format = owner.find(':') == std::string::npos ? "%U" : "%U:%G";
+    out += fmt::format("  [ \"$(stat -c {} {})\" = {} ] || d=\"${{d:+$d, }}owner\"\n", format, path,
+                       sh_quote(owner));
+  }
+  out += "fi\n";
+  out += "if [ -z \"$d\" ]; then echo 'in sync'; exit 0; fi\n";
+  if (!repair)
+    return out + "echo \"drifted: $d\"\n";
+  return out + "(\n" + action_script("update", spec) + ")\necho \"repaired: $d\"\n";
+}
+
 std::string health_script(const json::object& spec) {
   const auto* h = spec.if_contains("health");
   if (h == nullptr || !h->is_object())

@@ -17,6 +17,11 @@ namespace ris::deploy {
 std::string action_script(std::string_view change, const boost::json::object& spec);
 // The health check of `spec` ("" when it has none).
 std::string health_script(const boost::json::object& spec);
+// The drift check of a config service: compares the file on the node with the spec (content,
+// mode, owner) and prints one line, "in sync", "drifted: content, mode" or, with `repair`, after
+// placing the file again and reloading, "repaired: content". Exits non-zero only when it could
+// not check.
+std::string drift_script(const boost::json::object& spec, bool repair);
 
 // 'text' for sh: single quotes, each ' written as '\''; a secret reference inside is left
 // outside the quotes, double-quoted: 'a'"${RIS_SECRET_X}"'b'.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -102,6 +103,36 @@ TEST_F(StepScripts, secret_references_become_variables_in_files_and_commands) {
       0);
   EXPECT_EQ(slurp(path), "user=app\npass=" + value + "\n");
   EXPECT_EQ(slurp(dir_ / "started"), value + "\n");
+}
+
+std::string run_sh_output(const std::string& script) {
+  auto* pipe = ::popen(("sh -c " + sh_quote(script) + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[256];
+  while (size_t n = std::fread(buf, 1, sizeof buf, pipe))
+    out.append(buf, n);
+  ::pclose(pipe);
+  return out;
+}
+
+TEST_F(StepScripts, a_drift_check_finds_what_changed_behind_its_back_and_repair_puts_it_back) {
+  const auto path = dir_ / "app.conf";
+  json::object spec{{"kind", "config"},
+                    {"config", json::object{{"path", path.string()},
+                                            {"content", "port=1\n"},
+                                            {"mode", "0640"},
+                                            {"reload", "touch " + (dir_ / "reloaded").string()}}}};
+  EXPECT_EQ(run_sh_output(drift_script(spec, false)), "drifted: missing\n");
+  ASSERT_EQ(run_sh(action_script("create", spec)), 0);
+  EXPECT_EQ(run_sh_output(drift_script(spec, false)), "in sync\n");
+  std::ofstream(path) << "port=2\n";
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  EXPECT_EQ(run_sh_output(drift_script(spec, false)), "drifted: content, mode\n");
+  std::filesystem::remove(dir_ / "reloaded");
+  EXPECT_EQ(run_sh_output(drift_script(spec, true)), "repaired: content, mode\n");
+  EXPECT_EQ(slurp(path), "port=1\n");
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "reloaded"));
+  EXPECT_EQ(run_sh_output(drift_script(spec, false)), "in sync\n");
 }
 
 TEST(StepScriptsHealth, a_command_or_an_http_check) {

@@ -387,6 +387,39 @@ services:
   EXPECT_EQ(call("POST", url("/site/rollback"), token_, {{"to", 2}}).status, 409);
 }
 
+// A config file changed on the host behind RIS's back is found by a drift check, repaired on
+// request, and the check after that finds it in sync; what is applied does not change.
+TEST_F(Deploy, a_config_file_changed_by_hand_is_reported_as_drift_and_repaired_on_request) {
+  auto& agent = start_agent(join_token());
+  ASSERT_TRUE(eventually([&] { return online(agent.id()); }));
+  const auto dir = new_dir();
+  std::filesystem::create_directories(dir);
+  const std::string file = fmt::format(R"(nodes: {{box: {{agent: {}}}}}
+services:
+  conf: {{kind: config, on: box, config: {{path: "{}/app.conf", content: "port=1\n", mode: "0600"}}}}
+)",
+                                       agent.id(), dir.string());
+  ASSERT_EQ(call("POST", url("/cfg/apply"), token_, {{"file", file}}).status, 202);
+  ASSERT_EQ(settled("cfg", 1), "applied");
+  auto check = [&](bool repair, int64_t n) {
+    auto r = call("POST", url("/cfg/drift"), token_, {{"repair", repair}});
+    EXPECT_EQ(r.status, 202) << r.body;
+    const std::string state = settled("cfg", n);
+    const auto rev = revision("cfg", n);
+    return std::pair(state, std::string(rev.at("steps").at(0).at("detail").as_string()));
+  };
+  EXPECT_EQ(check(false, 2), std::pair(std::string("in_sync"), std::string("in sync")));
+  std::ofstream(dir / "app.conf") << "port=9\n";
+  EXPECT_EQ(check(false, 3), std::pair(std::string("drifted"), std::string("drifted: content")));
+  EXPECT_EQ(slurp(dir / "app.conf"), "port=9\n") << "a check alone changes nothing";
+  EXPECT_EQ(check(true, 4), std::pair(std::string("drifted"), std::string("repaired: content")));
+  EXPECT_EQ(slurp(dir / "app.conf"), "port=1\n");
+  EXPECT_EQ(check(false, 5), std::pair(std::string("in_sync"), std::string("in sync")));
+  // The checks are revisions of their own kinds; the plan still compares with revision 1.
+  auto plan = call("POST", url("/cfg/plan"), token_, {{"file", file}});
+  EXPECT_EQ(json::parse(plan.body).at("compared_with_revision"), 1) << plan.body;
+}
+
 // A wrong pinned host key fails the step before any credential is offered, and says both keys.
 TEST_F(Deploy, an_ssh_host_whose_key_is_not_the_pinned_one_fails_the_step_and_names_both_keys) {
   const auto dir = new_dir();

@@ -70,6 +70,12 @@ class Deployments {
   Result<std::variant<Revision, Invalid>> rollback(const identity::SpaceAccess& access,
                                                    std::string_view name,
                                                    const boost::json::object& body);
+  // Body: {"environment"?, "repair"?: bool}. A revision of kind drift (or repair) that checks
+  // each config service of the last applied revision on its nodes: the file's content, mode and
+  // owner as applied. Its steps say "in sync", "drifted: …" or "repaired: …"; it ends in_sync or
+  // drifted. It changes nothing unless repair is set, and never what is applied. Needs DEPLOY.
+  Result<Revision> check_drift(const identity::SpaceAccess& access, std::string_view name,
+                               const boost::json::object& body);
   // Each deployment and environment of the space with its newest revision (no steps), by name.
   Result<std::vector<Revision>> list(const identity::SpaceAccess& access);
   // Newest first; `environment` nullopt: all.
