@@ -120,6 +120,19 @@ Result<void> check_runnable(std::string_view name, const Deployment& d, const Pl
   return {};
 }
 
+// DEPLOY on the environment: the space's roles, then the overwrites of resource type
+// "environment" and id the environment's name ("default" for the file's base values), so that,
+// say, only some roles deploy to prod.
+Result<void> require_deploy(store::Store& store, const identity::SpaceAccess& access,
+                            std::string_view environment) {
+  const std::string_view id = environment.empty() ? "default" : environment;
+  RIS_TRY(auto perms, identity::resource_permissions(store, access, "environment", id));
+  if ((perms & identity::kDeploy) == 0)
+    return fail(Errc::forbidden,
+                fmt::format("you need the DEPLOY permission on environment {}", id));
+  return {};
+}
+
 }  // namespace
 
 std::vector<Diagnostic> Deployments::check_hosts(std::string_view space_id,
@@ -174,9 +187,10 @@ Result<std::variant<Deployment, Invalid>> Deployments::validate(const identity::
 Result<std::variant<std::pair<Plan, int64_t>, Invalid>> Deployments::plan(
     const identity::SpaceAccess& access, std::string_view name, const json::object& body) {
   using Out = std::variant<std::pair<Plan, int64_t>, Invalid>;
-  RIS_TRY_VOID(identity::require(access, identity::kDeploy | identity::kViewAgents));
+  RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
   RIS_TRY_VOID(check_name(name));
   RIS_TRY(auto in, input(body, false));
+  RIS_TRY_VOID(require_deploy(store_, access, in.environment));
   auto read = read_deployment(in.file, in.environment);
   if (!read.deployment)
     return Out(Invalid{std::move(read.diagnostics)});
@@ -188,7 +202,7 @@ Result<std::variant<std::pair<Plan, int64_t>, Invalid>> Deployments::plan(
 Result<std::variant<Revision, Invalid>> Deployments::apply(const identity::SpaceAccess& access,
                                                            std::string_view name,
                                                            const json::object& body) {
-  RIS_TRY_VOID(identity::require(access, identity::kDeploy | identity::kViewAgents));
+  RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
   RIS_TRY_VOID(check_name(name));
   RIS_TRY(auto in, input(body, true));
   return start(access, name, in.file, in.environment, in.plan_hash, "apply", in.on_failure);
@@ -197,7 +211,7 @@ Result<std::variant<Revision, Invalid>> Deployments::apply(const identity::Space
 Result<std::variant<Revision, Invalid>> Deployments::rollback(const identity::SpaceAccess& access,
                                                               std::string_view name,
                                                               const json::object& body) {
-  RIS_TRY_VOID(identity::require(access, identity::kDeploy | identity::kViewAgents));
+  RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
   RIS_TRY_VOID(check_name(name));
   std::string environment;
   std::optional<std::string> plan_hash;
@@ -241,6 +255,7 @@ Result<std::variant<Revision, Invalid>> Deployments::start(
     std::string_view kind, const std::optional<std::string>& on_failure,
     std::optional<std::string> detail) {
   using Out = std::variant<Revision, Invalid>;
+  RIS_TRY_VOID(require_deploy(store_, access, environment));
   auto read = read_deployment(file, environment);
   if (!read.deployment)
     return Out(Invalid{std::move(read.diagnostics)});
@@ -284,7 +299,7 @@ Result<std::variant<Revision, Invalid>> Deployments::start(
 
 Result<Revision> Deployments::check_drift(const identity::SpaceAccess& access,
                                           std::string_view name, const json::object& body) {
-  RIS_TRY_VOID(identity::require(access, identity::kDeploy | identity::kViewAgents));
+  RIS_TRY_VOID(identity::require(access, identity::kViewAgents));
   RIS_TRY_VOID(check_name(name));
   std::string environment;
   bool repair = false;
@@ -299,6 +314,7 @@ Result<Revision> Deployments::check_drift(const identity::SpaceAccess& access,
                               "false)",
                               std::string_view(kv.key())));
   }
+  RIS_TRY_VOID(require_deploy(store_, access, environment));
   DeployRepository repo(store_);
   RIS_TRY(auto applied, repo.last_applied(access.space_id, name, environment));
   if (!applied)

@@ -420,6 +420,48 @@ services:
   EXPECT_EQ(json::parse(plan.body).at("compared_with_revision"), 1) << plan.body;
 }
 
+// DEPLOY per environment: a role that deploys may be denied prod by an overwrite on the
+// resource "environment/prod", and still plan and apply elsewhere.
+TEST_F(Deploy, an_overwrite_on_an_environment_keeps_a_role_that_deploys_out_of_prod) {
+  auto r = call("POST", "/api/v1/accounts", "",
+                json::object{{"email", "bob@example.com"},
+                             {"username", "bob"},
+                             {"password", "bob's long passphrase"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string bob = login("bob", "bob's long passphrase");
+  const std::string s = "/api/v1/spaces/" + space_;
+  auto inv = call("POST", s + "/invitations", token_, json::object{{"max_uses", 1}});
+  ASSERT_EQ(inv.status, 201) << inv.body;
+  const std::string code(json::parse(inv.body).at("code").as_string());
+  ASSERT_EQ(call("POST", "/api/v1/invitations/" + code + "/accept", bob).status, 200);
+  auto role = call(
+      "POST", s + "/roles", token_,
+      json::object{{"name", "deployers"}, {"permissions", json::array{"DEPLOY", "VIEW_AGENTS"}}});
+  ASSERT_EQ(role.status, 201) << role.body;
+  const std::string role_id(json::parse(role.body).at("id").as_string());
+  const std::string bob_id(
+      json::parse(call("GET", "/api/v1/me", bob).body).at("id").as_string());
+  ASSERT_EQ(call("PUT", s + "/members/" + bob_id + "/roles/" + role_id, token_).status, 204);
+  auto deny = call("PUT", s + "/overwrites/environment/prod/role/" + role_id, token_,
+                   json::object{{"allow", json::array{}}, {"deny", json::array{"DEPLOY"}}});
+  ASSERT_LT(deny.status, 300) << deny.body;
+  const std::string file =
+      "nodes: {n: {agent: a}}\nservices:\n  s: {kind: shell, on: n, shell: {start: x}}\n"
+      "environments: {prod: {}, staging: {}}\n";
+  EXPECT_EQ(
+      call("POST", url("/app/plan"), bob, {{"file", file}, {"environment", "staging"}}).status,
+      200);
+  auto refused = call("POST", url("/app/plan"), bob, {{"file", file}, {"environment", "prod"}});
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(refused.body.find("DEPLOY permission on environment prod"), std::string::npos)
+      << refused.body;
+  EXPECT_EQ(call("POST", url("/app/apply"), bob, {{"file", file}, {"environment", "prod"}}).status,
+            403);
+  EXPECT_EQ(
+      call("POST", url("/app/plan"), token_, {{"file", file}, {"environment", "prod"}}).status, 200)
+      << "the owner is not bound by overwrites";
+}
+
 // A wrong pinned host key fails the step before any credential is offered, and says both keys.
 TEST_F(Deploy, an_ssh_host_whose_key_is_not_the_pinned_one_fails_the_step_and_names_both_keys) {
   const auto dir = new_dir();
