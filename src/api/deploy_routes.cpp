@@ -73,6 +73,16 @@ json::object revision_json(const deploy::Revision& r, bool with_steps) {
   return o;
 }
 
+// 202 with the new revision and where to follow it.
+net::Response accepted(const identity::SpaceAccess& access, const deploy::Revision& r) {
+  auto res = net::json_response(202, revision_json(r, true));
+  res.headers.emplace_back(
+      "Location",
+      fmt::format("/api/v1/spaces/{}/deployments/{}/revisions/{}?environment={}", access.space_id,
+                  r.deployment, r.revision, net::percent_encode(r.environment)));
+  return res;
+}
+
 Result<net::Response> validate(Call& c) {
   RIS_TRY(auto access, space_access(c));
   RIS_TRY(auto body, json_body(c.req));
@@ -112,10 +122,7 @@ Result<net::Response> apply(Call& c) {
   auto& r = std::get<deploy::Revision>(made);
   c.audit_details = {
       {"environment", r.environment}, {"revision", r.revision}, {"plan_hash", r.plan_hash}};
-  auto res = net::json_response(202, revision_json(r, true));
-  res.headers.emplace_back("Location", fmt::format("/api/v1/spaces/{}/deployments/{}/revisions/{}",
-                                                   access.space_id, r.deployment, r.revision));
-  return res;
+  return accepted(access, r);
 }
 
 Result<net::Response> rollback(Call& c) {
@@ -130,10 +137,7 @@ Result<net::Response> rollback(Call& c) {
                      {"revision", r.revision},
                      {"plan_hash", r.plan_hash},
                      {"detail", r.detail.value_or("")}};
-  auto res = net::json_response(202, revision_json(r, true));
-  res.headers.emplace_back("Location", fmt::format("/api/v1/spaces/{}/deployments/{}/revisions/{}",
-                                                   access.space_id, r.deployment, r.revision));
-  return res;
+  return accepted(access, r);
 }
 
 Result<net::Response> drift(Call& c) {
@@ -142,10 +146,7 @@ Result<net::Response> drift(Call& c) {
   c.target = std::string(c.req.params["deployment"]);
   RIS_TRY(auto r, c.ctx.deployments->check_drift(access, c.target, body));
   c.audit_details = {{"environment", r.environment}, {"revision", r.revision}, {"kind", r.kind}};
-  auto res = net::json_response(202, revision_json(r, true));
-  res.headers.emplace_back("Location", fmt::format("/api/v1/spaces/{}/deployments/{}/revisions/{}",
-                                                   access.space_id, r.deployment, r.revision));
-  return res;
+  return accepted(access, r);
 }
 
 json::object secret_json(const deploy::SecretInfo& s) {
