@@ -2,8 +2,8 @@
 // column, a click puts the cursor there), planned (waves, each service with its change and the
 // fields that differ) and applied with the hash of the plan shown (a stale plan: the server's
 // 409). A deployment's revisions, and one revision's steps by wave, refreshed every 2 s while
-// it applies (the server publishes no deploy events). The API lists no deployment names, so
-// the ones used here are remembered per space in localStorage.
+// it applies (the server publishes no deploy events). The list of deployments comes from the
+// server (GET …/deployments); the ones used here are also remembered locally, as a fallback.
 import { ApiError, call } from "../api";
 import { ago, badge, field, h, notice, replace } from "../dom";
 import type { ViewContext } from "../app";
@@ -251,41 +251,32 @@ export function deploymentsView(el: HTMLElement, ctx: ViewContext): () => void {
   };
   applyButton.addEventListener("click", () => void apply());
 
-  const drawRecent = () => {
-    const list = recent(ctx.space.id);
+  // The space's deployments, from the server; the ones used here first, remembered locally.
+  const drawRecent = async () => {
+    let items: { name: string; environment: string; latest: Revision }[] = [];
+    try {
+      ({ items } = await call<{ items: typeof items }>("GET", base(ctx)));
+    } catch {
+      items = recent(ctx.space.id).map((r) => ({ name: r.name, environment: r.environment, latest: { state: "", created_at: r.at } as Revision }));
+    }
     replace(
       recentEl,
-      list.length
-        ? list.map((r) =>
+      items.length
+        ? items.map((r) =>
             h(
               "tr",
               { "data-deployment": r.name },
               h("td", {}, h("a", { href: `#/deployments/${encodeURIComponent(r.name)}${r.environment ? `?environment=${encodeURIComponent(r.environment)}` : ""}` }, r.name)),
               h("td", {}, r.environment || h("span", { class: "muted" }, "base")),
-              h("td", { class: "muted" }, ago(r.at)),
-              h(
-                "td",
-                {},
-                h(
-                  "button",
-                  {
-                    class: "link",
-                    "aria-label": `Forget ${r.name}`,
-                    onclick: () => {
-                      localStorage.setItem(recentKey(ctx.space.id), JSON.stringify(recent(ctx.space.id).filter((x) => !(x.name === r.name && x.environment === r.environment))));
-                      drawRecent();
-                    },
-                  },
-                  "×",
-                ),
-              ),
+              h("td", { class: "muted" }, r.latest.created_at ? ago(r.latest.created_at) : ""),
+              h("td", {}, r.latest.state ? badge(r.latest.state) : ""),
             ),
           )
         : h("tr", {}, h("td", { colspan: 4, class: "muted" }, "None yet: plan a file, or open a deployment by name.")),
     );
   };
   const openName = h("input", { name: "open_deployment", placeholder: "name", "aria-label": "Deployment name", pattern: "[a-z0-9_\\-]{1,63}", required: true });
-  drawRecent();
+  void drawRecent();
   replace(
     el,
     h("h1", {}, "Deployments"),
@@ -319,7 +310,7 @@ export function deploymentsView(el: HTMLElement, ctx: ViewContext): () => void {
       openName,
       h("button", { type: "submit", class: "ghost" }, "Open"),
     ),
-    h("div", { class: "scroll" }, h("table", { id: "deployments" }, h("thead", {}, h("tr", {}, ["Name", "Environment", "Used", ""].map((c) => h("th", {}, c)))), recentEl)),
+    h("div", { class: "scroll" }, h("table", { id: "deployments" }, h("thead", {}, h("tr", {}, ["Name", "Environment", "Latest", "State"].map((c) => h("th", {}, c)))), recentEl)),
   );
   return () => keep();
 }
