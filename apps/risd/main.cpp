@@ -228,7 +228,8 @@ int main(int argc, char** argv) {
                                           .lease = config.server_lease,
                                           .version = std::string(ris::api::kVersion)});
   ris::fleet::Gateway gateway(**store, agents, presence, blocking, std::move(*task_key),
-                              {.lost_after = config.agent_lost_after}, bus->get());
+                              {.lost_after = config.agent_lost_after, .secrets = &secret_box},
+                              bus->get());
   ris::fleet::Tasks tasks(**store, agents, gateway);
   ctx.agents = &agents;
   ctx.presence = &presence;

@@ -135,6 +135,8 @@ security::Resealers resealers(const ris::ServerConfig& config) {
           &ris::services::Services::reseal);
   all.add(std::string(ris::deploy::kDeploySecretContext) + " (deployment secrets)",
           &ris::deploy::Secrets::reseal);
+  all.add(std::string(ris::fleet::kTaskEnvContext) + " (deployment secrets in agents' tasks)",
+          &ris::deploy::Secrets::reseal_tasks);
   return all;
 }
 

@@ -107,8 +107,11 @@ struct Advance {
       return "ssh:" + key_of(r, s);
     }
     json::object env;
-    for (const auto& [name, value] : values)
-      env[secret_variable(name)] = value;
+    for (const auto& [name, value] : values) {
+      // Stored sealed with the task; opened only into the signed message to the agent.
+      RIS_TRY(auto sealed, secrets.seal_for_task(value));
+      env[secret_variable(name)] = sealed;
+    }
     json::object parameters{{"script", script}};
     if (!env.empty())
       parameters["env"] = std::move(env);

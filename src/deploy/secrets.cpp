@@ -4,7 +4,10 @@
 
 #include <algorithm>
 
+#include <boost/json.hpp>
+
 #include "ris/core/time.hpp"
+#include "ris/fleet/gateway.hpp"
 #include "ris/security/secret_box.hpp"
 
 namespace ris::deploy {
@@ -101,6 +104,43 @@ Result<std::map<std::string, std::string>> Secrets::open(std::string_view space_
     out[name] = std::move(*value);
   }
   return out;
+}
+
+Result<std::string> Secrets::seal_for_task(std::string_view value) const {
+  return box_.seal(value, fleet::kTaskEnvContext);
+}
+
+Result<int> Secrets::reseal_tasks(store::Store& store, const security::SecretBox& box) {
+  int rewritten = 0;
+  RIS_TRY_VOID(store.transaction([&](store::Store& tx) -> Result<void> {
+    rewritten = 0;  // the body may run again (Errc::busy)
+    RIS_TRY(auto q, tx.query("SELECT id, spec FROM tasks WHERE spec LIKE ?",
+                             {"%" + std::string(security::kSealedPrefix) + "%"}));
+    for (const auto& r : q.rows) {
+      boost::json::error_code ec;
+      auto spec = boost::json::parse(r.get<std::string>("spec"), ec);
+      auto* params = !ec && spec.is_object() ? spec.as_object().if_contains("parameters") : nullptr;
+      auto* env = params && params->is_object() ? params->as_object().if_contains("env") : nullptr;
+      if (env == nullptr || !env->is_object())
+        continue;
+      bool changed = false;
+      for (auto& kv : env->as_object()) {
+        if (!kv.value().is_string() || !security::is_sealed(kv.value().as_string()) ||
+            box.is_current(kv.value().as_string()))
+          continue;
+        RIS_TRY(auto sealed, box.reseal(kv.value().as_string(), fleet::kTaskEnvContext));
+        kv.value() = sealed;
+        changed = true;
+      }
+      if (!changed)
+        continue;
+      RIS_TRY_VOID(tx.query("UPDATE tasks SET spec = ? WHERE id = ?",
+                            {boost::json::serialize(spec), r.get<std::string>("id")}));
+      ++rewritten;
+    }
+    return {};
+  }));
+  return rewritten;
 }
 
 Result<int> Secrets::reseal(store::Store& store, const security::SecretBox& box) {

@@ -34,7 +34,7 @@ struct Gateway::Parts {
         commits(store, pool),
         handlers(commits),
         events(store, bus),
-        dispatch(store, sessions, std::move(task_key)),
+        dispatch(store, sessions, std::move(task_key), options.secrets),
         agent_messages(agents, presence, dispatch, events),
         run_messages(store, events, options.output_cap_bytes),
         sweeper(store, events, dispatch, presence, options.lost_after),

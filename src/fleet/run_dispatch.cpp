@@ -2,9 +2,12 @@
 
 #include <boost/json/parse.hpp>
 
+#include <fmt/format.h>
+
 #include "ris/core/base64.hpp"
 #include "ris/core/log.hpp"
 #include "ris/core/time.hpp"
+#include "ris/fleet/gateway.hpp"
 #include "run_repository.hpp"
 
 namespace ris::fleet {
@@ -27,8 +30,23 @@ Result<boost::json::object> RunDispatch::execution_payload(const std::string& ta
   if (ec || !spec.is_object())
     return fail(Errc::internal, "stored task spec is not JSON");
   boost::json::object payload{{"task_type", stored->first}, {"action", "run"}};
-  if (auto* p = spec.as_object().if_contains("parameters"))
+  if (auto* p = spec.as_object().if_contains("parameters")) {
     payload["parameters"] = *p;
+    // Sealed env values (a deployment's secrets) open only into the signed message.
+    auto* env = payload["parameters"].as_object().if_contains("env");
+    boost::json::object none;
+    for (auto& kv : env && env->is_object() ? env->as_object() : none) {
+      if (!kv.value().is_string() || !security::is_sealed(kv.value().as_string()))
+        continue;
+      if (secrets_ == nullptr)
+        return fail(Errc::internal, "the task has sealed values and no master key opens them");
+      auto open = secrets_->open(kv.value().as_string(), kTaskEnvContext);
+      if (!open)
+        return fail(Errc::internal, fmt::format("the task's env {} does not open: {}",
+                                                std::string_view(kv.key()), open.error().message));
+      kv.value() = *open;
+    }
+  }
   if (auto* t = spec.as_object().if_contains("timeout_seconds"))
     payload["timeout_seconds"] = *t;
   std::lock_guard lock(payload_mu_);

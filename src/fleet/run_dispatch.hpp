@@ -14,14 +14,17 @@
 #include "ris/core/result.hpp"
 #include "ris/fleet/protocol.hpp"
 #include "ris/security/ed25519.hpp"
+#include "ris/security/secret_box.hpp"
 #include "ris/store/store.hpp"
 
 namespace ris::fleet {
 
 class RunDispatch {
  public:
-  RunDispatch(store::Store& store, SessionRegistry& sessions, security::Ed25519Key task_key)
-      : store_(store), sessions_(sessions), task_key_(std::move(task_key)) {}
+  // `secrets` opens the env values a task stores sealed (kTaskEnvContext); nullptr: none.
+  RunDispatch(store::Store& store, SessionRegistry& sessions, security::Ed25519Key task_key,
+              const security::SecretBox* secrets = nullptr)
+      : store_(store), sessions_(sessions), task_key_(std::move(task_key)), secrets_(secrets) {}
 
   std::string task_public_key() const;  // base64url of the raw key agents pin at enrolment
 
@@ -56,6 +59,7 @@ class RunDispatch {
   store::Store& store_;
   SessionRegistry& sessions_;
   const security::Ed25519Key task_key_;
+  const security::SecretBox* secrets_;
   std::mutex payload_mu_;
   std::unordered_map<std::string, boost::json::object> payloads_;  // task id → payload (bounded)
 };

@@ -208,6 +208,19 @@ TEST_F(Secrets, none_is_stored_in_clear_and_a_master_key_rotation_keeps_them_wor
   auto listed = call("GET", "/api/v1/spaces/" + space_ + "/deploy-secrets", token_);
   EXPECT_TRUE(contains(listed.body, "db-password")) << listed.body;
   EXPECT_FALSE(contains(listed.body, deploy_secret_));
+  // Used on an agent: the file gets the value, the task row keeps it sealed.
+  const auto out_dir = new_dir();
+  std::filesystem::create_directories(out_dir);
+  const std::string file = "nodes: {box: {agent: " + agent_id +
+                           "}}\nservices:\n  conf: {kind: config, on: box, config: {path: \"" +
+                           (out_dir / "db.conf").string() +
+                           "\", content: \"password=${secret:db-password}\"}}\n";
+  auto applied =
+      call("POST", "/api/v1/spaces/" + space_ + "/deployments/db/apply", token_, {{"file", file}});
+  ASSERT_EQ(applied.status, 202) << applied.body;
+  ASSERT_TRUE(eventually([&] {
+    return AgentProcess::read_file(out_dir / "db.conf") == "password=" + deploy_secret_;
+  })) << call("GET", "/api/v1/spaces/" + space_ + "/deployments/db/revisions/1", token_).body;
 
   const auto dir = risd_->data_dir();
   ASSERT_EQ(risd_->stop(SIGTERM, 15s), 0) << risd_->log();
@@ -229,6 +242,8 @@ TEST_F(Secrets, none_is_stored_in_clear_and_a_master_key_rotation_keeps_them_wor
                        "spec): 2 values re-sealed"))
       << out;
   EXPECT_TRUE(contains(out, "deploy_secrets.value (deployment secrets): 1 value re-sealed")) << out;
+  EXPECT_TRUE(contains(out, "tasks.env (deployment secrets in agents' tasks): 1 value re-sealed"))
+      << out;
   const auto after = key_ids(dir / "master.key");
   ASSERT_EQ(after.size(), 1u) << AgentProcess::read_file(dir / "master.key");
   EXPECT_NE(after[0], before[0]);

@@ -40,8 +40,13 @@ class Secrets {
   Result<std::map<std::string, std::string>> open(std::string_view space_id,
                                                   const std::set<std::string>& names) const;
 
+  // A value sealed for a task's env (fleet::kTaskEnvContext): the task row keeps it sealed.
+  Result<std::string> seal_for_task(std::string_view value) const;
+
   // For `risd admin rotate-master-key`: re-seals every value not under `box`'s current key.
   static Result<int> reseal(store::Store& store, const security::SecretBox& box);
+  // The same for the sealed env values of stored tasks (the Deployer's, in `tasks.spec`).
+  static Result<int> reseal_tasks(store::Store& store, const security::SecretBox& box);
 
  private:
   store::Store& store_;

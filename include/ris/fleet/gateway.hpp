@@ -35,6 +35,10 @@ namespace ris::bus {
 class Bus;
 }
 
+namespace ris::security {
+class SecretBox;
+}
+
 namespace ris::fleet {
 
 // The bus subject of a task's live events (run_state, run_output) for people's tools.
@@ -47,7 +51,14 @@ std::string space_subject(std::string_view space_id, std::string_view resource);
 struct GatewayOptions {
   std::chrono::milliseconds lost_after{60'000};  // an agent away this long loses its active runs
   size_t output_cap_bytes = 1 << 20;             // per run; more is counted, not kept
+  // Opens a task's sealed environment values (kTaskEnvContext) when its run is sent; without
+  // it such a run fails to dispatch.
+  const security::SecretBox* secrets = nullptr;
 };
+
+// A shell task's env value sealed under the master key with this context stays sealed in the
+// store and is opened only into the signed message to the agent (the Deployer's secrets).
+inline constexpr std::string_view kTaskEnvContext = "tasks.env";
 
 // A run that reached a final state, for the task layer (retries, mode one failover).
 struct FinishedRun {
