@@ -36,7 +36,9 @@ Scenarios (each starts its own risd, runs --runs times, prints medians):
                pull: publish -> consumer holds it, p50/p99; with --servers, the same
                JetStream straight (raw msgs/s) and the ratios
   deploy       a deployment file of 1,000 services on 100 nodes read, checked and planned
-               (no risd): p50/p99 ms of each
+               (no risd): p50/p99 ms of each; with --agents N, a risd applies 50 services
+               (RISBENCH_SERVICES) over N simulated agents and 20 sshd (RISBENCH_SSH_HOSTS):
+               full apply and no-op converge, seconds and hosts per minute
 
 Options:
   --agents N           simulated agents (capacity 1000, latency 100, fanout 1000, throughput 10)
