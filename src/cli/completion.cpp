@@ -36,7 +36,7 @@ _risctl() {
     pause|resume) if [[ $cword -eq 2 ]]; then COMPREPLY=($(compgen -W "schedule" -- "$cur"))
       elif [[ $cword -eq 3 ]]; then COMPREPLY=($(compgen -W "$(risctl get schedules -o name 2>/dev/null | sed 's|.*/||')" -- "$cur")); fi ;;
     kv) [[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "get put delete ls history touch watch" -- "$cur")) ;;
-    deploy) if [[ $cword -eq 2 ]]; then COMPREPLY=($(compgen -W "validate plan apply diff rollback drift status history secret" -- "$cur")); else _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); fi ;;
+    deploy) if [[ $cword -eq 2 ]]; then COMPREPLY=($(compgen -W "validate plan apply diff rollback resume drift status history secret" -- "$cur")); else _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); fi ;;
     fires) [[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "$(risctl get schedules -o name 2>/dev/null | sed 's|.*/||')" -- "$cur")) ;;
     backup) [[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "create" -- "$cur")) ;;
     completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
@@ -67,7 +67,7 @@ _risctl() {
     pause|resume) if (( CURRENT == 3 )); then compadd schedule
       elif (( CURRENT == 4 )); then compadd -- ${(f)"$(risctl get schedules -o name 2>/dev/null | sed 's|.*/||')"}; fi ;;
     kv) (( CURRENT == 3 )) && compadd get put delete ls history touch watch ;;
-    deploy) if (( CURRENT == 3 )); then compadd validate plan apply diff rollback drift status history secret; else _files; fi ;;
+    deploy) if (( CURRENT == 3 )); then compadd validate plan apply diff rollback resume drift status history secret; else _files; fi ;;
     fires) (( CURRENT == 3 )) && compadd -- ${(f)"$(risctl get schedules -o name 2>/dev/null | sed 's|.*/||')"} ;;
     backup) (( CURRENT == 3 )) && compadd create ;;
     completion) compadd bash zsh ;;

@@ -141,6 +141,25 @@ int server_side(Session& s, const std::string& verb) {
   auto& [api, space] = *opened;
   if (verb == "secret")
     return secrets(s, api, space);
+  if (verb == "resume") {
+    // The server goes on by itself after a restart (the journal); this follows it again.
+    const std::string name = p[2];
+    auto list = api.call(
+        "GET", space + "/deployments/" + net::percent_encode(name) + "/revisions" + env_query(s));
+    if (!list)
+      return s.error(list.error().message);
+    const auto& items = list->as_object().at("items").as_array();
+    if (items.empty())
+      return s.error(fmt::format("deployment {} has no revisions", name));
+    const auto& latest = items[0].as_object();
+    const std::string env = str(latest, "environment");
+    std::cout << fmt::format("{} revision {}{}: {}\n", name, latest.at("revision").as_int64(),
+                             env.empty() ? "" : " in " + env, str(latest, "state"));
+    return follow(s, api,
+                  fmt::format("{}/deployments/{}/revisions/{}?environment={}", space,
+                              net::percent_encode(name), latest.at("revision").as_int64(),
+                              net::percent_encode(env)));
+  }
   if (verb == "drift") {
     const std::string name = p[2];
     const std::string env = s.args.get("env");
@@ -270,12 +289,12 @@ int diff(Session& s) {
 
 int cmd_deploy(Session& s) {
   const auto& p = s.args.positional;
-  static const std::set<std::string> verbs{"validate", "plan",   "apply",   "diff",  "rollback",
-                                           "drift",    "status", "history", "secret"};
+  static const std::set<std::string> verbs{"validate", "plan",  "apply",  "diff",    "rollback",
+                                           "resume",   "drift", "status", "history", "secret"};
   if (p.size() < 3 || !verbs.contains(p[1]))
     return std::cerr << *command_help("deploy"), 2;
   if (p[1] == "status" || p[1] == "history" || p[1] == "rollback" || p[1] == "secret" ||
-      p[1] == "drift")
+      p[1] == "drift" || p[1] == "resume")
     return server_side(s, p[1]);
   if (p[1] == "diff")
     return diff(s);
@@ -342,7 +361,11 @@ int cmd_deploy(Session& s) {
                        : change == "update" ? '~'
                        : change == "remove" ? '-'
                                             : '=';
-        std::cout << fmt::format("  {} {:<24} {}{}\n", m, str(st, "service"), change, fields);
+        std::string on;
+        if (const auto* n = st.if_contains("nodes"); n && n->is_array())
+          for (const auto& x : n->as_array())
+            on += (on.empty() ? " on " : ", ") + std::string(x.as_string());
+        std::cout << fmt::format("  {} {:<24} {}{}{}\n", m, str(st, "service"), change, on, fields);
       }
     }
     return 0;

@@ -176,6 +176,7 @@ Examples:
        risctl deploy diff FILE ENVIRONMENT OTHER-ENVIRONMENT
        risctl deploy rollback NAME --to REVISION [--env ENVIRONMENT] [--no-wait]
        risctl deploy drift NAME [--env ENVIRONMENT] [--repair]
+       risctl deploy resume NAME [--env ENVIRONMENT]
        risctl deploy status NAME [--env ENVIRONMENT] [-o json]
        risctl deploy history NAME [--env ENVIRONMENT] [-o json]
        risctl deploy secret set NAME [--file PATH]   (else the value from standard input)
@@ -197,7 +198,8 @@ environment to revision N (one that was applied). drift checks each config file 
 applied revision on its nodes (content, mode, owner): exit 0 when all are in sync, 3 when one
 drifted; --repair places drifted files again and reloads. diff compares two environments of a file,
 service by service, without a server. NAME defaults to the file's name without its extension.
-FILE - reads standard input. Secrets (an SSH node's key, ${secret:NAME} in values) are set with
+FILE - reads standard input. A revision whose server stopped mid-apply is finished by the
+server that holds the deployer duty next (from its journal); resume follows it again. Secrets (an SSH node's key, ${secret:NAME} in values) are set with
 deploy secret set; their values are never shown again.
 
 Examples:

@@ -83,7 +83,7 @@ Plan make_plan(const Deployment& d, const Live& live) {
                       [&](const Dependency& x) { return placed.contains(x.service); });
       if (!ready)
         continue;
-      Step step{name, Change::create, {}};
+      Step step{name, Change::create, {}, s->on};
       if (auto it = live.find(name); it != live.end()) {
         differences(it->second, s->spec, "", step.fields);
         step.change = step.fields.empty() ? Change::unchanged : Change::update;
@@ -99,9 +99,16 @@ Plan make_plan(const Deployment& d, const Live& live) {
     p.waves.push_back(std::move(wave));
   }
   std::vector<Step> removals;
-  for (const auto& [name, spec] : live)
-    if (!placed.contains(name) && !pending.contains(name))
-      removals.push_back({name, Change::remove, {}});
+  for (const auto& [name, spec] : live) {
+    if (placed.contains(name) || pending.contains(name))
+      continue;
+    Step step{name, Change::remove, {}, {}};
+    if (const auto* on = spec.if_contains("on"); on && on->is_array())
+      for (const auto& n : on->as_array())
+        if (n.is_string())
+          step.nodes.emplace_back(n.as_string());
+    removals.push_back(std::move(step));
+  }
   if (!removals.empty())
     p.waves.push_back(std::move(removals));
 
@@ -124,7 +131,10 @@ json::object to_json(const Plan& p) {
   for (const auto& wave : p.waves) {
     json::array steps;
     for (const auto& st : wave) {
-      json::object o{{"service", st.service}, {"change", name_of(st.change)}};
+      json::array nodes;
+      for (const auto& n : st.nodes)
+        nodes.emplace_back(n);
+      json::object o{{"service", st.service}, {"change", name_of(st.change)}, {"nodes", nodes}};
       if (st.change == Change::update) {
         json::array fields;
         for (const auto& f : st.fields)

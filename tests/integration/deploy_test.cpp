@@ -199,6 +199,11 @@ services:
   EXPECT_EQ(settled("resume", 1), "applied") << json::serialize(revision("resume", 1));
   EXPECT_EQ(slurp(dir / "slow.log"), "run\n");
   EXPECT_EQ(slurp(dir / "after.log"), "run\n");
+  const auto config = risctl_signed_in();
+  auto [rc, out] = run_command("RISCTL_CONFIG=" + config.string() + " " + RISCTL_BINARY +
+                               " deploy resume resume < /dev/null 2>&1");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("revision 1: applied"), std::string::npos) << out;
   again.stop(SIGTERM, 10s);
 }
 
@@ -213,6 +218,13 @@ TEST_F(Deploy, bad_files_get_every_problem_with_its_line_and_risctl_validates_pl
   ASSERT_EQ(problem.at("errors").as_array().size(), 2u) << bad.body;
   EXPECT_EQ(problem.at("errors").at(1).at("line"), 3);
   EXPECT_EQ(call("POST", url("/validate"), token_, {{"file", "x"}, {"public", true}}).status, 400);
+  auto cycle = call("POST", url("/validate"), token_,
+                    {{"file",
+                      "nodes: {n: {agent: a}}\nservices:\n  a: {kind: shell, on: n, shell: {start: "
+                      "x}, depends_on: [b]}\n  b: {kind: shell, on: n, shell: {start: x}, "
+                      "depends_on: [a]}\n"}});
+  EXPECT_EQ(cycle.status, 422) << cycle.body;
+  EXPECT_NE(cycle.body.find("dependency cycle: a → b → a"), std::string::npos) << cycle.body;
   EXPECT_EQ(call("POST", url("/Bad Name/plan"), token_, {{"file", "x"}}).status, 400);
 
   auto& agent = start_agent(join_token());
@@ -236,6 +248,7 @@ TEST_F(Deploy, bad_files_get_every_problem_with_its_line_and_risctl_validates_pl
   auto [p, p_out] = ctl("deploy plan " + yaml.string());
   EXPECT_EQ(p, 0) << p_out;
   EXPECT_NE(p_out.find("+ hello"), std::string::npos) << p_out;
+  EXPECT_NE(p_out.find("create on box"), std::string::npos) << p_out;
   auto [a, a_out] = ctl("deploy apply " + yaml.string());
   EXPECT_EQ(a, 0) << a_out;
   EXPECT_NE(a_out.find("revision 1: applied"), std::string::npos) << a_out;
@@ -439,8 +452,7 @@ TEST_F(Deploy, an_overwrite_on_an_environment_keeps_a_role_that_deploys_out_of_p
       json::object{{"name", "deployers"}, {"permissions", json::array{"DEPLOY", "VIEW_AGENTS"}}});
   ASSERT_EQ(role.status, 201) << role.body;
   const std::string role_id(json::parse(role.body).at("id").as_string());
-  const std::string bob_id(
-      json::parse(call("GET", "/api/v1/me", bob).body).at("id").as_string());
+  const std::string bob_id(json::parse(call("GET", "/api/v1/me", bob).body).at("id").as_string());
   ASSERT_EQ(call("PUT", s + "/members/" + bob_id + "/roles/" + role_id, token_).status, 204);
   auto deny = call("PUT", s + "/overwrites/environment/prod/role/" + role_id, token_,
                    json::object{{"allow", json::array{}}, {"deny", json::array{"DEPLOY"}}});

@@ -17,6 +17,7 @@ struct Step {
   std::string service;
   Change change = Change::unchanged;
   std::vector<std::string> fields;  // for update: "/docker/image", "/on"
+  std::vector<std::string> nodes;   // where it runs (for a removal: where it ran)
 };
 
 struct Plan {

@@ -18,6 +18,7 @@ interface PlanStep {
   service: string;
   change: string;
   fields?: string[];
+  nodes?: string[];
 }
 interface Plan {
   environment: string;
@@ -344,6 +345,7 @@ function planView(p: Plan, name: string): HTMLElement {
                     "li",
                     { "data-service": s.service, "data-change": s.change },
                     h("span", { class: "mono" }, s.service),
+                    s.nodes?.length ? h("span", { class: "muted" }, ` on ${s.nodes.join(", ")}`) : null,
                     " ",
                     badge(s.change),
                     s.fields?.length
