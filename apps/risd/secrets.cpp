@@ -4,6 +4,7 @@
 
 #include "ris/core/log.hpp"
 #include "ris/deploy/secrets.hpp"
+#include "ris/fleet/tasks.hpp"
 #include "ris/identity/sessions.hpp"
 #include "ris/identity/two_factor.hpp"
 #include "ris/security/secure_file.hpp"
@@ -136,7 +137,7 @@ security::Resealers resealers(const ris::ServerConfig& config) {
   all.add(std::string(ris::deploy::kDeploySecretContext) + " (deployment secrets)",
           &ris::deploy::Secrets::reseal);
   all.add(std::string(ris::fleet::kTaskEnvContext) + " (deployment secrets in agents' tasks)",
-          &ris::deploy::Secrets::reseal_tasks);
+          &ris::fleet::Tasks::reseal_env);
   return all;
 }
 

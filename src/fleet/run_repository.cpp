@@ -1,5 +1,7 @@
 #include "run_repository.hpp"
 
+#include "ris/security/secret_box.hpp"
+
 #include <algorithm>
 #include <unordered_set>
 
@@ -206,6 +208,22 @@ Result<void> RunRepository::cancel_pending(std::string_view task_id, const std::
 }
 
 // --- dispatch ---
+
+Result<std::vector<std::pair<std::string, std::string>>> RunRepository::specs_with_sealed_values() {
+  RIS_TRY(auto q, store_.query("SELECT id, spec FROM tasks WHERE spec LIKE ?",
+                               {"%" + std::string(security::kSealedPrefix) + "%"}));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : q.rows)
+    out.emplace_back(r.get<std::string>("id"), r.get<std::string>("spec"));
+  return out;
+}
+
+Result<void> RunRepository::replace_spec(const std::string& id, const std::string& was,
+                                         const std::string& spec) {
+  RIS_TRY_VOID(
+      store_.query("UPDATE tasks SET spec = ? WHERE id = ? AND spec = ?", {spec, id, was}));
+  return {};
+}
 
 Result<std::optional<std::pair<std::string, std::string>>> RunRepository::type_and_spec(
     std::string_view task_id) {

@@ -90,6 +90,10 @@ class RunRepository {
 
   // --- dispatch (the gateway) ---
   // The task's type and stored spec (JSON text).
+  // Tasks whose stored spec holds a sealed value (id, spec JSON), and a compare-and-set
+  // rewrite of one: for re-sealing under a new master key.
+  Result<std::vector<std::pair<std::string, std::string>>> specs_with_sealed_values();
+  Result<void> replace_spec(const std::string& id, const std::string& was, const std::string& spec);
   Result<std::optional<std::pair<std::string, std::string>>> type_and_spec(
       std::string_view task_id);
   // The run's state and task id if the run is this agent's.

@@ -13,6 +13,7 @@
 #include "ris/core/time.hpp"
 #include "ris/fleet/task_types.hpp"
 #include "ris/identity/audit.hpp"
+#include "ris/security/secret_box.hpp"
 #include "run_repository.hpp"
 
 namespace ris::fleet {
@@ -361,6 +362,38 @@ void Tasks::fail_over(const FinishedRun& lost, const boost::json::object& spec_o
     }
     return;
   }
+}
+
+Result<int> Tasks::reseal_env(store::Store& store, const security::SecretBox& box) {
+  int rewritten = 0;
+  RIS_TRY_VOID(store.transaction([&](store::Store& tx) -> Result<void> {
+    rewritten = 0;  // the body may run again (Errc::busy)
+    RunRepository runs(tx);
+    RIS_TRY(auto stored, runs.specs_with_sealed_values());
+    for (const auto& [id, text] : stored) {
+      boost::system::error_code ec;
+      auto spec = boost::json::parse(text, ec);
+      auto* params = !ec && spec.is_object() ? spec.as_object().if_contains("parameters") : nullptr;
+      auto* env = params && params->is_object() ? params->as_object().if_contains("env") : nullptr;
+      if (env == nullptr || !env->is_object())
+        continue;
+      bool changed = false;
+      for (auto& kv : env->as_object()) {
+        if (!kv.value().is_string() || !security::is_sealed(kv.value().as_string()) ||
+            box.is_current(kv.value().as_string()))
+          continue;
+        RIS_TRY(auto sealed, box.reseal(kv.value().as_string(), kTaskEnvContext));
+        kv.value() = sealed;
+        changed = true;
+      }
+      if (!changed)
+        continue;
+      RIS_TRY_VOID(runs.replace_spec(id, text, boost::json::serialize(spec)));
+      ++rewritten;
+    }
+    return {};
+  }));
+  return rewritten;
 }
 
 }  // namespace ris::fleet

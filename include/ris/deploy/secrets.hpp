@@ -45,8 +45,6 @@ class Secrets {
 
   // For `risd admin rotate-master-key`: re-seals every value not under `box`'s current key.
   static Result<int> reseal(store::Store& store, const security::SecretBox& box);
-  // The same for the sealed env values of stored tasks (the Deployer's, in `tasks.spec`).
-  static Result<int> reseal_tasks(store::Store& store, const security::SecretBox& box);
 
  private:
   store::Store& store_;

@@ -68,6 +68,10 @@ class Tasks {
                                           std::string_view run_id, int64_t after_seq);
   Result<Task> cancel(const identity::SpaceAccess& access, std::string_view id);
 
+  // For `risd admin rotate-master-key`: re-seals the sealed env values (kTaskEnvContext) of
+  // stored tasks not under `box`'s current key. Returns how many tasks it rewrote.
+  static Result<int> reseal_env(store::Store& store, const security::SecretBox& box);
+
  private:
   Result<Submitted> replay(const identity::SpaceAccess& access, std::string_view key);
   void after_run(const FinishedRun& finished);
