@@ -52,6 +52,13 @@ std::string env_query(const Session& s) {
   return s.args.has("env") ? "?environment=" + net::percent_encode(s.args.get("env")) : "";
 }
 
+// Where one revision of a deployment is read (revision numbers are per environment).
+std::string revision_url(const std::string& space, const std::string& name, int64_t n,
+                         const std::string& environment) {
+  return fmt::format("{}/deployments/{}/revisions/{}?environment={}", space,
+                     net::percent_encode(name), n, net::percent_encode(environment));
+}
+
 void print_steps(const json::object& revision) {
   for (const auto& v : revision.at("steps").as_array()) {
     const auto& st = v.as_object();
@@ -155,10 +162,7 @@ int server_side(Session& s, const std::string& verb) {
     const std::string env = str(latest, "environment");
     std::cout << fmt::format("{} revision {}{}: {}\n", name, latest.at("revision").as_int64(),
                              env.empty() ? "" : " in " + env, str(latest, "state"));
-    return follow(s, api,
-                  fmt::format("{}/deployments/{}/revisions/{}?environment={}", space,
-                              net::percent_encode(name), latest.at("revision").as_int64(),
-                              net::percent_encode(env)));
+    return follow(s, api, revision_url(space, name, latest.at("revision").as_int64(), env));
   }
   if (verb == "drift") {
     const std::string name = p[2];
@@ -171,10 +175,7 @@ int server_side(Session& s, const std::string& verb) {
     const auto& o = r->as_object();
     std::cout << fmt::format("{} revision {}{}: checking {}\n", name, o.at("revision").as_int64(),
                              env.empty() ? "" : " in " + env, str(o, "detail"));
-    return follow(s, api,
-                  fmt::format("{}/deployments/{}/revisions/{}?environment={}", space,
-                              net::percent_encode(name), o.at("revision").as_int64(),
-                              net::percent_encode(env)));
+    return follow(s, api, revision_url(space, name, o.at("revision").as_int64(), env));
   }
   if (verb == "rollback") {
     const std::string name = p[2];
@@ -195,10 +196,7 @@ int server_side(Session& s, const std::string& verb) {
                              o.at("revision").as_int64(), env.empty() ? "" : " in " + env, to);
     if (s.args.has("no-wait"))
       return 0;
-    return follow(s, api,
-                  fmt::format("{}/deployments/{}/revisions/{}?environment={}", space,
-                              net::percent_encode(name), o.at("revision").as_int64(),
-                              net::percent_encode(env)));
+    return follow(s, api, revision_url(space, name, o.at("revision").as_int64(), env));
   }
   if (verb == "status" || verb == "history") {
     const std::string name = p[2];
@@ -330,9 +328,7 @@ int cmd_deploy(Session& s) {
       return s.error(r.error().message);
     const auto& o = r->as_object();
     if (p[1] == "apply") {
-      const std::string url = fmt::format("{}/deployments/{}/revisions/{}?environment={}", space,
-                                          net::percent_encode(name), o.at("revision").as_int64(),
-                                          net::percent_encode(env));
+      const std::string url = revision_url(space, name, o.at("revision").as_int64(), env);
       std::cout << fmt::format("{} revision {}{}: applying ({})\n", name,
                                o.at("revision").as_int64(), env.empty() ? "" : " in " + env,
                                str(o, "plan_hash"));
